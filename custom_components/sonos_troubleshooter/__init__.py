@@ -1,0 +1,1 @@
+"""Sonos Troubleshooter: tells which documented Sonos error a household has, why, and the fix."""

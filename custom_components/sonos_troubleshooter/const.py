@@ -1,0 +1,5 @@
+"""Constants for Sonos Troubleshooter."""
+
+from typing import Final
+
+DOMAIN: Final = "sonos_troubleshooter"

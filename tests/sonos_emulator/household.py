@@ -1,0 +1,156 @@
+"""An emulated Sonos household: players on loopback that soco talks to over real HTTP.
+
+Control methods are synchronous and thread-safe (they run on the emulator loop and wait),
+so tests, the demo and benchmarks drive the household from anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import ipaddress
+
+from .loop import EmulatorLoop
+from .model import REASON_SLEEPING, Fault, Player, make_uid, zone_group_state
+from .server import PlayerServer
+
+
+class SonosHousehold:
+    """A household of players, each on its own loopback address, port 1400."""
+
+    def __init__(
+        self,
+        loop: EmulatorLoop,
+        household_id: str = "Sonos_EmuHousehold0000000001",
+        first_address: str = "127.0.0.2",
+    ) -> None:
+        self._loop = loop
+        self.household_id = household_id
+        self._next_address = ipaddress.IPv4Address(first_address)
+        self._next_index = 1
+        self._servers: dict[str, PlayerServer] = {}  # by uid, in join order
+        self.closing = False
+        # When set, GetZoneGroupState answers this UPnP error (large households answer 501).
+        self.zone_group_state_error: int | None = None
+
+    # --- what players answer ---------------------------------------------------------
+    def answer(
+        self, player: Player, service: str, action: str, arguments: dict[str, str]
+    ) -> dict[str, str] | int:
+        """The output arguments of an action, or a UPnP error code."""
+        match service, action:
+            case "DeviceProperties", "GetHouseholdID":
+                return {"CurrentHouseholdID": self.household_id}
+            case "DeviceProperties", "GetZoneAttributes":
+                return {
+                    "CurrentZoneName": player.name,
+                    "CurrentIcon": "",
+                    "CurrentConfiguration": "1",
+                }
+            case "DeviceProperties", "GetZoneInfo":
+                return {
+                    "SerialNumber": player.serial,
+                    "SoftwareVersion": player.software_version,
+                    "DisplaySoftwareVersion": player.display_version,
+                    "HardwareVersion": player.hardware_version,
+                    "IPAddress": player.ip,
+                    "MACAddress": player.mac.replace("-", ":"),
+                }
+            case "ZoneGroupTopology", "GetZoneGroupState":
+                if self.zone_group_state_error is not None:
+                    return self.zone_group_state_error
+                return {"ZoneGroupState": zone_group_state(self.players)}
+            case "RenderingControl", "GetVolume":
+                return {"CurrentVolume": str(player.volume)}
+            case "RenderingControl", "SetVolume":
+                if not arguments.get("DesiredVolume", "").isdigit():
+                    return 402
+                player.volume = min(100, int(arguments["DesiredVolume"]))
+                return {}
+            case "AVTransport", "GetTransportInfo":
+                return {
+                    "CurrentTransportState": "STOPPED",
+                    "CurrentTransportStatus": "OK",
+                    "CurrentSpeed": "1",
+                }
+        return 401
+
+    # --- membership ----------------------------------------------------------------------
+    @property
+    def players(self) -> list[Player]:
+        return [server.player for server in self._servers.values()]
+
+    def __iter__(self) -> Iterator[Player]:
+        return iter(self.players)
+
+    def player(self, name_or_uid: str) -> Player:
+        for player in self.players:
+            if name_or_uid in (player.name, player.uid):
+                return player
+        raise KeyError(name_or_uid)
+
+    def allocate_address(self) -> str:
+        address = str(self._next_address)
+        self._next_address += 1
+        return address
+
+    def add_player(self, name: str, **attributes: object) -> Player:
+        """A player joins the household and starts answering on a fresh address."""
+        index = self._next_index
+        self._next_index += 1
+        player = Player(
+            uid=str(attributes.pop("uid", make_uid(index))),
+            name=name,
+            ip=str(attributes.pop("ip", None) or self.allocate_address()),
+            **attributes,  # type: ignore[arg-type]
+        )
+        server = PlayerServer(self, player)
+        self._servers[player.uid] = server
+        self._loop.run(server.sync())
+        return player
+
+    def remove_player(self, name_or_uid: str) -> None:
+        """The player leaves the household: gone from the topology, nothing answers."""
+        server = self._servers.pop(self.player(name_or_uid).uid)
+        self._loop.run(server.stop())
+
+    # --- faults and life events ------------------------------------------------------
+    def _update(self, player: Player, **changes: object) -> Player:
+        for attribute, value in changes.items():
+            setattr(player, attribute, value)
+        self._loop.run(self._servers[player.uid].sync())
+        return player
+
+    def set_fault(self, name_or_uid: str, fault: Fault | str, delay: float = 0.0) -> Player:
+        return self._update(self.player(name_or_uid), fault=Fault(fault), delay=delay)
+
+    def heal(self, name_or_uid: str) -> Player:
+        """Back to healthy: no fault, awake, answering."""
+        return self._update(
+            self.player(name_or_uid), fault=Fault.NONE, delay=0.0, vanished_reason=None
+        )
+
+    def heal_all(self) -> None:
+        for player in self.players:
+            self.heal(player.uid)
+        self.zone_group_state_error = None
+
+    def vanish(self, name_or_uid: str, reason: str) -> Player:
+        """The player goes away gracefully and the household lists why in VanishedDevices."""
+        return self._update(self.player(name_or_uid), vanished_reason=reason)
+
+    def sleep(self, name_or_uid: str) -> Player:
+        """A portable (Move, Roam) goes to sleep on battery."""
+        return self.vanish(name_or_uid, REASON_SLEEPING)
+
+    def move(self, name_or_uid: str, new_ip: str | None = None) -> Player:
+        """The player gets a new address (DHCP after a router restart): same UID, new Location."""
+        return self._update(self.player(name_or_uid), ip=new_ip or self.allocate_address())
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def _stop_all(self) -> None:
+        self.closing = True
+        for server in self._servers.values():
+            await server.stop()
+
+    def close(self) -> None:
+        self._loop.run(self._stop_all())

@@ -1,0 +1,40 @@
+"""The emulator's own asyncio loop, in a thread of its own.
+
+Players must keep answering (or hanging) whatever Home Assistant's event loop is doing, and
+soco calls them from executor threads: a separate loop is what a separate host would be.
+Control calls from any other thread are marshalled onto it and wait for the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+import threading
+from typing import Any
+
+
+class EmulatorLoop:
+    """Runs coroutines on a private event loop in a daemon thread."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="sonos-emulator", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def run[T](self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run `coro` on the emulator loop and return its result (blocking the caller)."""
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("EmulatorLoop.run called from the emulator loop itself")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()

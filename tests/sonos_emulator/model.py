@@ -1,0 +1,301 @@
+"""What an emulated Sonos household is: players, their faults, and the XML they serve.
+
+Everything here is plain data and text rendering; `server.py` puts it on the wire.
+The documents mirror what real players (S2 firmware 16.x) return, trimmed to the fields
+soco and the integration read, plus the network hints Sonos adds to ZoneGroupState.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from xml.sax.saxutils import escape, quoteattr
+
+PORT = 1400
+
+
+class Fault(StrEnum):
+    """How a player misbehaves on the wire."""
+
+    NONE = "none"
+    OFFLINE = "offline"  # nothing listens on its address: connection refused
+    HANG = "hang"  # accepts the connection, never answers
+    JUNK = "junk"  # HTTP 200 with a body that is not XML
+    HTTP_500 = "http_500"  # internal server error that is not a UPnP fault
+    HTTP_403 = "http_403"  # UPnP disabled on the player (2025 firmware default on some systems)
+    SLOW = "slow"  # answers correctly after `Player.delay` seconds
+    NOT_SONOS = "not_sonos"  # some other UPnP device answers on port 1400
+
+
+# Reasons a household gives in VanishedDevices; HA core treats these as expected absences.
+REASON_POWERED_OFF = "powered off"
+REASON_SLEEPING = "sleeping"
+REASON_BLUETOOTH = "switch to bluetooth"
+REASON_UPGRADE = "upgrade"
+
+
+@dataclass
+class Player:
+    """One emulated player; mutate it through `SonosHousehold` so the wire follows."""
+
+    uid: str
+    name: str
+    ip: str
+    model_name: str = "Sonos One"
+    model_number: str = "S18"
+    software_version: str = "85.0-64110"
+    display_version: str = "16.3"
+    hardware_version: str = "1.20.1.6-1.1"
+    serial: str = ""  # "00-11-22-33-44-55:A"; derived from the uid when empty
+    channel_freq: int | None = 2437  # None for a wired player
+    portable: bool = False
+    fault: Fault = Fault.NONE
+    delay: float = 0.0  # seconds, for Fault.SLOW
+    vanished_reason: str | None = None  # set while the household lists it in VanishedDevices
+    volume: int = 20
+    requests: list[str] = field(default_factory=list)  # "GET /path" / "POST /path#Action"
+
+    def __post_init__(self) -> None:
+        if not self.serial:
+            mac = self.uid.removeprefix("RINCON_")[:12]
+            self.serial = "-".join(mac[i : i + 2] for i in range(0, 12, 2)) + ":E"
+
+    @property
+    def mac(self) -> str:
+        """The MAC address, as soco derives it from the serial number."""
+        return self.serial.split(":")[0]
+
+    @property
+    def location(self) -> str:
+        return f"http://{self.ip}:{PORT}/xml/device_description.xml"
+
+    @property
+    def listening(self) -> bool:
+        """True when something should accept connections on the player's address."""
+        return self.fault is not Fault.OFFLINE and self.vanished_reason is None
+
+
+def make_uid(index: int) -> str:
+    """A stable, realistic player id: RINCON_ + 12 hex digits of MAC + 01400."""
+    return f"RINCON_48A6B8{index:06X}01400"
+
+
+def device_description(player: Player) -> str:
+    """/xml/device_description.xml as a real player serves it."""
+    services = "".join(
+        f"<service><serviceType>urn:schemas-upnp-org:service:{name}:1</serviceType>"
+        f"<serviceId>urn:upnp-org:serviceId:{name}</serviceId>"
+        f"<controlURL>{prefix}/{name}/Control</controlURL>"
+        f"<eventSubURL>{prefix}/{name}/Event</eventSubURL>"
+        f"<SCPDURL>/xml/{name}1.xml</SCPDURL></service>"
+        for prefix, name in (("", "DeviceProperties"), ("", "ZoneGroupTopology"))
+    )
+    renderer = "".join(
+        f"<service><serviceType>urn:schemas-upnp-org:service:{name}:1</serviceType>"
+        f"<serviceId>urn:upnp-org:serviceId:{name}</serviceId>"
+        f"<controlURL>/MediaRenderer/{name}/Control</controlURL>"
+        f"<eventSubURL>/MediaRenderer/{name}/Event</eventSubURL>"
+        f"<SCPDURL>/xml/{name}1.xml</SCPDURL></service>"
+        for name in ("RenderingControl", "AVTransport")
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8" ?>'
+        '<root xmlns="urn:schemas-upnp-org:device-1-0">'
+        "<specVersion><major>1</major><minor>0</minor></specVersion>"
+        "<device>"
+        "<deviceType>urn:schemas-upnp-org:device:ZonePlayer:1</deviceType>"
+        f"<friendlyName>{escape(player.ip)} - {escape(player.model_name)}</friendlyName>"
+        "<manufacturer>Sonos, Inc.</manufacturer>"
+        "<manufacturerURL>http://www.sonos.com</manufacturerURL>"
+        f"<modelNumber>{escape(player.model_number)}</modelNumber>"
+        f"<modelDescription>Sonos {escape(player.model_name)}</modelDescription>"
+        f"<modelName>{escape(player.model_name)}</modelName>"
+        f"<softwareVersion>{escape(player.software_version)}</softwareVersion>"
+        f"<swGen>2</swGen>"
+        f"<hardwareVersion>{escape(player.hardware_version)}</hardwareVersion>"
+        f"<serialNum>{escape(player.serial)}</serialNum>"
+        f"<MACAddress>{escape(player.mac.replace('-', ':'))}</MACAddress>"
+        f"<UDN>uuid:{escape(player.uid)}</UDN>"
+        "<iconList><icon><id>0</id><mimetype>image/png</mimetype><width>48</width>"
+        "<height>48</height><depth>24</depth><url>/img/icon-S18.png</url></icon></iconList>"
+        f"<displayVersion>{escape(player.display_version)}</displayVersion>"
+        f"<roomName>{escape(player.name)}</roomName>"
+        f"<displayName>{escape(player.model_name)}</displayName>"
+        f"<serviceList>{services}</serviceList>"
+        "<deviceList><device>"
+        "<deviceType>urn:schemas-upnp-org:device:MediaRenderer:1</deviceType>"
+        f"<friendlyName>{escape(player.name)} - {escape(player.model_name)}</friendlyName>"
+        f"<UDN>uuid:{escape(player.uid)}_MR</UDN>"
+        f"<serviceList>{renderer}</serviceList>"
+        "</device></deviceList>"
+        "</device></root>"
+    )
+
+
+def foreign_device_description(ip: str) -> str:
+    """What a non-Sonos UPnP device (here a router) answers on the same path."""
+    return (
+        '<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0">'
+        "<device><deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType>"
+        f"<friendlyName>Router {escape(ip)}</friendlyName><manufacturer>Example Networks</manufacturer>"
+        "<modelName>Gateway 9000</modelName><UDN>uuid:5e1f0a00-0000-0000-0000-000000000001</UDN>"
+        "</device></root>"
+    )
+
+
+def zone_group_state(players: list[Player]) -> str:
+    """The ZoneGroupState document (firmware >= 10.1 layout), one group per visible player.
+
+    Players listed with a `vanished_reason` go to VanishedDevices, as the household reports
+    players that left gracefully (sleep, power-off, Bluetooth, upgrade).
+    """
+    groups = []
+    vanished = []
+    for player in players:
+        if player.vanished_reason is not None:
+            vanished.append(
+                f"<Device UUID={quoteattr(player.uid)} ZoneName={quoteattr(player.name)}"
+                f" Reason={quoteattr(player.vanished_reason)} Mac={quoteattr(player.mac)}"
+                f" LastKnownIP={quoteattr(player.ip)}/>"
+            )
+            continue
+        wireless = player.channel_freq is not None
+        network = (
+            f' WirelessMode="0" WifiEnabled="1" ChannelFreq="{player.channel_freq}"'
+            ' EthLink="0" BehindWifiExtender="0"'
+            if wireless
+            else ' WirelessMode="0" WifiEnabled="1" EthLink="1" BehindWifiExtender="0"'
+        )
+        groups.append(
+            f"<ZoneGroup Coordinator={quoteattr(player.uid)} ID={quoteattr(player.uid + ':1')}>"
+            f"<ZoneGroupMember UUID={quoteattr(player.uid)} Location={quoteattr(player.location)}"
+            f' ZoneName={quoteattr(player.name)} Icon="" Configuration="1"'
+            f' SoftwareVersion={quoteattr(player.software_version)} SWGen="2"'
+            f' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"'
+            f' BootSeq="42" TVConfigurationError="0" HdmiCecAvailable="0"'
+            f' Invisible="0" IsZoneBridge="0"{network}/>'
+            "</ZoneGroup>"
+        )
+    return (
+        "<ZoneGroupState><ZoneGroups>"
+        + "".join(groups)
+        + "</ZoneGroups><VanishedDevices>"
+        + "".join(vanished)
+        + "</VanishedDevices></ZoneGroupState>"
+    )
+
+
+# Service descriptions (SCPD). soco fetches one when an action is called without explicit
+# arguments, and needs every action's argumentList and every related state variable.
+# service -> action -> (inputs, outputs); each argument is (name, state variable).
+type Arguments = tuple[tuple[str, str], ...]
+SERVICES: dict[str, dict[str, tuple[Arguments, Arguments]]] = {
+    "DeviceProperties": {
+        "GetHouseholdID": ((), (("CurrentHouseholdID", "HouseholdID"),)),
+        "GetZoneAttributes": (
+            (),
+            (
+                ("CurrentZoneName", "ZoneName"),
+                ("CurrentIcon", "Icon"),
+                ("CurrentConfiguration", "Configuration"),
+            ),
+        ),
+        "GetZoneInfo": (
+            (),
+            (
+                ("SerialNumber", "SerialNumber"),
+                ("SoftwareVersion", "SoftwareVersion"),
+                ("DisplaySoftwareVersion", "DisplaySoftwareVersion"),
+                ("HardwareVersion", "HardwareVersion"),
+                ("IPAddress", "IPAddress"),
+                ("MACAddress", "MACAddress"),
+            ),
+        ),
+    },
+    "ZoneGroupTopology": {
+        "GetZoneGroupState": ((), (("ZoneGroupState", "ZoneGroupState"),)),
+    },
+    "RenderingControl": {
+        "GetVolume": (
+            (("InstanceID", "A_ARG_TYPE_InstanceID"), ("Channel", "A_ARG_TYPE_Channel")),
+            (("CurrentVolume", "Volume"),),
+        ),
+        "SetVolume": (
+            (
+                ("InstanceID", "A_ARG_TYPE_InstanceID"),
+                ("Channel", "A_ARG_TYPE_Channel"),
+                ("DesiredVolume", "Volume"),
+            ),
+            (),
+        ),
+    },
+    "AVTransport": {
+        "GetTransportInfo": (
+            (("InstanceID", "A_ARG_TYPE_InstanceID"),),
+            (
+                ("CurrentTransportState", "TransportState"),
+                ("CurrentTransportStatus", "TransportStatus"),
+                ("CurrentSpeed", "TransportPlaySpeed"),
+            ),
+        ),
+    },
+}
+
+_STATE_VARIABLE_TYPES = {"A_ARG_TYPE_InstanceID": "ui4", "Volume": "ui2"}
+_ALLOWED_VALUES = {"A_ARG_TYPE_Channel": ("Master", "LF", "RF")}
+
+
+def service_description(service: str) -> str:
+    """The SCPD document of one service, built from `SERVICES`."""
+    actions = []
+    variables: dict[str, None] = {}
+    for action, (inputs, outputs) in SERVICES[service].items():
+        arguments = [
+            f"<argument><name>{name}</name><direction>{direction}</direction>"
+            f"<relatedStateVariable>{variable}</relatedStateVariable></argument>"
+            for direction, args in (("in", inputs), ("out", outputs))
+            for name, variable in args
+        ]
+        variables.update(dict.fromkeys(variable for _, variable in inputs + outputs))
+        actions.append(
+            f"<action><name>{action}</name><argumentList>{''.join(arguments)}</argumentList></action>"
+        )
+    state_table = []
+    for variable in variables:
+        allowed = "".join(
+            f"<allowedValue>{value}</allowedValue>" for value in _ALLOWED_VALUES.get(variable, ())
+        )
+        state_table.append(
+            f'<stateVariable sendEvents="no"><name>{variable}</name>'
+            f"<dataType>{_STATE_VARIABLE_TYPES.get(variable, 'string')}</dataType>"
+            + (f"<allowedValueList>{allowed}</allowedValueList>" if allowed else "")
+            + "</stateVariable>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8" ?>'
+        '<scpd xmlns="urn:schemas-upnp-org:service-1-0">'
+        "<specVersion><major>1</major><minor>0</minor></specVersion>"
+        f"<actionList>{''.join(actions)}</actionList>"
+        f"<serviceStateTable>{''.join(state_table)}</serviceStateTable></scpd>"
+    )
+
+
+def soap_response(service: str, action: str, values: dict[str, str]) -> str:
+    body = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in values.items())
+    return (
+        '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"'
+        ' s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
+        f'<u:{action}Response xmlns:u="urn:schemas-upnp-org:service:{service}:1">{body}'
+        f"</u:{action}Response></s:Body></s:Envelope>"
+    )
+
+
+def upnp_fault(code: int) -> str:
+    """The SOAP fault a player returns with HTTP 500 (401 invalid action, 501 action failed)."""
+    return (
+        '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"'
+        ' s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><s:Fault>'
+        "<faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>"
+        f'<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>{code}</errorCode>'
+        "</UPnPError></detail></s:Fault></s:Body></s:Envelope>"
+    )

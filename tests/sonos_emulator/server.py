@@ -1,0 +1,162 @@
+"""The HTTP side of one emulated player: port 1400 on its own loopback address."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+import re
+from typing import TYPE_CHECKING
+import xml.etree.ElementTree as ET
+
+from aiohttp import web
+
+from .model import (
+    PORT,
+    SERVICES,
+    Fault,
+    Player,
+    device_description,
+    foreign_device_description,
+    service_description,
+    soap_response,
+    upnp_fault,
+)
+
+if TYPE_CHECKING:
+    from .household import SonosHousehold
+
+XML = 'text/xml; charset="utf-8"'
+_SOAP_ACTION = re.compile(r'"?urn:schemas-upnp-org:service:(\w+):1#(\w+)"?')
+_CONTROL_PATH = re.compile(r"^(?:/MediaRenderer)?/(\w+)/Control$")
+_SCPD_PATH = re.compile(r"^/xml/(\w+)1\.xml$")
+JUNK = b"\x00\x17<<<not xml at all>>>\xff garbage from a confused device"
+
+
+class PlayerServer:
+    """Serves one player's UPnP endpoints, applying its current fault to every request."""
+
+    def __init__(self, household: SonosHousehold, player: Player) -> None:
+        self._household = household
+        self.player = player
+        self._runner: web.AppRunner | None = None
+        self._bound_ip: str | None = None
+        self._changed = asyncio.Event()  # set (and replaced) whenever the player changes
+
+    @property
+    def bound_ip(self) -> str | None:
+        return self._bound_ip
+
+    async def sync(self) -> None:
+        """Listen when the player should be reachable at its address; stop otherwise."""
+        self._notify()
+        want = self.player.ip if self.player.listening and not self._household.closing else None
+        if want == self._bound_ip:
+            return
+        await self.stop()
+        if want is None:
+            return
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        # A request whose client gave up (soco's timeout) is cancelled rather than left hanging,
+        # and hung requests are cut after a short grace period when the player goes away.
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=0.2, handler_cancellation=True
+        )
+        await self._runner.setup()
+        await web.TCPSite(self._runner, want, PORT, reuse_address=True).start()
+        self._bound_ip = want
+
+    async def stop(self) -> None:
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._runner = None
+        self._bound_ip = None
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_while(
+        self, condition: Callable[[], bool], seconds: float | None = None
+    ) -> None:
+        """Wait while `condition` holds (re-checked on every change), at most `seconds`."""
+        loop = asyncio.get_running_loop()
+        deadline = None if seconds is None else loop.time() + seconds
+        while condition() and not self._household.closing:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        player = self.player
+        action = request.headers.get("SOAPACTION", "")
+        action_name = action.strip().strip('"').rpartition("#")[2]
+        player.requests.append(
+            f"{request.method} {request.path}" + (f"#{action_name}" if action else "")
+        )
+        body = await request.read()  # the client sends it at once, before any fault applies
+        if player.fault is Fault.HANG:
+            await self._wait_while(lambda: player.fault is Fault.HANG)
+        if player.fault is Fault.SLOW:
+            await self._wait_while(lambda: player.fault is Fault.SLOW, player.delay)
+        match player.fault:
+            case Fault.JUNK:
+                return web.Response(body=JUNK, content_type="text/xml")
+            case Fault.HTTP_500:
+                return web.Response(
+                    status=500, text="500 Internal Server Error", content_type="text/plain"
+                )
+            case Fault.HTTP_403:
+                return web.Response(status=403, text="Forbidden", content_type="text/plain")
+            case Fault.NOT_SONOS:
+                if request.path == "/xml/device_description.xml":
+                    return web.Response(
+                        text=foreign_device_description(player.ip), content_type="text/xml"
+                    )
+                return web.Response(status=404, text="Not Found")
+        if request.method == "GET":
+            return self._get(request.path)
+        if request.method == "POST":
+            return self._post(request.path, action, body)
+        return web.Response(status=405)
+
+    def _get(self, path: str) -> web.Response:
+        if path == "/xml/device_description.xml":
+            return web.Response(text=device_description(self.player), headers={"Content-Type": XML})
+        if (match := _SCPD_PATH.match(path)) and match.group(1) in SERVICES:
+            return web.Response(
+                text=service_description(match.group(1)), headers={"Content-Type": XML}
+            )
+        return web.Response(status=404, text="Not Found")
+
+    def _post(self, path: str, soap_action: str, body: bytes) -> web.Response:
+        control = _CONTROL_PATH.match(path)
+        action_match = _SOAP_ACTION.fullmatch(soap_action.strip())
+        if not control or not action_match or control.group(1) != action_match.group(1):
+            return web.Response(status=500, text=upnp_fault(401), headers={"Content-Type": XML})
+        service, action = action_match.groups()
+        if action not in SERVICES.get(service, {}):
+            return web.Response(status=500, text=upnp_fault(401), headers={"Content-Type": XML})
+        try:
+            arguments = _soap_arguments(body)
+        except ET.ParseError:
+            return web.Response(status=500, text=upnp_fault(402), headers={"Content-Type": XML})
+        result = self._household.answer(self.player, service, action, arguments)
+        if isinstance(result, int):
+            return web.Response(status=500, text=upnp_fault(result), headers={"Content-Type": XML})
+        return web.Response(
+            text=soap_response(service, action, result), headers={"Content-Type": XML}
+        )
+
+
+def _soap_arguments(body: bytes) -> dict[str, str]:
+    """The arguments of a SOAP request: children of the action element in the Body."""
+    envelope = ET.fromstring(body)
+    body_element = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+    if body_element is None or len(body_element) == 0:
+        return {}
+    return {child.tag.split("}")[-1]: child.text or "" for child in body_element[0]}

@@ -1,0 +1,347 @@
+"""The emulator answers real soco 0.31.2 over HTTP as real players do, faults included."""
+
+import asyncio
+import socket
+import time
+
+import pytest
+import pytest_socket
+import requests
+import soco
+from soco.exceptions import SoCoUPnPException, UnknownSoCoException
+
+from tests.sonos_emulator import (
+    REASON_POWERED_OFF,
+    REASON_SLEEPING,
+    DnsFailure,
+    Emulator,
+    Fault,
+    StatusFault,
+)
+
+MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
+
+
+def ping(ip: str, timeout: float = 1) -> dict[str, str]:
+    """The liveness call HA core's sonos integration makes."""
+    return soco.SoCo(ip).renderingControl.GetVolume(MASTER_VOLUME, timeout=timeout)
+
+
+def topology(ip: str) -> str:
+    return soco.SoCo(ip).zoneGroupTopology.GetZoneGroupState([], timeout=2)["ZoneGroupState"]
+
+
+def test_speaker_info_household_and_zones(emulator: Emulator) -> None:
+    kitchen = emulator.household.add_player("Kitchen", model_name="Sonos Arc", model_number="S19")
+    emulator.household.add_player("Patio", model_name="Sonos Move", portable=True)
+    speaker = soco.SoCo(kitchen.ip)
+
+    info = speaker.get_speaker_info(refresh=True, timeout=2)
+
+    assert info["zone_name"] == "Kitchen"
+    assert info["model_name"] == "Sonos Arc"
+    assert info["model_number"] == "S19"
+    assert info["serial_number"] == kitchen.serial
+    assert info["mac_address"] == kitchen.mac
+    assert info["software_version"] == kitchen.software_version
+    assert info["uid"] == kitchen.uid
+    assert speaker.household_id == emulator.household.household_id
+    assert {zone.player_name for zone in speaker.all_zones} == {"Kitchen", "Patio"}
+    assert kitchen.requests[0] == "GET /xml/device_description.xml"
+    assert "POST /ZoneGroupTopology/Control#GetZoneGroupState" in kitchen.requests
+
+
+def test_actions_without_arguments_fetch_the_service_description(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Den")
+    speaker = soco.SoCo(player.ip)
+
+    speaker.renderingControl.SetVolume(InstanceID=0, Channel="Master", DesiredVolume=35)
+
+    assert "GET /xml/RenderingControl1.xml" in player.requests
+    assert ping(player.ip) == {"CurrentVolume": "35"}
+    assert speaker.avTransport.GetTransportInfo([("InstanceID", 0)])["CurrentTransportState"] == (
+        "STOPPED"
+    )
+    zone_info = speaker.deviceProperties.GetZoneInfo([], timeout=2)
+    assert zone_info["IPAddress"] == player.ip
+    assert zone_info["SerialNumber"] == player.serial
+    assert speaker.deviceProperties.GetZoneAttributes([], timeout=2)["CurrentZoneName"] == "Den"
+
+
+def test_unknown_action_and_bad_arguments_are_upnp_faults(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Den")
+    rendering = soco.SoCo(player.ip).renderingControl
+
+    with pytest.raises(SoCoUPnPException) as unknown:
+        rendering.send_command("GetBass", [("InstanceID", 0)], timeout=1)
+    assert unknown.value.error_code == "401"
+    with pytest.raises(SoCoUPnPException) as invalid:
+        rendering.SetVolume([*MASTER_VOLUME, ("DesiredVolume", "loud")], timeout=1)
+    assert invalid.value.error_code == "402"
+    garbage = requests.post(
+        f"http://{player.ip}:1400/MediaRenderer/RenderingControl/Control",
+        data=b"<not-closed",
+        headers={"SOAPACTION": '"urn:schemas-upnp-org:service:RenderingControl:1#GetVolume"'},
+        timeout=1,
+    )
+    assert garbage.status_code == 500
+    assert "<errorCode>402</errorCode>" in garbage.text
+    assert requests.get(f"http://{player.ip}:1400/xml/Nothing1.xml", timeout=1).status_code == 404
+    assert requests.put(f"http://{player.ip}:1400/", timeout=1).status_code == 405
+
+
+def test_vanished_devices_carry_reasons(emulator: Emulator) -> None:
+    household = emulator.household
+    kitchen = household.add_player("Kitchen")
+    household.add_player("Roam", model_name="Sonos Roam", portable=True, channel_freq=5180)
+    household.add_player("Office")
+
+    household.sleep("Roam")
+    household.vanish("Office", REASON_POWERED_OFF)
+    state = topology(kitchen.ip)
+
+    assert 'ZoneName="Roam" Reason="sleeping"' in state
+    assert 'ZoneName="Office" Reason="powered off"' in state
+    assert state.count("<ZoneGroupMember") == 1
+    with pytest.raises(requests.ConnectionError):
+        ping(household.player("Roam").ip)
+
+    household.heal("Roam")
+    state = topology(kitchen.ip)
+    assert 'ChannelFreq="5180"' in state
+    assert REASON_SLEEPING not in state
+    assert ping(household.player("Roam").ip) == {"CurrentVolume": "20"}
+
+
+def test_wired_player_has_no_channel(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Amp", model_name="Sonos Amp", channel_freq=None)
+    assert 'EthLink="1"' in topology(player.ip)
+    assert "ChannelFreq" not in topology(player.ip)
+
+
+def test_address_change_keeps_uid(emulator: Emulator) -> None:
+    household = emulator.household
+    kitchen = household.add_player("Kitchen")
+    other = household.add_player("Hall")
+    old_ip = kitchen.ip
+
+    household.move("Kitchen")
+
+    assert kitchen.ip != old_ip
+    assert f'UUID="{kitchen.uid}" Location="http://{kitchen.ip}:1400/' in topology(other.ip)
+    with pytest.raises(requests.ConnectionError):
+        ping(old_ip)
+    # soco caches a uid per address for the whole process, so read the UDN off the wire.
+    assert f"uuid:{kitchen.uid}<" in requests.get(kitchen.location, timeout=1).text
+    household.move("Kitchen", "127.0.0.42")
+    assert ping("127.0.0.42") == {"CurrentVolume": "20"}
+
+
+def test_players_join_and_leave(emulator: Emulator) -> None:
+    household = emulator.household
+    kitchen = household.add_player("Kitchen")
+    bedroom = household.add_player("Bedroom")
+    assert topology(kitchen.ip).count("<ZoneGroupMember") == 2
+
+    household.remove_player("Bedroom")
+    household.add_player("Bath")
+
+    assert "Bedroom" not in topology(kitchen.ip)
+    assert 'ZoneName="Bath"' in topology(kitchen.ip)
+    with pytest.raises(requests.ConnectionError):
+        ping(bedroom.ip)
+    with pytest.raises(KeyError):
+        household.player("Bedroom")
+    assert [player.name for player in household] == ["Kitchen", "Bath"]
+
+
+def test_offline_player_refuses_connections(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.OFFLINE)
+    with pytest.raises(requests.ConnectionError):
+        ping(player.ip)
+    emulator.household.heal("Kitchen")
+    assert ping(player.ip) == {"CurrentVolume": "20"}
+
+
+def test_hung_player_times_out_without_delaying_others(emulator: Emulator) -> None:
+    household = emulator.household
+    hung = household.add_player("Kitchen")
+    healthy = household.add_player("Hall")
+    household.set_fault("Kitchen", "hang")
+
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout):
+        ping(hung.ip, timeout=0.5)
+    assert 0.4 < time.monotonic() - started < 2
+
+    started = time.monotonic()
+    assert ping(healthy.ip) == {"CurrentVolume": "20"}
+    assert time.monotonic() - started < 0.5
+    household.heal("Kitchen")
+    assert ping(hung.ip) == {"CurrentVolume": "20"}
+
+
+def test_slow_player_answers_after_its_delay(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.SLOW, delay=0.6)
+
+    with pytest.raises(requests.ReadTimeout):
+        ping(player.ip, timeout=0.2)
+    started = time.monotonic()
+    assert ping(player.ip, timeout=3) == {"CurrentVolume": "20"}
+    assert 0.5 < time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.JUNK, SyntaxError),  # xml.etree's ParseError
+        (Fault.HTTP_500, UnknownSoCoException),
+        (Fault.HTTP_403, requests.HTTPError),
+    ],
+)
+def test_bad_answers(emulator: Emulator, fault: Fault, error: type[Exception]) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", fault)
+    with pytest.raises(error):
+        ping(player.ip)
+    # get_speaker_info parses whatever body comes back, whatever the status.
+    with pytest.raises(SyntaxError):
+        soco.SoCo(player.ip).get_speaker_info(refresh=True, timeout=1)
+
+
+def test_upnp_disabled_answers_403(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.HTTP_403)
+    with pytest.raises(requests.HTTPError) as raised:
+        ping(player.ip)
+    assert raised.value.response is not None
+    assert raised.value.response.status_code == 403
+
+
+def test_host_that_is_not_a_sonos_player(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Router")
+    emulator.household.set_fault("Router", Fault.NOT_SONOS)
+    description = requests.get(f"http://{player.ip}:1400/xml/device_description.xml", timeout=1)
+    assert "InternetGatewayDevice" in description.text
+    assert "ZonePlayer" not in description.text
+    with pytest.raises(requests.HTTPError):
+        ping(player.ip)
+
+
+def test_large_household_zone_group_state_error(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.zone_group_state_error = 501
+    with pytest.raises(SoCoUPnPException) as raised:
+        topology(player.ip)
+    assert raised.value.error_code == "501"
+    emulator.household.heal_all()
+    assert "Kitchen" in topology(player.ip)
+
+
+def test_cloud_endpoints_up_and_down(emulator: Emulator) -> None:
+    cloud = emulator.cloud
+    endpoint = cloud.endpoints["api.sonos.com"]
+    assert cloud.cloud_targets[0] == f"api.sonos.com:{endpoint.port}"
+    assert len(cloud.reference_targets) == 2
+
+    with socket.create_connection((endpoint.ip, endpoint.port), timeout=1):
+        pass
+    port = endpoint.port
+    cloud.set_cloud_reachable(False)
+    assert not endpoint.up
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((endpoint.ip, port), timeout=1)
+    reference = cloud.endpoints["dns.google"]
+    with socket.create_connection((reference.ip, reference.port), timeout=1):
+        pass
+
+    cloud.set_internet(False)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((reference.ip, reference.port), timeout=1)
+    cloud.heal()
+    assert endpoint.port == port
+    with socket.create_connection((endpoint.ip, endpoint.port), timeout=1):
+        pass
+    assert endpoint.connections >= 1
+
+
+async def test_name_resolver_failures(emulator: Emulator) -> None:
+    resolver = emulator.cloud.resolver
+    assert await resolver.resolve("api.sonos.com") == [emulator.cloud.endpoints["api.sonos.com"].ip]
+    with pytest.raises(socket.gaierror) as unknown:
+        await resolver.resolve("example.invalid")
+    assert unknown.value.errno == socket.EAI_NONAME
+
+    emulator.cloud.set_dns(DnsFailure.SERVFAIL)
+    with pytest.raises(socket.gaierror) as servfail:
+        await resolver.resolve("api.sonos.com")
+    assert servfail.value.errno == socket.EAI_AGAIN
+
+    emulator.cloud.set_dns("timeout")
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            await resolver.resolve("api.sonos.com")
+
+    emulator.cloud.set_dns(DnsFailure.NONE)
+    resolver.failing_names["api.ws.sonos.com"] = DnsFailure.NXDOMAIN
+    assert await resolver.resolve("api.sonos.com")
+    with pytest.raises(socket.gaierror):
+        await resolver.resolve("api.ws.sonos.com")
+    assert resolver.queries[-1] == "api.ws.sonos.com"
+
+
+def test_status_page(emulator: Emulator) -> None:
+    page = emulator.cloud.status_page
+    assert requests.get(page.url, timeout=1).json()["status"] == {
+        "indicator": "none",
+        "description": "All Systems Operational",
+    }
+    page.set_status("major")
+    page.incidents = [{"name": "Music services degraded", "status": "investigating"}]
+    assert requests.get(page.url, timeout=1).json()["status"]["indicator"] == "major"
+    incidents = page.url.replace("status.json", "incidents/unresolved.json")
+    assert requests.get(incidents, timeout=1).json()["incidents"][0]["status"] == "investigating"
+
+    page.set_fault(StatusFault.HANG)
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(page.url, timeout=0.3)
+    page.set_fault(StatusFault.JUNK)
+    with pytest.raises(requests.JSONDecodeError):
+        requests.get(page.url, timeout=1).json()
+    page.set_fault(StatusFault.HTTP_500)
+    assert requests.get(page.url, timeout=1).status_code == 500
+    page.set_fault(StatusFault.OFFLINE)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(page.url, timeout=1)
+    emulator.cloud.heal()
+    assert requests.get(page.url, timeout=1).json()["status"]["indicator"] == "none"
+    assert page.requests >= 5
+
+
+def test_two_emulators_side_by_side() -> None:
+    """Separate address ranges let a benchmark or demo run beside the test suite."""
+    with Emulator("Sonos_Other", "127.0.3.2", "127.0.4.1") as other:
+        player = other.household.add_player("Lab")
+        assert player.ip == "127.0.3.2"
+        assert soco.SoCo(player.ip).household_id == "Sonos_Other"
+        assert other.cloud.endpoints["api.sonos.com"].ip == "127.0.4.1"
+
+
+def test_nothing_leaves_loopback() -> None:
+    """The suite's guard: a connection to any non-loopback address is refused before sending."""
+    with pytest.raises(pytest_socket.SocketConnectBlockedError):
+        socket.create_connection(("192.0.2.1", 80), timeout=0.1)  # TEST-NET-1, never routed
+    with pytest.raises(pytest_socket.SocketConnectBlockedError):
+        requests.get("http://198.51.100.7:1400/xml/device_description.xml", timeout=0.1)
+    with pytest.raises(RuntimeError, match="DNS resolution disabled"):
+        socket.getaddrinfo("api.sonos.com", 443)
+
+
+def test_emulator_loop_refuses_reentry(emulator: Emulator) -> None:
+    async def reenter() -> None:
+        emulator.loop.run(asyncio.sleep(0))
+
+    with pytest.raises(RuntimeError, match="emulator loop itself"):
+        emulator.loop.run(reenter())

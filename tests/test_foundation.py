@@ -1,0 +1,32 @@
+"""The integration runs on the Home Assistant and soco versions its users run."""
+
+from homeassistant.const import __version__ as ha_version
+from homeassistant.core import HomeAssistant
+from homeassistant.loader import async_get_integration
+import soco
+
+from custom_components.sonos_troubleshooter.const import DOMAIN
+from tests.sonos_emulator import Emulator
+
+
+async def test_integration_loads_under_current_home_assistant(hass: HomeAssistant) -> None:
+    integration = await async_get_integration(hass, DOMAIN)
+
+    assert ha_version.startswith("2026.10")
+    assert integration.domain == DOMAIN
+    assert integration.name == "Sonos Troubleshooter"
+    assert not integration.is_built_in
+    assert integration.requirements == ["soco>=0.30"]
+    assert soco.__version__ == "0.31.2"  # the version HA core's sonos integration pins
+
+
+async def test_soco_in_the_executor_reaches_the_emulator(
+    hass: HomeAssistant, emulator: Emulator
+) -> None:
+    player = emulator.household.add_player("Kitchen")
+
+    household_id = await hass.async_add_executor_job(
+        lambda: soco.SoCo(player.ip).deviceProperties.GetHouseholdID([], timeout=2)
+    )
+
+    assert household_id == {"CurrentHouseholdID": emulator.household.household_id}
