@@ -329,6 +329,7 @@ def test_two_emulators_side_by_side() -> None:
         assert other.cloud.endpoints["api.sonos.com"].ip == "127.0.4.1"
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_nothing_leaves_loopback() -> None:
     """The suite's guard: a connection to any non-loopback address is refused before sending."""
     with pytest.raises(pytest_socket.SocketConnectBlockedError):
