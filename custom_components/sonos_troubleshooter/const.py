@@ -1,5 +1,32 @@
 """Constants for Sonos Troubleshooter."""
 
+from datetime import timedelta
+import logging
 from typing import Final
 
 DOMAIN: Final = "sonos_troubleshooter"
+LOGGER = logging.getLogger(__package__)
+
+CONF_HOUSEHOLD_ID: Final = "household_id"
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_CLOUD_TARGETS: Final = "cloud_targets"
+CONF_REFERENCE_TARGETS: Final = "reference_targets"
+CONF_STATUS_URL: Final = "status_url"
+
+DEFAULT_SCAN_INTERVAL: Final = 60  # seconds
+MIN_SCAN_INTERVAL: Final = 10
+# Sonos publishes no list of the hosts a player needs; these are its documented API hosts on
+# the ports the error 1003 page names (TCP 443 and 80). A heuristic the user can change.
+DEFAULT_CLOUD_TARGETS: Final = ("api.sonos.com:443", "api.ws.sonos.com:443", "api.sonos.com:80")
+# Neutral, highly available hosts: when these fail too, the internet is down, not Sonos.
+DEFAULT_REFERENCE_TARGETS: Final = ("one.one.one.one:443", "dns.google:443")
+DEFAULT_STATUS_URL: Final = "https://status.sonos.com/api/v2/status.json"
+
+# One probe may take this long before the player counts as not answering. A poll cycle
+# probes every player at once, so it ends within about one timeout whatever fails.
+PROBE_TIMEOUT: Final = 3.0
+# Device descriptions (model, software) change rarely; re-read them this often.
+INFO_REFRESH: Final = timedelta(hours=1)
+
+SUPPORT_URL: Final = "https://support.sonos.com"
+STATUS_PAGE_URL: Final = "https://status.sonos.com"

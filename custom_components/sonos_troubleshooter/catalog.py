@@ -1,0 +1,87 @@
+"""The documented Sonos errors this integration diagnoses: the single source of truth.
+
+Codes, severities, documented causes and fix steps (as keys, in the documented order) live
+here; their words live in strings.json and translations under the same keys. Entities,
+repair issues and the README all follow this table. Pure: no Home Assistant imports.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .diagnosis import CloudCause, ErrorCode
+
+
+class Severity(StrEnum):
+    """Severity as the Sonos documentation rates each error."""
+
+    MODERATE = "moderate"
+    MINOR = "minor"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogEntry:
+    """One documented error."""
+
+    code: ErrorCode
+    severity: Severity
+    causes: tuple[str, ...]  # documented common causes, in the documentation's order
+    steps: tuple[str, ...]  # documented fix steps, in the documentation's order
+
+
+ERROR_1001 = CatalogEntry(
+    code=ErrorCode.E1001,
+    severity=Severity.MODERATE,
+    causes=(
+        "wifi_password_changed",
+        "router_restarted",
+        "out_of_range",
+        "band_not_supported",
+        "firmware_glitch",
+    ),
+    steps=(
+        "power_cycle_speaker",
+        "restart_router",
+        "factory_reset",
+        "move_closer",
+        "enable_2_4_ghz",
+    ),
+)
+
+ERROR_1003 = CatalogEntry(
+    code=ErrorCode.E1003,
+    severity=Severity.MINOR,
+    causes=(
+        CloudCause.SONOS_OUTAGE,
+        CloudCause.PORTS_BLOCKED,
+        CloudCause.DNS_FAILURE,
+        "vpn_or_filtering",
+        "session_expired",
+    ),
+    steps=(
+        "check_status_page",
+        "restart_router",
+        "power_cycle_speaker",
+        "sign_in_again",
+        "check_firewall",
+        "try_hotspot",
+    ),
+)
+
+CATALOG: dict[ErrorCode, CatalogEntry] = {entry.code: entry for entry in (ERROR_1001, ERROR_1003)}
+
+# The documented step that addresses a measured cause; it is shown first.
+FIRST_STEP: dict[CloudCause, str] = {
+    CloudCause.SONOS_OUTAGE: "check_status_page",
+    CloudCause.INTERNET_DOWN: "restart_router",  # router restart re-establishes the ISP link
+    CloudCause.DNS_FAILURE: "restart_router",  # ... and refreshes DNS caches
+    CloudCause.PORTS_BLOCKED: "check_firewall",
+}
+# When every player is unreachable at once the router (or HA's own network) is the suspect.
+FIRST_STEP_ALL_PLAYERS_DOWN = "restart_router"
+
+
+def ordered_steps(entry: CatalogEntry, first: str | None = None) -> tuple[str, ...]:
+    """Return the documented steps with `first` moved to the front, the rest in order."""
+    if first is None or first not in entry.steps:
+        return entry.steps
+    return (first, *(step for step in entry.steps if step != first))

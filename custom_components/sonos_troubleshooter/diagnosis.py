@@ -1,0 +1,375 @@
+"""Which documented Sonos error a household has, decided from one poll and the previous state.
+
+Pure and free of Home Assistant so that every rule can be tested as a table of polls.
+The rules never cry wolf: an error is raised only after `FAILURES_TO_RAISE` consecutive
+failed polls, and cleared on the first good one.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """The documented Sonos error a player shows, if any."""
+
+    OK = "ok"
+    E1001 = "1001"  # the player cannot reach the network
+    E1003 = "1003"  # the player is on the network but the Sonos cloud is unreachable
+
+
+class CloudCause(StrEnum):
+    """Why the Sonos cloud is unreachable; the slugs are a public contract (translations, fixes)."""
+
+    SONOS_OUTAGE = "sonos_outage"
+    INTERNET_DOWN = "internet_down"
+    DNS_FAILURE = "dns_failure"
+    PORTS_BLOCKED = "ports_blocked"
+
+
+EXPECTED_ABSENCES: frozenset[str] = frozenset(
+    {"powered off", "sleeping", "switch to bluetooth", "upgrade"}
+)
+"""VanishedDevices reasons that mean the player left on purpose, so its silence is no error."""
+
+FAILURES_TO_RAISE = 2
+"""Consecutive failed polls before an error is raised; one failure is often a dropped packet."""
+
+_STATUS_ALL_CLEAR = "none"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayerObservation:
+    """What one poll saw of one player."""
+
+    uid: str
+    answered: bool
+    vanished_reason: str | None = None
+    """The household topology's VanishedDevices reason; None when not listed as vanished."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudObservation:
+    """What one poll saw of the Sonos cloud, and of a neutral reference to tell causes apart."""
+
+    names_resolved: bool
+    cloud_connected: bool
+    reference_connected: bool
+    status_indicator: str | None
+    """The Sonos status page's `status.indicator`; None when the page could not be fetched."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the players can reach the cloud: every host resolved and accepted a connection."""
+        return self.names_resolved and self.cloud_connected
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """One poll of the whole household."""
+
+    at: datetime
+    players: tuple[PlayerObservation, ...]
+    cloud: CloudObservation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayerState:
+    """Diagnosis of one player, carried from poll to poll."""
+
+    uid: str
+    code: ErrorCode
+    failures: int
+    """Consecutive polls the player failed to answer for no expected reason."""
+    failing_since: datetime | None
+    """The first failed poll of the current streak; None while not failing."""
+    since: datetime | None
+    """When the current error began, so restarts and later polls keep the original time."""
+    expected_absence: str | None
+    """The normalized VanishedDevices reason while the player is away on purpose."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudState:
+    """Diagnosis of the Sonos cloud, carried from poll to poll."""
+
+    failures: int
+    failing_since: datetime | None
+    failing: bool
+    """The cloud check failed on at least `FAILURES_TO_RAISE` consecutive polls."""
+    cause: CloudCause | None
+    """The most likely documented cause while failing."""
+    since: datetime | None
+    """The first failed poll of the streak while failing; None otherwise."""
+    status_indicator: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiagnosisState:
+    """Diagnosis of the household; never mutated, each poll builds a new one."""
+
+    players: Mapping[str, PlayerState]
+    cloud: CloudState
+    all_players_down: bool
+    """Every player not away on purpose is in 1001: the network itself is likely down."""
+    all_players_down_since: datetime | None
+
+    @classmethod
+    def initial(cls) -> DiagnosisState:
+        """Return the state before the first poll: nothing known, nothing wrong."""
+        return cls(
+            players={},
+            cloud=CloudState(
+                failures=0,
+                failing_since=None,
+                failing=False,
+                cause=None,
+                since=None,
+                status_indicator=None,
+            ),
+            all_players_down=False,
+            all_players_down_since=None,
+        )
+
+    def player(self, uid: str) -> PlayerState | None:
+        """Return the diagnosis of one player, None if it is not in the household."""
+        return self.players.get(uid)
+
+
+def diagnose(previous: DiagnosisState, observation: Observation) -> DiagnosisState:
+    """Fold one poll into the previous state and return the next one."""
+    cloud = _diagnose_cloud(previous.cloud, observation.cloud, observation.at)
+    players = {
+        seen.uid: _diagnose_player(previous.player(seen.uid), seen, cloud, observation.at)
+        for seen in observation.players
+    }
+    down = [state for state in players.values() if state.code is ErrorCode.E1001]
+    all_down = bool(down) and all(
+        state.code is ErrorCode.E1001 or state.expected_absence is not None
+        for state in players.values()
+    )
+    if not all_down:
+        down_since = None
+    elif previous.all_players_down:
+        down_since = previous.all_players_down_since
+    else:
+        down_since = min(filter(None, (state.since for state in down)))
+    return DiagnosisState(
+        players=players, cloud=cloud, all_players_down=all_down, all_players_down_since=down_since
+    )
+
+
+def _diagnose_cloud(previous: CloudState, seen: CloudObservation, at: datetime) -> CloudState:
+    """Advance the cloud's failure streak; clear it on the first good poll."""
+    if seen.ok:
+        return CloudState(
+            failures=0,
+            failing_since=None,
+            failing=False,
+            cause=None,
+            since=None,
+            status_indicator=seen.status_indicator,
+        )
+    failures = previous.failures + 1
+    failing_since = previous.failing_since or at
+    failing = failures >= FAILURES_TO_RAISE
+    return CloudState(
+        failures=failures,
+        failing_since=failing_since,
+        failing=failing,
+        cause=_cloud_cause(seen) if failing else None,
+        since=failing_since if failing else None,
+        status_indicator=seen.status_indicator,
+    )
+
+
+def _cloud_cause(seen: CloudObservation) -> CloudCause:
+    """Pick the most likely documented cause first: a declared outage explains everything."""
+    indicator = seen.status_indicator
+    if indicator is not None and indicator.strip().lower() != _STATUS_ALL_CLEAR:
+        return CloudCause.SONOS_OUTAGE
+    if not seen.reference_connected:
+        return CloudCause.INTERNET_DOWN
+    if not seen.names_resolved:
+        return CloudCause.DNS_FAILURE
+    return CloudCause.PORTS_BLOCKED
+
+
+def _diagnose_player(
+    previous: PlayerState | None, seen: PlayerObservation, cloud: CloudState, at: datetime
+) -> PlayerState:
+    """Advance one player's failure streak; an answer or an expected absence clears it."""
+    if seen.answered:
+        if cloud.failing:
+            return PlayerState(
+                uid=seen.uid,
+                code=ErrorCode.E1003,
+                failures=0,
+                failing_since=None,
+                since=cloud.since,
+                expected_absence=None,
+            )
+        return _player_ok(seen.uid, expected_absence=None)
+    absence = _expected_absence(seen.vanished_reason)
+    if absence is not None:
+        return _player_ok(seen.uid, expected_absence=absence)
+    failures = (0 if previous is None else previous.failures) + 1
+    failing_since = (None if previous is None else previous.failing_since) or at
+    raised = failures >= FAILURES_TO_RAISE
+    return PlayerState(
+        uid=seen.uid,
+        code=ErrorCode.E1001 if raised else ErrorCode.OK,
+        failures=failures,
+        failing_since=failing_since,
+        since=failing_since if raised else None,
+        expected_absence=None,
+    )
+
+
+def _player_ok(uid: str, *, expected_absence: str | None) -> PlayerState:
+    """Build a player with no error and no failure streak."""
+    return PlayerState(
+        uid=uid,
+        code=ErrorCode.OK,
+        failures=0,
+        failing_since=None,
+        since=None,
+        expected_absence=expected_absence,
+    )
+
+
+def _expected_absence(reason: str | None) -> str | None:
+    """Return the normalized reason if it is an expected absence; firmware varies in case."""
+    if reason is None:
+        return None
+    normalized = reason.strip().lower()
+    return normalized if normalized in EXPECTED_ABSENCES else None
+
+
+# Storage: the glue persists the state so a restart keeps the original start times.
+
+
+def to_dict(state: DiagnosisState) -> dict[str, object]:
+    """Return a JSON-safe form of the state for Home Assistant's storage."""
+    cloud = state.cloud
+    return {
+        "players": {
+            uid: {
+                "code": player.code.value,
+                "failures": player.failures,
+                "failing_since": _iso(player.failing_since),
+                "since": _iso(player.since),
+                "expected_absence": player.expected_absence,
+            }
+            for uid, player in state.players.items()
+        },
+        "cloud": {
+            "failures": cloud.failures,
+            "failing_since": _iso(cloud.failing_since),
+            "failing": cloud.failing,
+            "cause": None if cloud.cause is None else cloud.cause.value,
+            "since": _iso(cloud.since),
+            "status_indicator": cloud.status_indicator,
+        },
+        "all_players_down": state.all_players_down,
+        "all_players_down_since": _iso(state.all_players_down_since),
+    }
+
+
+def from_dict(data: object) -> DiagnosisState:
+    """Rebuild a stored state; anything unreadable starts afresh rather than break setup."""
+    try:
+        return _parse_state(_mapping(data))
+    except KeyError, ValueError:
+        return DiagnosisState.initial()
+
+
+class _MalformedError(ValueError):
+    """Stored data does not describe a state `diagnose` can continue from."""
+
+
+def _parse_state(data: Mapping[str, object]) -> DiagnosisState:
+    """Parse `to_dict` output, checking the invariants `diagnose` relies on."""
+    players = {}
+    for key, raw in _mapping(data["players"]).items():
+        uid, player = _text(key), _mapping(raw)
+        players[uid] = PlayerState(
+            uid=uid,
+            code=ErrorCode(_text(player["code"])),
+            failures=_count(player["failures"]),
+            failing_since=_time(player["failing_since"]),
+            since=_time(player["since"]),
+            expected_absence=_optional_text(player["expected_absence"]),
+        )
+    raw_cloud = _mapping(data["cloud"])
+    cause = _optional_text(raw_cloud["cause"])
+    cloud = CloudState(
+        failures=_count(raw_cloud["failures"]),
+        failing_since=_time(raw_cloud["failing_since"]),
+        failing=_flag(raw_cloud["failing"]),
+        cause=None if cause is None else CloudCause(cause),
+        since=_time(raw_cloud["since"]),
+        status_indicator=_optional_text(raw_cloud["status_indicator"]),
+    )
+    state = DiagnosisState(
+        players=players,
+        cloud=cloud,
+        all_players_down=_flag(data["all_players_down"]),
+        all_players_down_since=_time(data["all_players_down_since"]),
+    )
+    streaks = [(p.failures, p.failing_since) for p in players.values()]
+    streaks.append((cloud.failures, cloud.failing_since))
+    if any((failures == 0) != (start is None) for failures, start in streaks) or (
+        state.all_players_down != (state.all_players_down_since is not None)
+    ):
+        raise _MalformedError("inconsistent failure streak")
+    return state
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """Return a datetime as an ISO 8601 string, which round-trips exactly."""
+    return None if moment is None else moment.isoformat()
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    """Return the value if it is a mapping."""
+    if not isinstance(value, Mapping):
+        raise _MalformedError("not a mapping")
+    return value
+
+
+def _text(value: object) -> str:
+    """Return the value if it is a string."""
+    if not isinstance(value, str):
+        raise _MalformedError("not a string")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    """Return the value if it is a string or None."""
+    return None if value is None else _text(value)
+
+
+def _count(value: object) -> int:
+    """Return the value if it is a non-negative integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _MalformedError("not a count")
+    return value
+
+
+def _flag(value: object) -> bool:
+    """Return the value if it is a bool."""
+    if not isinstance(value, bool):
+        raise _MalformedError("not a bool")
+    return value
+
+
+def _time(value: object) -> datetime | None:
+    """Parse an aware ISO 8601 datetime; naive ones could not be compared with poll times."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(_text(value))
+    if moment.tzinfo is None:
+        raise _MalformedError("naive datetime")
+    return moment

@@ -1,0 +1,904 @@
+"""Table-driven tests of the pure diagnosis rules: each scenario is a sequence of polls."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+import json
+
+import pytest
+
+from custom_components.sonos_troubleshooter.diagnosis import (
+    EXPECTED_ABSENCES,
+    FAILURES_TO_RAISE,
+    CloudCause,
+    CloudObservation,
+    CloudState,
+    DiagnosisState,
+    ErrorCode,
+    Observation,
+    PlayerObservation,
+    PlayerState,
+    diagnose,
+    from_dict,
+    to_dict,
+)
+
+BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+STEP = timedelta(seconds=30)
+
+OK = ErrorCode.OK
+E1001 = ErrorCode.E1001
+E1003 = ErrorCode.E1003
+
+UP = "up"
+DOWN = "down"
+"""Player tokens in a poll; any other string is a VanishedDevices reason of a silent player."""
+
+
+def at(poll: int) -> datetime:
+    """Return the time of the poll with this index."""
+    return BASE + poll * STEP
+
+
+def cloud(
+    *,
+    names: bool = True,
+    connect: bool = True,
+    reference: bool = True,
+    indicator: str | None = "none",
+) -> CloudObservation:
+    return CloudObservation(
+        names_resolved=names,
+        cloud_connected=connect,
+        reference_connected=reference,
+        status_indicator=indicator,
+    )
+
+
+CLOUD_OK = cloud()
+# Each is the textbook picture of one cause.
+OUTAGE = cloud(connect=False, indicator="major")
+INTERNET_DOWN = cloud(names=False, connect=False, reference=False, indicator=None)
+DNS_FAILURE = cloud(names=False, connect=False)
+PORTS_BLOCKED = cloud(connect=False)
+
+
+@dataclass(frozen=True)
+class Player:
+    """Expected diagnosis of one player after a poll; `since` is a poll index."""
+
+    code: ErrorCode = OK
+    since: int | None = None
+    failures: int = 0
+    away: str | None = None
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """Expected diagnosis of the cloud after a poll; `since` is a poll index."""
+
+    failures: int = 0
+    cause: CloudCause | None = None
+    since: int | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What one poll sees and what the diagnosis must be afterwards."""
+
+    players: dict[str, str]
+    expect: dict[str, Player]
+    cloud: CloudObservation = CLOUD_OK
+    expect_cloud: Cloud = field(default_factory=Cloud)
+    all_down_since: int | None = None
+
+
+def fail(n: int) -> Player:
+    """Return a player failing for the nth poll in a row, not yet raised."""
+    return Player(failures=n)
+
+
+def down(since: int, failures: int) -> Player:
+    """Return a player in 1001 since a poll."""
+    return Player(E1001, since=since, failures=failures)
+
+
+def cloud_down(since: int) -> Player:
+    """Return an answering player in 1003 since a poll."""
+    return Player(E1003, since=since)
+
+
+def away(reason: str) -> Player:
+    """Return a player away on purpose."""
+    return Player(away=reason)
+
+
+ok = Player()
+cloud_fail_once = Cloud(failures=1)
+
+
+def failing(cause: CloudCause, since: int, failures: int) -> Cloud:
+    """Return a failing cloud."""
+    return Cloud(failures=failures, cause=cause, since=since)
+
+
+def expected_absence_scenarios() -> list[object]:
+    """Every expected absence, also in odd case and whitespace, never raises."""
+    reasons = [*sorted(EXPECTED_ABSENCES), "  Sleeping ", "POWERED OFF", "Switch To Bluetooth\n"]
+    return [
+        pytest.param(
+            [Poll({"a": reason}, {"a": away(reason.strip().lower())}) for _ in range(4)],
+            id=f"expected absence {reason!r} never raises",
+        )
+        for reason in reasons
+    ]
+
+
+SCENARIOS = [
+    # --- players: 1001 ---
+    pytest.param([Poll({"a": DOWN}, {"a": fail(1)})], id="single failure raises nothing"),
+    pytest.param(
+        [
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": DOWN}, {"a": fail(1)}),
+            Poll({"a": DOWN}, {"a": down(1, 2)}, all_down_since=1),
+            Poll({"a": DOWN}, {"a": down(1, 3)}, all_down_since=1),
+        ],
+        id="two failures raise 1001 from the first failure and since stays",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN}, {"a": fail(1)}),
+            Poll({"a": DOWN}, {"a": down(0, 2)}, all_down_since=0),
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": DOWN}, {"a": fail(1)}),
+        ],
+        id="one success clears 1001 and restarts the streak",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN, "b": UP}, {"a": fail(1), "b": ok}),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": fail(1)}),
+            Poll({"a": DOWN, "b": UP}, {"a": fail(1), "b": ok}),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": fail(1)}),
+            Poll({"a": DOWN, "b": UP}, {"a": fail(1), "b": ok}),
+        ],
+        id="flapping never raises",
+    ),
+    *expected_absence_scenarios(),
+    pytest.param(
+        [
+            Poll({"a": DOWN}, {"a": fail(1)}),
+            Poll({"a": "sleeping"}, {"a": away("sleeping")}),
+            Poll({"a": DOWN}, {"a": fail(1)}),
+        ],
+        id="expected absence breaks a failure streak",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN}, {"a": fail(1)}),
+            Poll({"a": DOWN}, {"a": down(0, 2)}, all_down_since=0),
+            Poll({"a": "upgrade"}, {"a": away("upgrade")}),
+        ],
+        id="expected absence clears 1001",
+    ),
+    pytest.param(
+        [
+            Poll({"a": "sleeping"}, {"a": away("sleeping")}),
+            Poll({"a": DOWN}, {"a": fail(1)}),
+            Poll({"a": DOWN}, {"a": down(1, 2)}, all_down_since=1),
+        ],
+        id="silence after an expected absence raises from its first failure",
+    ),
+    pytest.param(
+        [
+            Poll({"a": "lost contact"}, {"a": fail(1)}),
+            Poll({"a": "lost contact"}, {"a": down(0, 2)}, all_down_since=0),
+        ],
+        id="unknown vanished reason raises",
+    ),
+    pytest.param(
+        [
+            Poll({"a": ""}, {"a": fail(1)}),
+            Poll({"a": "sleeping now"}, {"a": down(0, 2)}, all_down_since=0),
+        ],
+        id="empty or merely similar vanished reasons raise",
+    ),
+    # --- players: the whole household down ---
+    pytest.param(
+        [
+            Poll({"a": DOWN, "b": DOWN}, {"a": fail(1), "b": fail(1)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 2), "b": down(0, 2)}, all_down_since=0),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 3), "b": down(0, 3)}, all_down_since=0),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": down(0, 4)}),
+        ],
+        id="all players down until one answers",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN, "b": UP}, {"a": fail(1), "b": ok}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 2), "b": fail(1)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 3), "b": down(1, 2)}, all_down_since=0),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": down(1, 3)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": fail(1), "b": down(1, 4)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(4, 2), "b": down(1, 5)}, all_down_since=1),
+        ],
+        id="all players down since the earliest 1001 and not while one is only failing",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN, "b": DOWN}, {"a": fail(1), "b": fail(1)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 2), "b": down(0, 2)}, all_down_since=0),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": down(0, 3)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": fail(1), "b": down(0, 4)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(3, 2), "b": down(0, 5)}, all_down_since=0),
+        ],
+        id="all players down again restarts from the earliest 1001",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN, "b": "sleeping"}, {"a": fail(1), "b": away("sleeping")}),
+            Poll(
+                {"a": DOWN, "b": "sleeping"},
+                {"a": down(0, 2), "b": away("sleeping")},
+                all_down_since=0,
+            ),
+            Poll({"a": DOWN, "b": UP}, {"a": down(0, 3), "b": ok}),
+        ],
+        id="all players down ignores a sleeping player but not an answering one",
+    ),
+    pytest.param(
+        [
+            Poll(
+                {"a": "sleeping", "b": "powered off"},
+                {"a": away("sleeping"), "b": away("powered off")},
+            ),
+            Poll(
+                {"a": "sleeping", "b": "powered off"},
+                {"a": away("sleeping"), "b": away("powered off")},
+            ),
+        ],
+        id="a household all away on purpose is not down",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN, "b": UP}, {"a": fail(1), "b": ok}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 2), "b": fail(1)}),
+            Poll({"a": DOWN, "b": DOWN}, {"a": down(0, 3), "b": down(1, 2)}, all_down_since=0),
+            Poll({"b": DOWN}, {"b": down(1, 3)}, all_down_since=0),
+            Poll({"b": DOWN, "c": DOWN}, {"b": down(1, 4), "c": fail(1)}),
+            Poll({"b": DOWN, "c": DOWN}, {"b": down(1, 5), "c": down(4, 2)}, all_down_since=1),
+        ],
+        id="all players down keeps its since when the earliest leaves, and follows joins",
+    ),
+    pytest.param(
+        [Poll({}, {}), Poll({}, {}, cloud=PORTS_BLOCKED, expect_cloud=cloud_fail_once)],
+        id="an empty household is never down",
+    ),
+    # --- players leaving and joining ---
+    pytest.param(
+        [
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": fail(1)}),
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": fail(1)}),
+            Poll({"a": UP, "b": DOWN}, {"a": ok, "b": down(2, 2)}),
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": UP, "b": UP}, {"a": ok, "b": ok}),
+        ],
+        id="a player that leaves is dropped and starts fresh when it rejoins",
+    ),
+    # --- cloud: 1003 ---
+    pytest.param(
+        [
+            Poll({"a": UP}, {"a": ok}, cloud=PORTS_BLOCKED, expect_cloud=cloud_fail_once),
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": UP}, {"a": ok}, cloud=PORTS_BLOCKED, expect_cloud=cloud_fail_once),
+            Poll({"a": UP}, {"a": ok}),
+        ],
+        id="cloud failing once or flapping raises nothing",
+    ),
+    pytest.param(
+        [
+            Poll(
+                {"a": UP, "b": DOWN, "c": "sleeping"},
+                {"a": ok, "b": fail(1), "c": away("sleeping")},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=cloud_fail_once,
+            ),
+            Poll(
+                {"a": UP, "b": DOWN, "c": "sleeping"},
+                {"a": cloud_down(0), "b": down(0, 2), "c": away("sleeping")},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=failing(CloudCause.PORTS_BLOCKED, 0, 2),
+            ),
+            Poll(
+                {"a": UP, "b": DOWN, "c": "sleeping"},
+                {"a": cloud_down(0), "b": down(0, 3), "c": away("sleeping")},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=failing(CloudCause.PORTS_BLOCKED, 0, 3),
+            ),
+            Poll(
+                {"a": UP, "b": DOWN, "c": "sleeping"},
+                {"a": ok, "b": down(0, 4), "c": away("sleeping")},
+            ),
+        ],
+        id="cloud failing twice raises 1003 on answering players only and clears at once",
+    ),
+    pytest.param(
+        [
+            Poll({"a": DOWN}, {"a": fail(1)}, cloud=OUTAGE, expect_cloud=cloud_fail_once),
+            Poll(
+                {"a": DOWN},
+                {"a": down(0, 2)},
+                cloud=OUTAGE,
+                expect_cloud=failing(CloudCause.SONOS_OUTAGE, 0, 2),
+                all_down_since=0,
+            ),
+            Poll(
+                {"a": UP},
+                {"a": cloud_down(0)},
+                cloud=OUTAGE,
+                expect_cloud=failing(CloudCause.SONOS_OUTAGE, 0, 3),
+            ),
+        ],
+        id="no 1003 while all players are down; a player back from 1001 gets 1003",
+    ),
+    pytest.param(
+        [
+            Poll({"a": UP}, {"a": ok}, cloud=DNS_FAILURE, expect_cloud=cloud_fail_once),
+            Poll(
+                {"a": UP},
+                {"a": cloud_down(0)},
+                cloud=DNS_FAILURE,
+                expect_cloud=failing(CloudCause.DNS_FAILURE, 0, 2),
+            ),
+            Poll(
+                {"a": DOWN},
+                {"a": fail(1)},
+                cloud=DNS_FAILURE,
+                expect_cloud=failing(CloudCause.DNS_FAILURE, 0, 3),
+            ),
+            Poll(
+                {"a": DOWN},
+                {"a": down(2, 2)},
+                cloud=DNS_FAILURE,
+                expect_cloud=failing(CloudCause.DNS_FAILURE, 0, 4),
+                all_down_since=2,
+            ),
+        ],
+        id="a 1003 player that stops answering goes through one grace poll to 1001",
+    ),
+    pytest.param(
+        [
+            Poll({"a": UP}, {"a": ok}, cloud=PORTS_BLOCKED, expect_cloud=cloud_fail_once),
+            Poll(
+                {"a": UP},
+                {"a": cloud_down(0)},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=failing(CloudCause.PORTS_BLOCKED, 0, 2),
+            ),
+            Poll(
+                {"a": UP, "b": UP},
+                {"a": cloud_down(0), "b": cloud_down(0)},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=failing(CloudCause.PORTS_BLOCKED, 0, 3),
+            ),
+        ],
+        id="a player joining while the cloud fails gets 1003 at once",
+    ),
+    # --- cloud: causes ---
+    *[
+        pytest.param(
+            [
+                Poll({"a": UP}, {"a": ok}, cloud=seen, expect_cloud=cloud_fail_once),
+                Poll(
+                    {"a": UP},
+                    {"a": cloud_down(0)},
+                    cloud=seen,
+                    expect_cloud=failing(cause, 0, 2),
+                ),
+            ],
+            id=f"cause {name}",
+        )
+        for name, seen, cause in [
+            ("sonos outage", OUTAGE, CloudCause.SONOS_OUTAGE),
+            ("internet down", INTERNET_DOWN, CloudCause.INTERNET_DOWN),
+            ("dns failure", DNS_FAILURE, CloudCause.DNS_FAILURE),
+            ("ports blocked", PORTS_BLOCKED, CloudCause.PORTS_BLOCKED),
+            # Precedence: the most likely documented cause wins.
+            (
+                "outage beats internet down",
+                cloud(names=False, connect=False, reference=False, indicator="minor"),
+                CloudCause.SONOS_OUTAGE,
+            ),
+            (
+                "outage beats dns",
+                cloud(names=False, connect=False, indicator="critical"),
+                CloudCause.SONOS_OUTAGE,
+            ),
+            (
+                "internet down beats dns",
+                cloud(names=False, connect=False, reference=False, indicator="none"),
+                CloudCause.INTERNET_DOWN,
+            ),
+            (
+                "internet down beats ports",
+                cloud(connect=False, reference=False),
+                CloudCause.INTERNET_DOWN,
+            ),
+            ("dns beats ports", cloud(names=False), CloudCause.DNS_FAILURE),
+            # The status page.
+            (
+                "unknown indicator is an outage",
+                cloud(connect=False, indicator="maintenance"),
+                CloudCause.SONOS_OUTAGE,
+            ),
+            (
+                "odd-case none indicator is no outage",
+                cloud(connect=False, indicator=" None "),
+                CloudCause.PORTS_BLOCKED,
+            ),
+            (
+                "unreachable status page is no outage",
+                cloud(connect=False, indicator=None),
+                CloudCause.PORTS_BLOCKED,
+            ),
+            (
+                "unreachable status page and reference",
+                cloud(connect=False, reference=False, indicator=None),
+                CloudCause.INTERNET_DOWN,
+            ),
+        ]
+    ],
+    pytest.param(
+        [
+            Poll({"a": UP}, {"a": ok}, cloud=DNS_FAILURE, expect_cloud=cloud_fail_once),
+            Poll(
+                {"a": UP},
+                {"a": cloud_down(0)},
+                cloud=DNS_FAILURE,
+                expect_cloud=failing(CloudCause.DNS_FAILURE, 0, 2),
+            ),
+            Poll(
+                {"a": UP},
+                {"a": cloud_down(0)},
+                cloud=INTERNET_DOWN,
+                expect_cloud=failing(CloudCause.INTERNET_DOWN, 0, 3),
+            ),
+            Poll(
+                {"a": UP},
+                {"a": cloud_down(0)},
+                cloud=OUTAGE,
+                expect_cloud=failing(CloudCause.SONOS_OUTAGE, 0, 4),
+            ),
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": UP}, {"a": ok}, cloud=OUTAGE, expect_cloud=cloud_fail_once),
+        ],
+        id="cause changes while failing with since stable",
+    ),
+    pytest.param(
+        [
+            Poll(
+                {"a": UP},
+                {"a": ok},
+                cloud=cloud(connect=True, names=False),
+                expect_cloud=cloud_fail_once,
+            ),
+            Poll({"a": UP}, {"a": ok}, cloud=cloud(connect=True, indicator="major")),
+            Poll(
+                {"a": UP},
+                {"a": ok},
+                cloud=cloud(connect=False, names=True),
+                expect_cloud=cloud_fail_once,
+            ),
+            Poll({"a": UP}, {"a": ok}, cloud=cloud(reference=False, indicator=None)),
+        ],
+        id="cloud is judged by resolution and connection only",
+    ),
+]
+
+
+@pytest.mark.parametrize("polls", SCENARIOS)
+def test_scenario(polls: list[Poll]) -> None:
+    state = DiagnosisState.initial()
+    for index, poll in enumerate(polls):
+        observation = Observation(
+            at=at(index),
+            players=tuple(
+                PlayerObservation(
+                    uid=uid,
+                    answered=token == UP,
+                    vanished_reason=None if token in (UP, DOWN) else token,
+                )
+                for uid, token in poll.players.items()
+            ),
+            cloud=poll.cloud,
+        )
+        state = diagnose(state, observation)
+        where = f"after poll {index}"
+
+        assert set(state.players) == set(poll.expect), where
+        for uid, want in poll.expect.items():
+            got = state.player(uid)
+            assert got is not None, where
+            assert got.uid == uid, where
+            assert got.code is want.code, f"{uid} {where}"
+            assert got.since == (None if want.since is None else at(want.since)), f"{uid} {where}"
+            assert got.failures == want.failures, f"{uid} {where}"
+            assert got.expected_absence == want.away, f"{uid} {where}"
+            if want.failures:
+                assert got.failing_since is not None, f"{uid} {where}"
+                assert got.failing_since == at(index - want.failures + 1), f"{uid} {where}"
+            else:
+                assert got.failing_since is None, f"{uid} {where}"
+
+        want_cloud = poll.expect_cloud
+        assert state.cloud.failures == want_cloud.failures, where
+        assert state.cloud.failing is (want_cloud.cause is not None), where
+        assert state.cloud.cause is want_cloud.cause, where
+        assert state.cloud.since == (None if want_cloud.since is None else at(want_cloud.since)), (
+            where
+        )
+        assert state.cloud.failing_since == (
+            at(index - want_cloud.failures + 1) if want_cloud.failures else None
+        ), where
+        assert state.cloud.status_indicator == poll.cloud.status_indicator, where
+
+        assert state.all_players_down is (poll.all_down_since is not None), where
+        assert state.all_players_down_since == (
+            None if poll.all_down_since is None else at(poll.all_down_since)
+        ), where
+
+
+def test_constants() -> None:
+    assert FAILURES_TO_RAISE == 2
+    assert sorted(EXPECTED_ABSENCES) == [
+        "powered off",
+        "sleeping",
+        "switch to bluetooth",
+        "upgrade",
+    ]
+    assert [code.value for code in ErrorCode] == ["ok", "1001", "1003"]
+    assert [cause.value for cause in CloudCause] == [
+        "sonos_outage",
+        "internet_down",
+        "dns_failure",
+        "ports_blocked",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "connect", "expected"),
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, False)],
+)
+def test_cloud_observation_ok(names: bool, connect: bool, expected: bool) -> None:
+    assert cloud(names=names, connect=connect, reference=False, indicator="major").ok is expected
+
+
+def test_initial_state() -> None:
+    state = DiagnosisState.initial()
+    assert state.players == {}
+    assert state.player("a") is None
+    assert state.cloud == CloudState(
+        failures=0,
+        failing_since=None,
+        failing=False,
+        cause=None,
+        since=None,
+        status_indicator=None,
+    )
+    assert state.all_players_down is False
+    assert state.all_players_down_since is None
+
+
+def test_answering_player_listed_as_vanished_is_ok() -> None:
+    state = diagnose(
+        DiagnosisState.initial(),
+        Observation(
+            at=BASE,
+            players=(PlayerObservation(uid="a", answered=True, vanished_reason="sleeping"),),
+            cloud=CLOUD_OK,
+        ),
+    )
+    assert state.player("a") == PlayerState(
+        uid="a",
+        code=OK,
+        failures=0,
+        failing_since=None,
+        since=None,
+        expected_absence=None,
+    )
+
+
+def test_diagnose_leaves_previous_state_alone() -> None:
+    previous = DiagnosisState.initial()
+    observation = Observation(
+        at=BASE, players=(PlayerObservation(uid="a", answered=False),), cloud=PORTS_BLOCKED
+    )
+    first = diagnose(previous, observation)
+    assert previous == DiagnosisState.initial()
+    assert diagnose(previous, observation) == first
+
+
+CEST = datetime(2026, 3, 1, 11, 0, 0, 123456, tzinfo=UTC).astimezone(timezone(timedelta(hours=2)))
+"""A time before BASE, in another zone and with microseconds, to prove the round trip exact."""
+
+
+def failing_cloud_state() -> DiagnosisState:
+    """Return a state with every kind of player and a failing cloud."""
+    return DiagnosisState(
+        players={
+            "RINCON_A": PlayerState(
+                uid="RINCON_A",
+                code=E1003,
+                failures=0,
+                failing_since=None,
+                since=BASE,
+                expected_absence=None,
+            ),
+            "RINCON_B": PlayerState(
+                uid="RINCON_B",
+                code=E1001,
+                failures=7,
+                failing_since=CEST,
+                since=CEST,
+                expected_absence=None,
+            ),
+            "RINCON_C": PlayerState(
+                uid="RINCON_C",
+                code=OK,
+                failures=0,
+                failing_since=None,
+                since=None,
+                expected_absence="switch to bluetooth",
+            ),
+            "RINCON_D": PlayerState(
+                uid="RINCON_D",
+                code=OK,
+                failures=1,
+                failing_since=at(3),
+                since=None,
+                expected_absence=None,
+            ),
+        },
+        cloud=CloudState(
+            failures=3,
+            failing_since=BASE,
+            failing=True,
+            cause=CloudCause.SONOS_OUTAGE,
+            since=BASE,
+            status_indicator="maintenance",
+        ),
+        all_players_down=False,
+        all_players_down_since=None,
+    )
+
+
+def all_down_state() -> DiagnosisState:
+    """Return a state with the whole household down and the internet with it."""
+    return DiagnosisState(
+        players={
+            "RINCON_B": PlayerState(
+                uid="RINCON_B",
+                code=E1001,
+                failures=7,
+                failing_since=CEST,
+                since=CEST,
+                expected_absence=None,
+            ),
+            "RINCON_C": PlayerState(
+                uid="RINCON_C",
+                code=OK,
+                failures=0,
+                failing_since=None,
+                since=None,
+                expected_absence="sleeping",
+            ),
+        },
+        cloud=CloudState(
+            failures=1,
+            failing_since=at(4),
+            failing=False,
+            cause=None,
+            since=None,
+            status_indicator=None,
+        ),
+        all_players_down=True,
+        all_players_down_since=CEST,
+    )
+
+
+@pytest.mark.parametrize("make", [failing_cloud_state, all_down_state])
+def test_round_trip_is_exact_through_json(make: Callable[[], DiagnosisState]) -> None:
+    state = make()
+    stored = json.loads(json.dumps(to_dict(state)))
+    restored = from_dict(stored)
+    assert restored == state
+    assert restored != DiagnosisState.initial()
+    player = restored.player("RINCON_B")
+    assert player is not None
+    assert player.since is not None
+    assert player.since.utcoffset() == timedelta(hours=2)
+    assert to_dict(restored) == stored
+
+
+def test_to_dict_shape() -> None:
+    data = to_dict(failing_cloud_state())
+    assert data["cloud"] == {
+        "failures": 3,
+        "failing_since": "2026-03-01T12:00:00+00:00",
+        "failing": True,
+        "cause": "sonos_outage",
+        "since": "2026-03-01T12:00:00+00:00",
+        "status_indicator": "maintenance",
+    }
+    players = data["players"]
+    assert isinstance(players, dict)
+    assert list(players) == ["RINCON_A", "RINCON_B", "RINCON_C", "RINCON_D"]
+    assert players["RINCON_A"] == {
+        "code": "1003",
+        "failures": 0,
+        "failing_since": None,
+        "since": "2026-03-01T12:00:00+00:00",
+        "expected_absence": None,
+    }
+    assert players["RINCON_B"]["since"] == "2026-03-01T13:00:00.123456+02:00"
+    assert data["all_players_down"] is False
+    assert data["all_players_down_since"] is None
+    assert to_dict(all_down_state())["all_players_down_since"] == "2026-03-01T13:00:00.123456+02:00"
+
+
+def test_round_trip_of_initial_and_diagnosed_states() -> None:
+    state = DiagnosisState.initial()
+    assert from_dict(to_dict(state)) == state
+    for index in range(3):
+        state = diagnose(
+            state,
+            Observation(
+                at=at(index),
+                players=(
+                    PlayerObservation(uid="a", answered=False),
+                    PlayerObservation(uid="b", answered=False, vanished_reason="Sleeping"),
+                ),
+                cloud=OUTAGE,
+            ),
+        )
+        assert from_dict(json.loads(json.dumps(to_dict(state)))) == state
+
+
+def test_restored_state_continues_the_streaks() -> None:
+    restored = from_dict(json.loads(json.dumps(to_dict(failing_cloud_state()))))
+    state = diagnose(
+        restored,
+        Observation(
+            at=at(10),
+            players=(
+                PlayerObservation(uid="RINCON_B", answered=False),
+                PlayerObservation(uid="RINCON_D", answered=False),
+            ),
+            cloud=DNS_FAILURE,
+        ),
+    )
+    assert state.player("RINCON_B") == PlayerState(
+        uid="RINCON_B",
+        code=E1001,
+        failures=8,
+        failing_since=CEST,
+        since=CEST,
+        expected_absence=None,
+    )
+    assert state.player("RINCON_D") == PlayerState(
+        uid="RINCON_D",
+        code=E1001,
+        failures=2,
+        failing_since=at(3),
+        since=at(3),
+        expected_absence=None,
+    )
+    assert state.cloud == CloudState(
+        failures=4,
+        failing_since=BASE,
+        failing=True,
+        cause=CloudCause.DNS_FAILURE,
+        since=BASE,
+        status_indicator="none",
+    )
+    assert state.all_players_down is True
+    assert state.all_players_down_since == CEST
+
+
+def test_restored_all_down_keeps_its_since() -> None:
+    restored = from_dict(json.loads(json.dumps(to_dict(all_down_state()))))
+    state = diagnose(
+        restored,
+        Observation(
+            at=at(10),
+            players=(
+                PlayerObservation(uid="RINCON_B", answered=False),
+                PlayerObservation(uid="RINCON_C", answered=False, vanished_reason="sleeping"),
+            ),
+            cloud=INTERNET_DOWN,
+        ),
+    )
+    assert state.all_players_down is True
+    assert state.all_players_down_since == CEST
+    assert state.cloud.failing is True
+    assert state.cloud.since == at(4)
+    assert state.cloud.cause is CloudCause.INTERNET_DOWN
+
+
+def _garbage() -> list[object]:
+    """Return stored data that must all restore to the initial state."""
+    good = to_dict(all_down_state())
+
+    def replaced(path: tuple[str, ...], value: object) -> dict[str, object]:
+        data = json.loads(json.dumps(good))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return data  # type: ignore[no-any-return]
+
+    def removed(path: tuple[str, ...]) -> dict[str, object]:
+        data = json.loads(json.dumps(good))
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+        return data  # type: ignore[no-any-return]
+
+    player = ("players", "RINCON_B")
+    return [
+        pytest.param(None, id="none"),
+        pytest.param([], id="list"),
+        pytest.param("state", id="string"),
+        pytest.param(42, id="int"),
+        pytest.param({}, id="empty mapping"),
+        pytest.param({1: 2}, id="non-string keys"),
+        pytest.param(removed(("cloud",)), id="missing cloud"),
+        pytest.param(removed(("players",)), id="missing players"),
+        pytest.param(removed(("all_players_down",)), id="missing all_players_down"),
+        pytest.param(removed(("all_players_down_since",)), id="missing all_players_down_since"),
+        pytest.param(removed(("cloud", "cause")), id="missing cloud cause"),
+        pytest.param(removed(("cloud", "status_indicator")), id="missing status indicator"),
+        pytest.param(removed((*player, "since")), id="missing player since"),
+        pytest.param(removed((*player, "code")), id="missing player code"),
+        pytest.param(removed((*player, "expected_absence")), id="missing expected absence"),
+        pytest.param(replaced(("players",), []), id="players a list"),
+        pytest.param(replaced(("cloud",), "down"), id="cloud a string"),
+        pytest.param(replaced(player, None), id="player null"),
+        pytest.param(replaced((*player, "code"), "1002"), id="unknown code"),
+        pytest.param(replaced((*player, "code"), 1001), id="code an int"),
+        pytest.param(replaced((*player, "code"), "E1001"), id="code a member name"),
+        pytest.param(replaced((*player, "failures"), "7"), id="failures a string"),
+        pytest.param(replaced((*player, "failures"), 7.0), id="failures a float"),
+        pytest.param(replaced((*player, "failures"), True), id="failures a bool"),
+        pytest.param(replaced((*player, "failures"), -1), id="failures negative"),
+        pytest.param(replaced((*player, "since"), "yesterday"), id="bad date"),
+        pytest.param(
+            replaced((*player, "since"), "2026-02-30T00:00:00+00:00"), id="impossible date"
+        ),
+        pytest.param(replaced((*player, "since"), "2026-03-01T12:00:00"), id="naive date"),
+        pytest.param(replaced((*player, "since"), 1772366400), id="date a number"),
+        pytest.param(replaced((*player, "expected_absence"), 3), id="absence a number"),
+        pytest.param(replaced(("cloud", "cause"), "gremlins"), id="unknown cause"),
+        pytest.param(replaced(("cloud", "cause"), ["dns_failure"]), id="cause a list"),
+        pytest.param(replaced(("cloud", "failing"), "true"), id="failing a string"),
+        pytest.param(replaced(("cloud", "failing"), 1), id="failing an int"),
+        pytest.param(
+            replaced(("cloud", "status_indicator"), {"indicator": "none"}), id="indicator a dict"
+        ),
+        pytest.param(replaced(("all_players_down",), None), id="all down null"),
+        pytest.param(
+            replaced(("all_players_down_since",), "2026-13-01T00:00:00Z"), id="bad all down date"
+        ),
+        pytest.param(replaced(("all_players_down_since",), None), id="all down without since"),
+        pytest.param(replaced(("cloud", "failing_since"), None), id="cloud streak without start"),
+        pytest.param(replaced((*player, "failing_since"), None), id="player streak without start"),
+        pytest.param(replaced((*player, "failures"), 0), id="player start without streak"),
+    ]
+
+
+@pytest.mark.parametrize("data", _garbage())
+def test_from_dict_rejects_garbage(data: object) -> None:
+    assert from_dict(data) == DiagnosisState.initial()
