@@ -1,10 +1,22 @@
 """Fixtures shared by the whole suite."""
 
 from collections.abc import Iterator
+from unittest.mock import patch
 
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 import pytest_socket
 
+from custom_components.sonos_troubleshooter.const import (
+    CONF_CLOUD_TARGETS,
+    CONF_HOUSEHOLD_ID,
+    CONF_REFERENCE_TARGETS,
+    CONF_SCAN_INTERVAL,
+    CONF_STATUS_URL,
+    DOMAIN,
+)
 from tests.sonos_emulator import Emulator
 
 
@@ -29,3 +41,60 @@ def emulator() -> Iterator[Emulator]:
     """An empty household and a healthy simulated internet, torn down after the test."""
     with Emulator() as emulator:
         yield emulator
+
+
+@pytest.fixture
+def household(emulator: Emulator) -> Emulator:
+    """Three players: a soundbar, a wired amp and a portable on 5 GHz."""
+    emulator.household.add_player("Living Room", model_name="Sonos Arc", model_number="S19")
+    emulator.household.add_player("Kitchen", model_name="Sonos Amp", channel_freq=None)
+    emulator.household.add_player(
+        "Roam", model_name="Sonos Roam", model_number="S27", portable=True, channel_freq=5220
+    )
+    return emulator
+
+
+@pytest.fixture(autouse=True)
+def short_probe_timeout() -> Iterator[None]:
+    """Probes give up after half a second, so hung players cost tests little time."""
+    with patch("custom_components.sonos_troubleshooter.coordinator.PROBE_TIMEOUT", 0.5):
+        yield
+
+
+@pytest.fixture
+def cloud_dns(emulator: Emulator) -> Iterator[None]:
+    """Cloud host names resolve through the emulator's resolver instead of the internet."""
+    with patch(
+        "custom_components.sonos_troubleshooter.cloud.resolve_host",
+        emulator.cloud.resolver.resolve,
+    ):
+        yield
+
+
+@pytest.fixture
+def config_entry(household: Emulator) -> MockConfigEntry:
+    """A config entry for the emulated household, probing the emulated cloud."""
+    first = household.household.players[0]
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sonos household",
+        unique_id=household.household.household_id,
+        data={CONF_HOST: first.ip, CONF_HOUSEHOLD_ID: household.household.household_id},
+        options={
+            CONF_SCAN_INTERVAL: 10,
+            CONF_CLOUD_TARGETS: household.cloud.cloud_targets,
+            CONF_REFERENCE_TARGETS: household.cloud.reference_targets,
+            CONF_STATUS_URL: household.cloud.status_page.url,
+        },
+    )
+
+
+@pytest.fixture
+async def setup_entry(
+    hass: HomeAssistant, config_entry: MockConfigEntry, cloud_dns: None
+) -> MockConfigEntry:
+    """The integration set up against the emulated household."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry

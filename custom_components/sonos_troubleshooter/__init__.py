@@ -1,1 +1,55 @@
 """Sonos Troubleshooter: tells which documented Sonos error a household has, why, and the fix."""
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .const import DOMAIN
+from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
+from .entity import household_device
+from .issues import async_remove_issues, async_update_issues
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:
+    """Start watching the household of the configured player."""
+    coordinator = SonosTroubleshooterCoordinator(hass, entry)
+    await coordinator.async_config_entry_first_refresh()
+    # Players hang off the household device, which must exist before they refer to it.
+    coordinator.household_device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(config_entry_id=entry.entry_id, **household_device(coordinator))
+        .id
+    )
+    entry.runtime_data = coordinator
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_update_issues(hass, coordinator))
+    )
+    async_update_issues(hass, coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:
+    """Stop polling and keep the diagnosis; repair issues stay until the next start."""
+    await entry.runtime_data.async_save()
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> None:
+    """Remove the household's repair issues with the integration."""
+    async_remove_issues(hass, entry)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a player that is no longer part of the household."""
+    coordinator = entry.runtime_data
+    uids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+    if coordinator.household_id in uids or any(coordinator.is_member(uid) for uid in uids):
+        return False
+    for uid in uids:
+        await coordinator.async_forget_player(uid)
+    return True

@@ -19,7 +19,9 @@ MIN_SCAN_INTERVAL: Final = 10
 # the ports the error 1003 page names (TCP 443 and 80). A heuristic the user can change.
 DEFAULT_CLOUD_TARGETS: Final = ("api.sonos.com:443", "api.ws.sonos.com:443", "api.sonos.com:80")
 # Neutral, highly available hosts: when these fail too, the internet is down, not Sonos.
-DEFAULT_REFERENCE_TARGETS: Final = ("one.one.one.one:443", "dns.google:443")
+# Address literals on purpose: they need no DNS, so a DNS failure is not mistaken for an
+# internet outage.
+DEFAULT_REFERENCE_TARGETS: Final = ("1.1.1.1:443", "8.8.8.8:443")
 DEFAULT_STATUS_URL: Final = "https://status.sonos.com/api/v2/status.json"
 
 # One probe may take this long before the player counts as not answering. A poll cycle

@@ -7,18 +7,15 @@ HA core's sonos integration shares. Calling services with explicit arguments and
 keeps every request bounded and leaves soco's global state alone.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 import xml.etree.ElementTree as ET
 
 import requests
 import soco
 from soco.exceptions import SoCoException
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 UPNP_DEVICE = "{urn:schemas-upnp-org:device-1-0}"
 ZONE_PLAYER = "urn:schemas-upnp-org:device:ZonePlayer:1"

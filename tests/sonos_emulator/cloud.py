@@ -216,7 +216,10 @@ class CloudSimulation:
 
     @property
     def reference_targets(self) -> list[str]:
-        return [self.endpoints[name].target for name in REFERENCE_NAMES]
+        """Address literals, like the integration's defaults: they test the link, not DNS."""
+        return [
+            f"{self.endpoints[name].ip}:{self.endpoints[name].port}" for name in REFERENCE_NAMES
+        ]
 
     def set_cloud_reachable(self, up: bool) -> None:
         """Sonos' hosts accept connections (True) or are blocked/down (False)."""

@@ -1,0 +1,54 @@
+"""Diagnostics download, with serials, MACs, player ids and the household id redacted."""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .coordinator import SonosTroubleshooterConfigEntry
+from .diagnosis import to_dict
+
+# Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too.
+TO_REDACT = {"household_id", "serial_number", "mac_address", "uid"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry
+) -> dict[str, Any]:
+    """Return the configuration, the last poll and the diagnosis state."""
+    coordinator = entry.runtime_data
+    snapshot = coordinator.data
+    players = [
+        {
+            **asdict(player),
+            "state": to_dict_player(player.state),
+            "info": asdict(player.info) if player.info else None,
+        }
+        for player in snapshot.players.values()
+    ]
+    diagnosis = to_dict(snapshot.diagnosis)
+    return async_redact_data(
+        {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "players": players,
+            "cloud": asdict(snapshot.cloud),
+            "diagnosis": {
+                "cloud": diagnosis["cloud"],
+                "all_players_down": diagnosis["all_players_down"],
+            },
+            "topology_error": snapshot.topology_error,
+            "updated_at": snapshot.updated_at.isoformat(),
+        },
+        TO_REDACT,
+    )
+
+
+def to_dict_player(state: Any) -> dict[str, Any]:
+    """Return a player's diagnosis as JSON-safe data."""
+    return {
+        "code": str(state.code),
+        "failures": state.failures,
+        "since": state.since.isoformat() if state.since else None,
+        "expected_absence": state.expected_absence,
+    }

@@ -1,0 +1,194 @@
+"""Sensors: each player's error code and network facts, the household's diagnosis."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, override
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .catalog import CATALOG
+from .coordinator import (
+    HouseholdSnapshot,
+    PlayerSnapshot,
+    SonosTroubleshooterConfigEntry,
+    SonosTroubleshooterCoordinator,
+)
+from .diagnosis import CloudCause, ErrorCode
+from .entity import HouseholdEntity, PlayerEntity, add_player_entities
+from .sonos import wifi_band
+
+# Coordinator-driven: no entity polls on its own.
+PARALLEL_UPDATES = 0
+
+WIFI_BANDS = ["2_4_ghz", "5_ghz", "wired"]
+HOUSEHOLD_DIAGNOSES = ["ok", "player_unreachable", "all_players_unreachable", *CloudCause]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def error_attributes(player: PlayerSnapshot, household: HouseholdSnapshot) -> dict[str, Any]:
+    """Return cause, since and severity of the player's current error (None when ok)."""
+    state = player.state
+    entry = CATALOG.get(state.code)
+    cause: str | None = None
+    if state.code is ErrorCode.E1003:
+        cause = household.diagnosis.cloud.cause
+    elif state.code is ErrorCode.E1001 and household.diagnosis.all_players_down:
+        cause = "all_players_unreachable"
+    return {
+        "cause": cause,
+        "since": _iso(state.since),
+        "severity": str(entry.severity) if entry else None,
+    }
+
+
+def _band(player: PlayerSnapshot) -> str | None:
+    if player.wired:
+        return "wired"
+    band = wifi_band(player.channel_freq)
+    return {"2.4": "2_4_ghz", "5": "5_ghz"}.get(band or "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlayerSensorDescription(SensorEntityDescription):
+    """A player sensor: how to read its value (and attributes) from the snapshot."""
+
+    value_fn: Callable[[PlayerSnapshot], str | datetime | None]
+    attributes_fn: Callable[[PlayerSnapshot, HouseholdSnapshot], Mapping[str, Any]] | None = None
+
+
+PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
+    PlayerSensorDescription(
+        key="error_code",
+        translation_key="error_code",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(code) for code in ErrorCode],
+        value_fn=lambda player: str(player.state.code),
+        attributes_fn=error_attributes,
+    ),
+    PlayerSensorDescription(
+        key="address",
+        translation_key="address",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.ip,
+    ),
+    PlayerSensorDescription(
+        key="model",
+        translation_key="model",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.info.model_name if player.info else None,
+    ),
+    PlayerSensorDescription(
+        key="software_version",
+        translation_key="software_version",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.info.display_version if player.info else None,
+    ),
+    PlayerSensorDescription(
+        key="wifi_band",
+        translation_key="wifi_band",
+        device_class=SensorDeviceClass.ENUM,
+        options=WIFI_BANDS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_band,
+    ),
+    PlayerSensorDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.last_seen,
+    ),
+)
+
+
+def household_diagnosis(snapshot: HouseholdSnapshot) -> str:
+    """Return the household's most important finding: network first, then the cloud."""
+    diagnosis = snapshot.diagnosis
+    if diagnosis.all_players_down:
+        return "all_players_unreachable"
+    if any(player.state.code is ErrorCode.E1001 for player in snapshot.players.values()):
+        return "player_unreachable"
+    if diagnosis.cloud.failing and diagnosis.cloud.cause is not None:
+        return str(diagnosis.cloud.cause)
+    return "ok"
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SonosTroubleshooterConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the household's sensor and every player's sensors."""
+    coordinator = entry.runtime_data
+    async_add_entities([HouseholdDiagnosisSensor(coordinator)])
+    add_player_entities(
+        coordinator,
+        entry,
+        async_add_entities,
+        lambda uid: [PlayerSensor(coordinator, uid, description) for description in PLAYER_SENSORS],
+    )
+
+
+class PlayerSensor(PlayerEntity, SensorEntity):
+    """A sensor of one player."""
+
+    entity_description: PlayerSensorDescription
+
+    @property
+    @override
+    def native_value(self) -> str | datetime | None:
+        """Return the value from the last poll."""
+        return self.entity_description.value_fn(self.player)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Return the attributes automations read (error code: cause, since, severity)."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.player, self.coordinator.data)
+
+
+class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
+    """The household's current finding, with the 1003 cause when the cloud is the problem."""
+
+    def __init__(self, coordinator: SonosTroubleshooterCoordinator) -> None:
+        """Describe the diagnosis sensor."""
+        super().__init__(
+            coordinator,
+            SensorEntityDescription(
+                key="diagnosis",
+                translation_key="diagnosis",
+                device_class=SensorDeviceClass.ENUM,
+                options=HOUSEHOLD_DIAGNOSES,
+            ),
+        )
+
+    @property
+    @override
+    def native_value(self) -> str:
+        """Return the most important finding of the last poll."""
+        return household_diagnosis(self.coordinator.data)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Return what the finding rests on."""
+        data = self.coordinator.data
+        cloud = data.diagnosis.cloud
+        return {
+            "cloud_failing_since": _iso(cloud.since),
+            "status_indicator": cloud.status_indicator,
+            "unreachable_players": sorted(
+                player.name
+                for player in data.players.values()
+                if player.state.code is ErrorCode.E1001
+            ),
+        }

@@ -1,0 +1,271 @@
+"""Config, discovery, reconfigure and options flows against the emulated household."""
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from ipaddress import ip_address
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_SSDP, SOURCE_USER, SOURCE_ZEROCONF, ConfigFlowResult
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sonos_troubleshooter.const import (
+    CONF_CLOUD_TARGETS,
+    CONF_HOUSEHOLD_ID,
+    CONF_REFERENCE_TARGETS,
+    CONF_SCAN_INTERVAL,
+    CONF_STATUS_URL,
+    DOMAIN,
+)
+from tests.sonos_emulator import Emulator, Fault
+
+
+@pytest.fixture(autouse=True)
+def no_setup() -> Iterator[None]:
+    """Flows are tested on their own; entry setup is tested in test_init."""
+    with patch("custom_components.sonos_troubleshooter.async_setup_entry", return_value=True):
+        yield
+
+
+async def test_user_flow_learns_the_household(hass: HomeAssistant, household: Emulator) -> None:
+    kitchen = household.household.player("Kitchen")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: f" {kitchen.ip} "}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Sonos household"
+    assert result["data"] == {
+        CONF_HOST: kitchen.ip,
+        CONF_HOUSEHOLD_ID: household.household.household_id,
+    }
+    assert result["result"].unique_id == household.household.household_id
+
+
+@pytest.mark.parametrize(
+    ("fault", "host", "error"),
+    [
+        (Fault.OFFLINE, None, {"base": "cannot_connect"}),
+        (Fault.HANG, None, {"base": "cannot_connect"}),
+        (Fault.HTTP_403, None, {"base": "upnp_disabled"}),
+        (Fault.NOT_SONOS, None, {"base": "not_sonos"}),
+        (Fault.JUNK, None, {"base": "invalid_answer"}),
+        (Fault.NONE, "sonos.local", {CONF_HOST: "invalid_host"}),
+    ],
+)
+async def test_user_flow_errors_then_recovers(
+    hass: HomeAssistant,
+    household: Emulator,
+    fault: Fault,
+    host: str | None,
+    error: dict[str, str],
+) -> None:
+    kitchen = household.household.set_fault("Kitchen", fault)
+    with patch_timeout():
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: host or kitchen.ip}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == error
+
+    household.household.heal("Kitchen")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: kitchen.ip}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+def patch_timeout() -> AbstractContextManager[object]:
+    return patch("custom_components.sonos_troubleshooter.config_flow.PROBE_TIMEOUT", 0.5)
+
+
+def existing_entry(hass: HomeAssistant, household: Emulator) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=household.household.household_id,
+        data={CONF_HOST: "127.0.0.99", CONF_HOUSEHOLD_ID: household.household.household_id},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_second_add_of_a_household_aborts(hass: HomeAssistant, household: Emulator) -> None:
+    existing_entry(hass, household)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: household.household.player("Roam").ip}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+def ssdp_info(ip: str) -> SsdpServiceInfo:
+    return SsdpServiceInfo(
+        ssdp_usn="uuid:RINCON_X::urn:schemas-upnp-org:device:ZonePlayer:1",
+        ssdp_st="urn:schemas-upnp-org:device:ZonePlayer:1",
+        ssdp_location=f"http://{ip}:1400/xml/device_description.xml",
+        upnp={},
+    )
+
+
+def zeroconf_info(ip: str) -> ZeroconfServiceInfo:
+    return ZeroconfServiceInfo(
+        ip_address=ip_address(ip),
+        ip_addresses=[ip_address(ip)],
+        hostname="Sonos-48A6B8000001.local.",
+        name="Sonos-48A6B8000001@Kitchen._sonos._tcp.local.",
+        port=1443,
+        type="_sonos._tcp.local.",
+        properties={},
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "make_info"), [(SOURCE_SSDP, ssdp_info), (SOURCE_ZEROCONF, zeroconf_info)]
+)
+async def test_discovery_asks_before_adding(
+    hass: HomeAssistant, household: Emulator, source: str, make_info: object
+) -> None:
+    arc = household.household.player("Living Room")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": source},
+        data=make_info(arc.ip),  # type: ignore[operator]
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "discovery_confirm"
+    assert result["description_placeholders"] == {
+        "name": "Living Room",
+        "model": "Sonos Arc",
+        "host": arc.ip,
+    }
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_HOST] == arc.ip
+
+
+async def test_discovery_of_a_known_household_updates_its_address(
+    hass: HomeAssistant, household: Emulator
+) -> None:
+    entry = existing_entry(hass, household)
+    roam = household.household.player("Roam")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=ssdp_info(roam.ip)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == roam.ip
+
+
+async def test_discovery_of_something_else_aborts(hass: HomeAssistant, household: Emulator) -> None:
+    router = household.household.set_fault("Kitchen", Fault.NOT_SONOS)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(router.ip)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_sonos"
+
+
+async def test_reconfigure(hass: HomeAssistant, household: Emulator) -> None:
+    entry = existing_entry(hass, household)
+    kitchen = household.household.player("Kitchen")
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "not-an-address"}
+    )
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: kitchen.ip}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_HOST] == kitchen.ip
+
+
+async def test_reconfigure_refuses_another_household(
+    hass: HomeAssistant, household: Emulator
+) -> None:
+    entry = existing_entry(hass, household)
+    with Emulator("Sonos_Neighbour", "127.0.5.2", "127.0.6.1") as other:
+        stranger = other.household.add_player("Neighbour")
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: stranger.ip}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_household"
+
+
+async def test_options_interval_only(hass: HomeAssistant, household: Emulator) -> None:
+    entry = existing_entry(hass, household)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert set(result["data_schema"].schema) == {CONF_SCAN_INTERVAL, "advanced"}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SCAN_INTERVAL: 30.0, "advanced": {}}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_SCAN_INTERVAL: 30}
+
+
+async def test_options_advanced_section(hass: HomeAssistant, household: Emulator) -> None:
+    entry = existing_entry(hass, household)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    good = {
+        CONF_CLOUD_TARGETS: ["api.sonos.com:443", " ", "[2001:db8::1]:80"],
+        CONF_REFERENCE_TARGETS: ["1.1.1.1:443"],
+        CONF_STATUS_URL: " https://status.example.com/api/v2/status.json",
+    }
+
+    async def submit(advanced: dict[str, object]) -> ConfigFlowResult:
+        return await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: 15, "advanced": advanced}
+        )
+
+    result = await submit(
+        {**good, CONF_CLOUD_TARGETS: ["api.sonos.com"], CONF_STATUS_URL: "ftp://x/"}
+    )
+    assert result["errors"] == {
+        CONF_CLOUD_TARGETS: "invalid_target",
+        CONF_STATUS_URL: "invalid_url",
+    }
+    result = await submit({**good, CONF_CLOUD_TARGETS: [], CONF_REFERENCE_TARGETS: ["x"]})
+    assert result["errors"] == {
+        CONF_CLOUD_TARGETS: "no_targets",
+        CONF_REFERENCE_TARGETS: "invalid_target",
+    }
+    result = await submit(good)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_SCAN_INTERVAL: 15,
+        CONF_CLOUD_TARGETS: ["api.sonos.com:443", "[2001:db8::1]:80"],
+        CONF_REFERENCE_TARGETS: ["1.1.1.1:443"],
+        CONF_STATUS_URL: "https://status.example.com/api/v2/status.json",
+    }
+
+
+async def test_options_interval_below_minimum_is_refused(
+    hass: HomeAssistant, household: Emulator
+) -> None:
+    entry = existing_entry(hass, household)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SCAN_INTERVAL: 5, "advanced": {}}
+        )
+    assert entry.options == {}

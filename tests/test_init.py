@@ -1,0 +1,337 @@
+"""The integration end to end: real HA, real soco, the emulated household over HTTP."""
+
+from collections.abc import Callable
+import time
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.sonos_troubleshooter.const import DOMAIN
+from tests.sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
+
+
+async def poll(hass: HomeAssistant, entry: MockConfigEntry, times: int = 1) -> None:
+    """Run the coordinator's poll now, as its timer would."""
+    for _ in range(times):
+        await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
+
+
+async def test_setup_creates_devices_and_entities(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    assert setup_entry.state is ConfigEntryState.LOADED
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+    assert state(hass, "sensor.roam_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"
+    assert state(hass, "binary_sensor.sonos_household_sonos_cloud_connectivity") == "on"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "ok"
+    assert state(hass, "sensor.roam_wi_fi_band") == "5_ghz"
+    assert state(hass, "sensor.kitchen_wi_fi_band") == "wired"
+    assert (
+        state(hass, "sensor.living_room_ip_address") == household.household.player("Living Room").ip
+    )
+    assert state(hass, "sensor.living_room_model") == "Sonos Arc"
+
+    devices = dr.async_get(hass)
+    identifier = (DOMAIN, household.household.household_id)
+    household_device = devices.async_get_device_by_identifier(identifier, setup_entry.entry_id)
+    assert household_device is not None
+    arc = household.household.player("Living Room")
+    player_device = devices.async_get_device_by_identifier((DOMAIN, arc.uid), setup_entry.entry_id)
+    assert player_device is not None
+    assert player_device.via_device_id == household_device.id
+    assert player_device.serial_number == arc.serial
+    assert player_device.model == "Sonos Arc"
+
+
+async def test_player_off_raises_1001_after_two_polls_and_clears(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    kitchen = household.household.player("Kitchen")
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "off"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+
+    await poll(hass, setup_entry)
+    sensor = hass.states.get("sensor.kitchen_error_code")
+    assert sensor is not None
+    assert sensor.state == "1001"
+    assert sensor.attributes["severity"] == "moderate"
+    assert sensor.attributes["since"]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+    assert issue is not None
+    assert issue.translation_key == "error_1001"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["serial"] == kitchen.serial
+    assert issue.translation_placeholders["address"] == kitchen.ip
+    assert state(hass, "sensor.sonos_household_diagnosis") == "player_unreachable"
+
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+
+
+async def test_hung_player_raises_1001_without_delaying_the_poll(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.household.set_fault("Living Room", Fault.HANG)
+    started = time.monotonic()
+    await poll(hass, setup_entry, 2)
+    # Two polls, each bounded by one probe timeout (0.5 s here) plus the topology fallback.
+    assert time.monotonic() - started < 4
+    assert state(hass, "sensor.living_room_error_code") == "1001"
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.living_room_network_connectivity") == "off"
+
+
+@pytest.mark.parametrize("fault", [Fault.JUNK, Fault.HTTP_500, Fault.HTTP_403])
+async def test_player_answering_badly_is_on_the_network(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, fault: Fault
+) -> None:
+    """Junk, server errors and UPnP disabled are answers: the player reached the network."""
+    household.household.set_fault("Kitchen", fault)
+    await poll(hass, setup_entry, 3)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"
+    assert not ir.async_get(hass).issues
+
+
+async def test_sleeping_portable_is_not_an_error(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.household.sleep("Roam")
+    await poll(hass, setup_entry, 3)
+    assert state(hass, "sensor.roam_error_code") == "ok"
+    assert state(hass, "binary_sensor.roam_network_connectivity") == "off"
+    assert not ir.async_get(hass).issues
+
+
+async def test_player_that_moves_is_followed(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    kitchen = household.household.move("Kitchen")
+    await poll(hass, setup_entry, 2)
+    assert state(hass, "sensor.kitchen_ip_address") == kitchen.ip
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"
+
+
+async def test_all_players_down_is_one_card(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    for player in household.household.players:
+        household.household.set_fault(player.uid, Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+
+    sensor = hass.states.get("sensor.kitchen_error_code")
+    assert sensor is not None
+    assert (sensor.state, sensor.attributes["cause"]) == ("1001", "all_players_unreachable")
+    issues = ir.async_get(hass).issues
+    assert [issue.translation_key for issue in issues.values()] == ["error_1001_all_players"]
+    (issue,) = issues.values()
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["count"] == "3"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "all_players_unreachable"
+
+    household.household.heal_all()
+    await poll(hass, setup_entry)
+    assert not ir.async_get(hass).issues
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+@pytest.mark.parametrize(
+    ("break_cloud", "cause"),
+    [
+        (lambda cloud: cloud.status_page.set_status("major"), None),
+        (
+            lambda cloud: (cloud.set_cloud_reachable(False), cloud.status_page.set_status("major")),
+            "sonos_outage",
+        ),
+        (lambda cloud: cloud.set_internet(False), "internet_down"),
+        (lambda cloud: cloud.set_dns(DnsFailure.SERVFAIL), "dns_failure"),
+        (lambda cloud: cloud.set_cloud_reachable(False), "ports_blocked"),
+    ],
+)
+async def test_cloud_unreachable_raises_1003_with_its_cause(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    break_cloud: Callable[[CloudSimulation], object],
+    cause: str | None,
+) -> None:
+    break_cloud(household.cloud)
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.living_room_error_code") == "ok"  # once is not enough
+    await poll(hass, setup_entry)
+
+    issue_id = f"error_1003_{household.household.household_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    if cause is None:  # an incident elsewhere while the cloud answers is no error
+        assert issue is None
+        assert state(hass, "sensor.living_room_error_code") == "ok"
+        return
+    sensor = hass.states.get("sensor.living_room_error_code")
+    assert sensor is not None
+    assert (sensor.state, sensor.attributes["cause"], sensor.attributes["severity"]) == (
+        "1003",
+        cause,
+        "minor",
+    )
+    assert state(hass, "sensor.kitchen_error_code") == "1001"  # off the network stays 1001
+    assert state(hass, "binary_sensor.sonos_household_sonos_cloud_connectivity") == "off"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "player_unreachable"
+    assert issue is not None
+    assert issue.translation_key == f"error_1003_{cause}"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["players"] == "Living Room, Roam"
+
+    household.cloud.heal()
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_restart_mid_error_keeps_start_times(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    kitchen = household.household.player("Kitchen")
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    household.cloud.set_cloud_reachable(False)
+    await poll(hass, setup_entry, 2)
+    since_1001 = hass.states.get("sensor.kitchen_error_code").attributes["since"]  # type: ignore[union-attr]
+    since_1003 = hass.states.get("sensor.roam_error_code").attributes["since"]  # type: ignore[union-attr]
+    issue_ids = set(ir.async_get(hass).issues)
+
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert setup_entry.state is ConfigEntryState.LOADED
+    kitchen_sensor = hass.states.get("sensor.kitchen_error_code")
+    assert kitchen_sensor is not None
+    assert (kitchen_sensor.state, kitchen_sensor.attributes["since"]) == ("1001", since_1001)
+    roam = hass.states.get("sensor.roam_error_code")
+    assert roam is not None
+    assert (roam.state, roam.attributes["since"]) == ("1003", since_1003)
+    assert set(ir.async_get(hass).issues) == issue_ids
+    assert f"error_1001_{kitchen.uid}" in {issue_id for _, issue_id in issue_ids}
+
+
+async def test_error_that_cleared_while_stopped_is_removed(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+    assert ir.async_get(hass).issues
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    household.household.heal("Kitchen")
+    assert await hass.config_entries.async_setup(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not ir.async_get(hass).issues
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+async def test_new_player_appears_without_reload(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.household.add_player("Office", model_name="Sonos Era 100")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.office_error_code") == "ok"
+    assert state(hass, "sensor.office_model") == "Sonos Era 100"
+
+
+async def test_removed_player_can_be_deleted(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    assert await async_setup_component(hass, "config", {})
+    devices = dr.async_get(hass)
+    kitchen = household.household.player("Kitchen")
+    roam = household.household.player("Roam")
+    kitchen_device = devices.async_get_device_by_identifier(
+        (DOMAIN, kitchen.uid), setup_entry.entry_id
+    )
+    roam_device = devices.async_get_device_by_identifier((DOMAIN, roam.uid), setup_entry.entry_id)
+    household_device = devices.async_get_device_by_identifier(
+        (DOMAIN, household.household.household_id), setup_entry.entry_id
+    )
+    assert kitchen_device is not None
+    assert roam_device is not None
+    assert household_device is not None
+    household.household.remove_player("Kitchen")
+    household.household.sleep("Roam")
+    await poll(hass, setup_entry)
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> bool:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": setup_entry.entry_id,
+                "device_id": device_id,
+            }
+        )
+        return bool((await client.receive_json())["success"])
+
+    assert not await remove(household_device.id)
+    assert not await remove(roam_device.id)  # asleep, still a member
+    assert await remove(kitchen_device.id)
+    await poll(hass, setup_entry)
+    assert devices.async_get(kitchen_device.id) is None
+    assert kitchen.uid not in setup_entry.runtime_data.players
+    assert state(hass, "sensor.roam_error_code") == "ok"
+
+
+async def test_large_household_without_topology_keeps_probing(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.household.zone_group_state_error = 501
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+    assert state(hass, "sensor.kitchen_error_code") == "1001"
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+    assert "501" in str(setup_entry.runtime_data.data.topology_error)
+
+
+async def test_unreachable_household_at_first_setup_retries(
+    hass: HomeAssistant, config_entry: MockConfigEntry, household: Emulator, cloud_dns: None
+) -> None:
+    for player in household.household.players:
+        household.household.set_fault(player.uid, Fault.OFFLINE)
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_unload_and_remove(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    assert setup_entry.state is ConfigEntryState.NOT_LOADED
+    assert ir.async_get(hass).issues  # kept for the next start to judge
+    await hass.config_entries.async_remove(setup_entry.entry_id)
+    assert not ir.async_get(hass).issues

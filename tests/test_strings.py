@@ -1,0 +1,111 @@
+"""Translations stay generated from the catalog, valid, and complete for the code."""
+
+import json
+from pathlib import Path
+import re
+import sys
+
+import pytest
+
+from custom_components.sonos_troubleshooter.catalog import (
+    ERROR_1001,
+    ERROR_1003,
+    FIRST_STEP,
+    FIRST_STEP_ALL_PLAYERS_DOWN,
+    ordered_steps,
+)
+from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.sensor import HOUSEHOLD_DIAGNOSES, WIFI_BANDS
+
+ROOT = Path(__file__).resolve().parents[1]
+INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
+STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+
+# A phrase only each step's text contains, to check the order of the steps on each card.
+STEP_MARKERS = {
+    "power_cycle_speaker": "Power-cycle the",
+    "restart_router": r"Restart your (home|Wi-Fi) router",
+    "factory_reset": "Factory-reset",
+    "move_closer": "closer to the router",
+    "enable_2_4_ghz": "2.4 GHz band is enabled",
+    "check_status_page": "Sonos status page",
+    "sign_in_again": "Sign out of your Sonos account",
+    "check_firewall": "firewall rules",
+    "try_hotspot": "mobile hotspot",
+}
+
+
+def test_strings_are_generated_from_the_catalog() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import build_strings
+    finally:
+        sys.path.pop(0)
+    expected = json.dumps(build_strings.strings(), indent=2, ensure_ascii=False) + "\n"
+    assert (INTEGRATION / "strings.json").read_text(encoding="utf-8") == expected, (
+        "run: scripts/exec python scripts/build_strings.py"
+    )
+    assert (INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8") == expected
+
+
+def steps_in(description: str) -> list[str]:
+    found = []
+    for line in description.splitlines():
+        if not re.match(r"\d+\. ", line):
+            continue
+        (step,) = [key for key, marker in STEP_MARKERS.items() if re.search(marker, line)]
+        found.append(step)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("issue", "steps"),
+    [
+        ("error_1001", ordered_steps(ERROR_1001)),
+        ("error_1001_all_players", ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN)),
+        *[
+            (f"error_1003_{cause}", ordered_steps(ERROR_1003, FIRST_STEP[cause]))
+            for cause in CloudCause
+        ],
+    ],
+)
+def test_repair_cards_carry_every_documented_step_in_order(
+    issue: str, steps: tuple[str, ...]
+) -> None:
+    card = STRINGS["issues"][issue]
+    assert steps_in(card["description"]) == list(steps)
+    assert sorted(steps) == sorted(ERROR_1001.steps if "1001" in issue else ERROR_1003.steps)
+    assert "Sonos Support]({support_url})" in card["description"]
+    assert issue.startswith(("error_1001", "error_1003"))
+
+
+def test_cause_first_and_unknown_first_step() -> None:
+    assert ordered_steps(ERROR_1003, "check_firewall")[0] == "check_firewall"
+    assert ordered_steps(ERROR_1003, "not_a_step") == ERROR_1003.steps
+    assert FIRST_STEP[CloudCause.SONOS_OUTAGE] == ERROR_1003.steps[0]
+
+
+def test_hassfest_rules() -> None:
+    """No HTML, no raw URLs, placeholders unquoted; issues have a title and a description."""
+
+    def texts(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [text for value in node.values() for text in texts(value)]
+        return [node] if isinstance(node, str) else []
+
+    for text in texts(STRINGS):
+        assert not re.search(r"<[a-z/]", text), text
+        assert not re.search(r"https?://", text), text
+        assert not re.search(r"['\"]\{\w+\}['\"]", text), text
+    for issue in STRINGS["issues"].values():
+        assert set(issue) == {"title", "description"}
+
+
+def test_every_state_the_code_can_report_is_translated() -> None:
+    sensors = STRINGS["entity"]["sensor"]
+    assert set(sensors["error_code"]["state"]) == {str(code) for code in ErrorCode}
+    assert set(sensors["diagnosis"]["state"]) == set(HOUSEHOLD_DIAGNOSES)
+    assert set(sensors["wifi_band"]["state"]) == set(WIFI_BANDS)
+    icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
+    assert set(icons["entity"]["sensor"]) == set(sensors)
+    assert set(icons["entity"]["binary_sensor"]) == set(STRINGS["entity"]["binary_sensor"])
