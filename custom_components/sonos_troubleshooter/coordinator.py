@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -197,11 +197,14 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             player.info, player.info_read_at = info, now
             player.name = info.name or player.name
 
-    def _topology_sources(self, answered: set[str]) -> list[str]:
-        """Addresses to ask for the topology: players that answered, then the configured one."""
+    def _topology_sources(self, answered: set[str], tried: str) -> list[str]:
+        """Addresses to ask for the topology next: players that answered, then the configured one.
+
+        `tried` was asked already this poll; asking it again could cost another timeout.
+        """
         ips = [player.ip for player in self.players.values() if player.uid in answered]
         host = self.config_entry.data[CONF_HOST]
-        return list(dict.fromkeys([*ips[:2], host] if ips else [host]))
+        return [ip for ip in dict.fromkeys([*ips[:2], host]) if ip != tried]
 
     async def _check_cloud(self) -> CloudReport:
         options = self.config_entry.options
@@ -218,15 +221,18 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         now = dt_util.utcnow()
         known = list(self.players.values())
         # Everything at once, so one hung player or a dead cloud costs one timeout, not N.
+        first_source = self._last_topology_source(known)
         probe_results, report, first_topology = await asyncio.gather(
             asyncio.gather(*(self._probe(player.ip) for player in known)),
             self._check_cloud(),
-            self._read_topology(self._last_topology_source(known)),
+            self._read_topology(first_source),
         )
         failures: dict[str, ProbeFailure | None] = {
             player.uid: failure for player, failure in zip(known, probe_results, strict=True)
         }
-        topology, topology_error = await self._settle_topology(first_topology, failures)
+        topology, topology_error = await self._settle_topology(
+            first_topology, first_source, failures
+        )
         if topology is not None:
             await self._apply_topology(topology, failures)
         elif not self.players:
@@ -295,7 +301,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         return str(self.config_entry.data[CONF_HOST])
 
     async def _settle_topology(
-        self, first: Topology | str, failures: Mapping[str, ProbeFailure | None]
+        self, first: Topology | str, first_source: str, failures: Mapping[str, ProbeFailure | None]
     ) -> tuple[Topology | None, str | None]:
         """Fall back to other players that answered when the first one could not tell.
 
@@ -307,7 +313,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             return first, None
         error = first
         answered = {uid for uid, failure in failures.items() if failure is None}
-        for ip in self._topology_sources(answered):
+        for ip in self._topology_sources(answered, first_source):
             result = await self._read_topology(ip)
             if isinstance(result, Topology):
                 self._topology = result
@@ -353,12 +359,11 @@ def _player_to_dict(player: KnownPlayer) -> dict[str, Any]:
 
 
 def _player_from_dict(data: Mapping[str, Any]) -> KnownPlayer:
-    info = PlayerInfo(**data["info"]) if data.get("info") else None
-    player = KnownPlayer(
-        uid=str(data["uid"]), name=str(data["name"]), ip=str(data["ip"]), info=info
-    )
-    return replace(
-        player,
+    return KnownPlayer(
+        uid=str(data["uid"]),
+        name=str(data["name"]),
+        ip=str(data["ip"]),
+        info=PlayerInfo(**data["info"]) if data.get("info") else None,
         last_seen=dt_util.parse_datetime(data["last_seen"]) if data.get("last_seen") else None,
         channel_freq=data.get("channel_freq"),
         wired=bool(data.get("wired")),

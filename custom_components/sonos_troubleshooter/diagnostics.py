@@ -1,7 +1,7 @@
 """Diagnostics download, with serials, MACs, player ids and the household id redacted."""
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
@@ -19,15 +19,16 @@ async def async_get_config_entry_diagnostics(
     """Return the configuration, the last poll and the diagnosis state."""
     coordinator = entry.runtime_data
     snapshot = coordinator.data
+    diagnosis = to_dict(snapshot.diagnosis)
+    states = cast(dict[str, dict[str, Any]], diagnosis["players"])
     players = [
         {
             **asdict(player),
-            "state": to_dict_player(player.state),
+            "state": states[player.uid],
             "info": asdict(player.info) if player.info else None,
         }
         for player in snapshot.players.values()
     ]
-    diagnosis = to_dict(snapshot.diagnosis)
     return async_redact_data(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
@@ -42,13 +43,3 @@ async def async_get_config_entry_diagnostics(
         },
         TO_REDACT,
     )
-
-
-def to_dict_player(state: Any) -> dict[str, Any]:
-    """Return a player's diagnosis as JSON-safe data."""
-    return {
-        "code": str(state.code),
-        "failures": state.failures,
-        "since": state.since.isoformat() if state.since else None,
-        "expected_absence": state.expected_absence,
-    }
