@@ -1,12 +1,12 @@
 """Sonos Troubleshooter: tells which documented Sonos error a household has, why, and the fix."""
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
 from .const import DOMAIN
 from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
-from .entity import household_device
+from .entity import async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -23,12 +23,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfi
         .id
     )
     entry.runtime_data = coordinator
-    entry.async_on_unload(
-        coordinator.async_add_listener(lambda: async_update_issues(hass, coordinator))
-    )
+    entry.async_on_unload(coordinator.async_add_listener(lambda: _async_follow(hass, coordinator)))
     async_update_issues(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+@callback
+def _async_follow(hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator) -> None:
+    """After each poll: repair issues follow the diagnosis, devices follow core Sonos."""
+    async_update_issues(hass, coordinator)
+    async_link_core_devices(hass, coordinator)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:

@@ -30,5 +30,8 @@ PROBE_TIMEOUT: Final = 3.0
 # Device descriptions (model, software) change rarely; re-read them this often.
 INFO_REFRESH: Final = timedelta(hours=1)
 
+# HA core's own Sonos integration: its devices are the same speakers as ours.
+SONOS_CORE_DOMAIN: Final = "sonos"
+
 SUPPORT_URL: Final = "https://support.sonos.com"
 STATUS_PAGE_URL: Final = "https://status.sonos.com"

@@ -3,13 +3,14 @@
 from collections.abc import Callable
 from typing import override
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, SONOS_CORE_DOMAIN
 from .coordinator import (
     PlayerSnapshot,
     SonosTroubleshooterConfigEntry,
@@ -31,6 +32,52 @@ def household_device(coordinator: SonosTroubleshooterCoordinator) -> DeviceInfo:
         model="Household",
         name="Sonos household",
     )
+
+
+@callback
+def core_sonos_device_id(hass: HomeAssistant, player: PlayerSnapshot) -> str | None:
+    """Return the device HA core's Sonos integration keeps for the same speaker, if any.
+
+    Since 2026.8 devices are no longer merged across integrations, so the player's device
+    points at the core one as its `via_device` instead: the device page then links to it.
+    Core identifies a speaker by its UID and its MAC address; either one is enough.
+    """
+    registry = dr.async_get(hass)
+    mac = player.info.mac_address.lower() if player.info else None
+    for entry in hass.config_entries.async_entries(SONOS_CORE_DOMAIN):
+        device = registry.async_get_device_by_identifier(
+            (SONOS_CORE_DOMAIN, player.uid), entry.entry_id
+        )
+        if device is None and mac:
+            device = registry.async_get_device_by_connection(
+                (CONNECTION_NETWORK_MAC, mac), entry.entry_id
+            )
+        if device is not None:
+            return device.id
+    return None
+
+
+def player_via_device_id(
+    hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator, player: PlayerSnapshot
+) -> str:
+    """Return the core Sonos device of the speaker when there is one, else the household's."""
+    return core_sonos_device_id(hass, player) or coordinator.household_device_id
+
+
+@callback
+def async_link_core_devices(
+    hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator
+) -> None:
+    """Point each player's device at the core Sonos device once that exists (or no longer)."""
+    registry = dr.async_get(hass)
+    entry_id = coordinator.config_entry.entry_id
+    for uid, player in coordinator.data.players.items():
+        device = registry.async_get_device_by_identifier((DOMAIN, uid), entry_id)
+        if device is None:
+            continue  # its entities are not added yet; they register it with the right link
+        via = player_via_device_id(hass, coordinator, player)
+        if device.via_device_id != via:
+            registry.async_update_device(device.id, via_device_id=via)
 
 
 class HouseholdEntity(SonosTroubleshooterEntity):
@@ -73,7 +120,7 @@ class PlayerEntity(SonosTroubleshooterEntity):
             serial_number=info.serial_number if info else None,
             connections={(CONNECTION_NETWORK_MAC, info.mac_address.lower())} if info else set(),
             configuration_url=f"http://{player.ip}:1400/support/review",
-            via_device_id=coordinator.household_device_id,
+            via_device_id=player_via_device_id(coordinator.hass, coordinator, player),
         )
 
     @property
