@@ -264,6 +264,9 @@ def test_cloud_endpoints_up_and_down(emulator: Emulator) -> None:
     assert endpoint.port == port
     with socket.create_connection((endpoint.ip, endpoint.port), timeout=1):
         pass
+    deadline = time.monotonic() + 2  # the emulator's loop counts the accept a moment later
+    while endpoint.connections < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert endpoint.connections >= 1
 
 

@@ -15,6 +15,7 @@ from custom_components.sonos_troubleshooter.catalog import (
     ordered_steps,
 )
 from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
 from custom_components.sonos_troubleshooter.sensor import HOUSEHOLD_DIAGNOSES, WIFI_BANDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,25 +59,41 @@ def steps_in(description: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    ("issue", "steps"),
-    [
-        ("error_1001", ordered_steps(ERROR_1001)),
-        ("error_1001_all_players", ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN)),
-        *[
-            (f"error_1003_{cause}", ordered_steps(ERROR_1003, FIRST_STEP[cause]))
-            for cause in CloudCause
-        ],
+CARDS = [
+    ("error_1001", ordered_steps(ERROR_1001)),
+    ("error_1001_all_players", ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN)),
+    *[
+        (f"error_1003_{cause}{suffix}", ordered_steps(ERROR_1003, FIRST_STEP[cause]))
+        for cause in CloudCause
+        for suffix in ("", "_escalated")
     ],
-)
+]
+
+
+@pytest.mark.parametrize(("issue", "steps"), CARDS)
 def test_repair_cards_carry_every_documented_step_in_order(
     issue: str, steps: tuple[str, ...]
 ) -> None:
-    card = STRINGS["issues"][issue]
-    assert steps_in(card["description"]) == list(steps)
+    flow = STRINGS["issues"][issue]["fix_flow"]
+    overview = flow["step"]["init"]["description"]
+    assert steps_in(overview) == list(steps)
     assert sorted(steps) == sorted(ERROR_1001.steps if "1001" in issue else ERROR_1003.steps)
-    assert "Sonos Support]({support_url})" in card["description"]
-    assert issue.startswith(("error_1001", "error_1003"))
+    assert "Sonos Support]({support_url})" in overview
+    assert "Sonos Support]({support_url})" in flow["step"]["escalate"]["description"]
+    for step in steps:  # a guided page per step, with its documented reason
+        page = flow["step"][step]
+        assert re.search(STEP_MARKERS[step], page["description"]), (issue, step)
+        assert set(page["menu_options"]) == {"check", "skip"}
+    assert set(flow["abort"]) == {"still_failing", "entry_not_loaded"}
+    assert set(flow["create_entry"]) == {"fixed"}
+    assert set(flow["progress"]) == {"check"}
+
+
+def test_escalated_cards_say_so() -> None:
+    for cause in CloudCause:
+        card = STRINGS["issues"][f"error_1003_{cause}_escalated"]
+        assert "24 hours" in card["title"]
+        assert "more than 24 hours" in card["fix_flow"]["step"]["init"]["description"]
 
 
 def test_cause_first_and_unknown_first_step() -> None:
@@ -86,7 +103,7 @@ def test_cause_first_and_unknown_first_step() -> None:
 
 
 def test_hassfest_rules() -> None:
-    """No HTML, no raw URLs, placeholders unquoted; issues have a title and a description."""
+    """No HTML, no raw URLs, placeholders unquoted; fixable issues have a title and a fix flow."""
 
     def texts(node: object) -> list[str]:
         if isinstance(node, dict):
@@ -98,7 +115,7 @@ def test_hassfest_rules() -> None:
         assert not re.search(r"https?://", text), text
         assert not re.search(r"['\"]\{\w+\}['\"]", text), text
     for issue in STRINGS["issues"].values():
-        assert set(issue) == {"title", "description"}
+        assert set(issue) == {"title", "fix_flow"}
 
 
 def test_every_state_the_code_can_report_is_translated() -> None:
@@ -109,3 +126,8 @@ def test_every_state_the_code_can_report_is_translated() -> None:
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
     assert set(icons["entity"]["sensor"]) == set(sensors)
     assert set(icons["entity"]["binary_sensor"]) == set(STRINGS["entity"]["binary_sensor"])
+    event = STRINGS["entity"]["event"]["error_events"]
+    assert set(event["state_attributes"]["event_type"]["state"]) == set(
+        ERROR_EVENTS.event_types or []
+    )
+    assert set(icons["entity"]["event"]) == set(STRINGS["entity"]["event"])

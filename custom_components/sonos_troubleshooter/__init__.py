@@ -9,7 +9,7 @@ from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoor
 from .entity import async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:

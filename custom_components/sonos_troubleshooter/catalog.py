@@ -6,6 +6,7 @@ repair issues and the README all follow this table. Pure: no Home Assistant impo
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .diagnosis import CloudCause, ErrorCode
@@ -85,3 +86,24 @@ def ordered_steps(entry: CatalogEntry, first: str | None = None) -> tuple[str, .
     if first is None or first not in entry.steps:
         return entry.steps
     return (first, *(step for step in entry.steps if step != first))
+
+
+def steps_for(
+    code: ErrorCode, cause: CloudCause | None = None, *, all_players_down: bool = False
+) -> tuple[str, ...]:
+    """Return the steps to try for a diagnosed error, most likely to help first."""
+    if code is ErrorCode.E1001:
+        return ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN if all_players_down else None)
+    if code is ErrorCode.E1003:
+        return ordered_steps(ERROR_1003, FIRST_STEP[cause] if cause else None)
+    return ()
+
+
+# "If the error persists for more than 24 hours ... contact Sonos Support": past this, a 1003
+# card is escalated (higher severity, wording that says to call support).
+ESCALATE_1003_AFTER = timedelta(hours=24)
+
+
+def is_escalated(since: datetime | None, now: datetime) -> bool:
+    """Tell whether a 1003 that began at `since` has lasted past the documented 24 hours."""
+    return since is not None and now - since > ESCALATE_1003_AFTER

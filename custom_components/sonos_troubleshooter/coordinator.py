@@ -122,6 +122,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self.household_device_id = ""  # set at setup, once the household device is registered
         self._diagnosis = DiagnosisState.initial()
         self._topology: Topology | None = None
+        # A guided fix's "check again" polls between timer polls; one poll at a time keeps
+        # each observation whole (two interleaved polls could count one outage twice).
+        self._poll_lock = asyncio.Lock()
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
@@ -218,6 +221,10 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         )
 
     async def _async_update_data(self) -> HouseholdSnapshot:
+        async with self._poll_lock:
+            return await self._poll()
+
+    async def _poll(self) -> HouseholdSnapshot:
         now = dt_util.utcnow()
         known = list(self.players.values())
         # Everything at once, so one hung player or a dead cloud costs one timeout, not N.

@@ -4,26 +4,84 @@ Issue ids: `error_1001_<player uid>` per player, `error_1001_all_<household>` wh
 is down at once (then there are no per-player cards), `error_1003_<household>` for the cloud.
 They are not persistent: each start re-creates them from the stored diagnosis, with the
 original start time, and deletes any whose error cleared while Home Assistant was down.
+Every issue is fixable: `repairs.py` walks the user through the documented steps.
 """
 
 from datetime import datetime
+from enum import StrEnum
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .catalog import ERROR_1001, ERROR_1003, Severity
+from .catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
 from .const import DOMAIN, STATUS_PAGE_URL, SUPPORT_URL
-from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
+from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .diagnosis import ErrorCode
 from .sonos import wifi_band
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 
 
-def _when(moment: datetime | None) -> str:
-    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
+class IssueKind(StrEnum):
+    """What an issue is about; stored in the issue's data for its repair flow."""
+
+    PLAYER = "player"
+    ALL_PLAYERS = "all_players"
+    CLOUD = "cloud"
+
+
+def when(moment: datetime | None) -> str:
+    """Format a moment in the local time zone, as the cards show it."""
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def player_facts(player: PlayerSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say about one player in 1001."""
+    info = player.info
+    band = wifi_band(player.channel_freq)
+    return {
+        "name": player.name,
+        "model": info.model_name if info else "Sonos",
+        "address": player.ip,
+        "serial": info.serial_number if info else "-",
+        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
+        "since": when(player.state.since),
+        "last_seen": when(player.last_seen),
+        "support_url": SUPPORT_URL,
+    }
+
+
+def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say when no player answers."""
+    down = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1001]
+    return {
+        "players": ", ".join(sorted(p.name for p in down)) or "-",
+        "count": str(len(down)),
+        "since": when(snapshot.diagnosis.all_players_down_since),
+        "support_url": SUPPORT_URL,
+    }
+
+
+def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say about the cloud: what failed, and how."""
+    cloud = snapshot.diagnosis.cloud
+    report = snapshot.cloud
+    affected = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1003]
+    unresolved = [r.target for r in report.cloud if not r.resolved]
+    refused = [r.target for r in report.cloud if r.resolved and not r.connected]
+    reachable = sum(r.connected for r in report.reference)
+    return {
+        "players": ", ".join(sorted(p.name for p in affected)) or "-",
+        "since": when(cloud.since),
+        "failed_targets": ", ".join(refused) or "-",
+        "unresolved": ", ".join(unresolved) or "-",
+        "reference": f"{reachable}/{len(report.reference)}",
+        "status": report.status.description or report.status.indicator or "-",
+        "status_url": STATUS_PAGE_URL,
+        "support_url": SUPPORT_URL,
+    }
 
 
 def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
@@ -35,55 +93,43 @@ def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
     ]
 
 
-def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, tuple[str, Severity, dict[str, str]]]:
-    """Return the issues the snapshot calls for: id -> (translation key, severity, placeholders)."""
+type WantedIssue = tuple[str, ir.IssueSeverity, dict[str, str], dict[str, str]]
+
+
+def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
+    """Return the issues the snapshot calls for.
+
+    id -> (translation key, severity, title placeholders, data for the repair flow).
+    """
     diagnosis = snapshot.diagnosis
     household = snapshot.household_id
-    issues: dict[str, tuple[str, Severity, dict[str, str]]] = {}
-    down = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1001]
+    issues: dict[str, WantedIssue] = {}
     if diagnosis.all_players_down:
         issues[f"error_1001_all_{household}"] = (
             "error_1001_all_players",
-            ERROR_1001.severity,
-            {
-                "players": ", ".join(sorted(p.name for p in down)),
-                "count": str(len(down)),
-                "since": _when(diagnosis.all_players_down_since),
-                "support_url": SUPPORT_URL,
-            },
+            SEVERITY[ERROR_1001.severity],
+            all_players_facts(snapshot),
+            {"kind": IssueKind.ALL_PLAYERS},
         )
     else:
-        for player in down:
-            info = player.info
-            band = wifi_band(player.channel_freq)
-            issues[f"error_1001_{player.uid}"] = (
-                "error_1001",
-                ERROR_1001.severity,
-                {
-                    "name": player.name,
-                    "model": info.model_name if info else "Sonos",
-                    "address": player.ip,
-                    "serial": info.serial_number if info else "?",
-                    "band": f"{band} GHz" if band else "?",
-                    "since": _when(player.state.since),
-                    "support_url": SUPPORT_URL,
-                },
-            )
+        for player in snapshot.players.values():
+            if player.state.code is ErrorCode.E1001:
+                issues[f"error_1001_{player.uid}"] = (
+                    "error_1001",
+                    SEVERITY[ERROR_1001.severity],
+                    player_facts(player),
+                    {"kind": IssueKind.PLAYER, "uid": player.uid},
+                )
     cloud = diagnosis.cloud
-    affected = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1003]
+    affected = any(p.state.code is ErrorCode.E1003 for p in snapshot.players.values())
     if cloud.failing and cloud.cause is not None and affected:
-        failed = [r.target for r in snapshot.cloud.cloud if not r.connected]
+        escalated = is_escalated(cloud.since, snapshot.updated_at)
         issues[f"error_1003_{household}"] = (
-            f"error_1003_{cloud.cause}",
-            ERROR_1003.severity,
-            {
-                "players": ", ".join(sorted(p.name for p in affected)),
-                "since": _when(cloud.since),
-                "failed_targets": ", ".join(failed) or "-",
-                "status": snapshot.cloud.status.description or cloud.status_indicator or "?",
-                "status_url": STATUS_PAGE_URL,
-                "support_url": SUPPORT_URL,
-            },
+            f"error_1003_{cloud.cause}{'_escalated' if escalated else ''}",
+            # Past 24 hours the documented advice changes to "contact support".
+            ir.IssueSeverity.ERROR if escalated else SEVERITY[ERROR_1003.severity],
+            cloud_facts(snapshot),
+            {"kind": IssueKind.CLOUD},
         )
     return issues
 
@@ -91,24 +137,23 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, tuple[str, Severity,
 @callback
 def async_update_issues(hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator) -> None:
     """Create the issues the last poll calls for and delete the ones that cleared."""
-    snapshot = coordinator.data
-    wanted = wanted_issues(snapshot)
+    wanted = wanted_issues(coordinator.data)
     entry = coordinator.config_entry
     for issue_id in _owned_issues(hass, entry):
         if issue_id not in wanted:
             ir.async_delete_issue(hass, DOMAIN, issue_id)
-    for issue_id, (key, severity, placeholders) in wanted.items():
+    for issue_id, (key, severity, placeholders, data) in wanted.items():
         ir.async_create_issue(
             hass,
             DOMAIN,
             issue_id,
-            is_fixable=False,
+            is_fixable=True,
             is_persistent=False,
-            severity=SEVERITY[severity],
+            severity=severity,
             translation_key=key,
             translation_placeholders=placeholders,
             learn_more_url=SUPPORT_URL,
-            data={"entry_id": entry.entry_id},
+            data={"entry_id": entry.entry_id, **data},
         )
 
 

@@ -10,7 +10,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .catalog import CATALOG
+from .catalog import CATALOG, steps_for
 from .coordinator import (
     HouseholdSnapshot,
     PlayerSnapshot,
@@ -33,18 +33,23 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def error_attributes(player: PlayerSnapshot, household: HouseholdSnapshot) -> dict[str, Any]:
-    """Return cause, since and severity of the player's current error (None when ok)."""
+    """Return cause, since, severity and first fix step of the player's error (None when ok)."""
     state = player.state
     entry = CATALOG.get(state.code)
+    diagnosis = household.diagnosis
     cause: str | None = None
     if state.code is ErrorCode.E1003:
-        cause = household.diagnosis.cloud.cause
-    elif state.code is ErrorCode.E1001 and household.diagnosis.all_players_down:
+        cause = diagnosis.cloud.cause
+    elif state.code is ErrorCode.E1001 and diagnosis.all_players_down:
         cause = "all_players_unreachable"
+    steps = steps_for(
+        state.code, diagnosis.cloud.cause, all_players_down=diagnosis.all_players_down
+    )
     return {
         "cause": cause,
         "since": _iso(state.since),
         "severity": str(entry.severity) if entry else None,
+        "first_step": steps[0] if steps else None,
     }
 
 

@@ -1,0 +1,346 @@
+"""Guided fixes driven as the frontend drives them: HTTP calls to the repairs flow API."""
+
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Any
+from unittest.mock import patch
+
+from aiohttp.test_utils import TestClient
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.sonos_troubleshooter.catalog import ERROR_1001, ERROR_1003
+from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from tests.sonos_emulator import DnsFailure, Emulator, Fault
+from tests.test_init import poll, state
+
+FIX = "/api/repairs/issues/fix"
+
+
+class Flow:
+    """One repair flow, clicked through like the repair dialog does."""
+
+    def __init__(self, hass: HomeAssistant, client: TestClient) -> None:
+        self.hass = hass
+        self.client = client
+        self.flow_id = ""
+
+    async def start(self, issue_id: str) -> dict[str, Any]:
+        response = await self.client.post(FIX, json={"handler": DOMAIN, "issue_id": issue_id})
+        assert response.status == HTTPStatus.OK, await response.text()
+        result: dict[str, Any] = await response.json()
+        self.flow_id = result["flow_id"]
+        return result
+
+    async def choose(self, option: str) -> dict[str, Any]:
+        """Pick a menu option; a check shows progress, then the verdict once it is done."""
+        response = await self.client.post(f"{FIX}/{self.flow_id}", json={"next_step_id": option})
+        assert response.status == HTTPStatus.OK, await response.text()
+        result: dict[str, Any] = await response.json()
+        if result["type"] == "progress":
+            assert result["progress_action"] == "check"
+            await self.hass.async_block_till_done()
+            response = await self.client.get(f"{FIX}/{self.flow_id}")  # as on the progress event
+            assert response.status == HTTPStatus.OK, await response.text()
+            result = await response.json()
+        return result
+
+
+@pytest.fixture
+async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow:
+    assert await async_setup_component(hass, "repairs", {})
+    return Flow(hass, await hass_client())
+
+
+async def switch_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
+    """Switch Kitchen off until it shows 1001; return its issue id."""
+    emulator.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, entry, times=2)
+    issue_id = f"error_1001_{emulator.household.player('Kitchen').uid}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    return issue_id
+
+
+async def test_1001_fixed_at_the_second_step(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    kitchen = household.household.player("Kitchen")
+    issue_id = await switch_off(hass, setup_entry, household)
+
+    result = await flow.start(issue_id)
+    assert result["type"] == "menu"
+    assert result["step_id"] == "init"
+    assert result["menu_options"] == ["start", "check"]
+    facts = result["description_placeholders"]
+    assert facts["name"] == "Kitchen"
+    assert facts["model"] == "Sonos Amp"
+    assert facts["address"] == kitchen.ip
+    assert facts["serial"] == kitchen.serial
+    assert facts["band"] == "Ethernet"
+
+    result = await flow.choose("start")
+    assert result["step_id"] == "power_cycle_speaker"
+    assert result["menu_options"] == ["check", "skip"]
+    assert result["description_placeholders"]["step"] == "1"
+    assert result["description_placeholders"]["steps"] == str(len(ERROR_1001.steps))
+
+    result = await flow.choose("check")  # still off: the verdict says so, in its own page
+    assert result["step_id"] == "still_failing"
+    assert result["description_placeholders"]["checked_at"]
+    assert state(hass, "sensor.kitchen_error_code") == "1001"
+
+    result = await flow.choose("next")
+    assert result["step_id"] == "restart_router"
+    assert result["description_placeholders"]["step"] == "2"
+
+    household.household.heal("Kitchen")
+    result = await flow.choose("check")
+    assert result["type"] == "create_entry"
+    assert result["description"] == "fixed"
+    assert result["description_placeholders"]["name"] == "Kitchen"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+async def test_1001_still_failing_after_every_step(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    issue_id = await switch_off(hass, setup_entry, household)
+    await flow.start(issue_id)
+    result = await flow.choose("start")
+    seen = [result["step_id"]]
+    for _ in ERROR_1001.steps[1:]:
+        result = await flow.choose("skip")
+        seen.append(result["step_id"])
+    assert seen == list(ERROR_1001.steps)  # every documented step, in the documented order
+
+    result = await flow.choose("skip")
+    assert result["step_id"] == "escalate"
+    assert (
+        result["description_placeholders"]["serial"] == household.household.player("Kitchen").serial
+    )
+    result = await flow.choose("check")
+    assert result["step_id"] == "still_failing"
+    result = await flow.choose("next")
+    assert result["step_id"] == "escalate"  # nothing after the last step but the advice
+    result = await flow.choose("finish")
+    assert result["type"] == "abort"
+    assert result["reason"] == "still_failing"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)  # the card stays
+
+
+async def test_check_from_the_overview_and_pages_that_reload(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    issue_id = await switch_off(hass, setup_entry, household)
+    await flow.start(issue_id)
+    result = await flow.choose("check")
+    assert result["step_id"] == "still_failing"
+    response = await flow.client.get(f"{FIX}/{flow.flow_id}")  # a reload shows the same page
+    assert (await response.json())["step_id"] == "still_failing"
+    result = await flow.choose("next")
+    assert result["step_id"] == ERROR_1001.steps[0]
+    result = await flow.choose("skip")
+    response = await flow.client.get(f"{FIX}/{flow.flow_id}")
+    assert (await response.json())["step_id"] == ERROR_1001.steps[1]
+    for _ in ERROR_1001.steps[1:]:
+        result = await flow.choose("skip")
+    response = await flow.client.get(f"{FIX}/{flow.flow_id}")
+    assert (await response.json())["step_id"] == "escalate"
+
+
+async def test_problem_clearing_while_the_flow_is_open(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    issue_id = await switch_off(hass, setup_entry, household)
+    await flow.start(issue_id)
+    await flow.choose("start")
+
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)  # the regular poll notices first and removes the card
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+
+    result = await flow.choose("skip")
+    assert result["type"] == "create_entry"
+    assert result["description"] == "fixed"
+
+
+async def test_flow_for_an_issue_that_has_cleared(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    issue_id = await switch_off(hass, setup_entry, household)
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    response = await flow.client.post(FIX, json={"handler": DOMAIN, "issue_id": issue_id})
+    assert response.status == HTTPStatus.BAD_REQUEST  # the card is gone: nothing to open
+
+    # A card left over (the error cleared between the poll and the click) closes itself.
+    kitchen = household.household.player("Kitchen")
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="error_1001",
+        data={"entry_id": setup_entry.entry_id, "kind": "player", "uid": kitchen.uid},
+    )
+    result = await flow.start(issue_id)
+    assert result["type"] == "create_entry"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+
+
+async def test_flow_while_the_integration_is_not_running(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    issue_id = await switch_off(hass, setup_entry, household)
+    await flow.start(issue_id)
+    await flow.choose("start")
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    result = await flow.choose("check")
+    assert result["type"] == "abort"
+    assert result["reason"] == "entry_not_loaded"
+
+    # The issue outlives the unload until the next start; opening it says why nothing runs.
+    result = await flow.start(issue_id)
+    assert result["type"] == "abort"
+    assert result["reason"] == "entry_not_loaded"
+    result = await flow.start(issue_id)
+    assert result["type"] == "abort"
+    response = await flow.client.post(f"{FIX}/{flow.flow_id}", json={"next_step_id": "skip"})
+    assert response.status == HTTPStatus.NOT_FOUND
+
+
+async def test_all_players_down_starts_with_the_router(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    for player in household.household.players:
+        household.household.set_fault(player.name, Fault.OFFLINE)
+    await poll(hass, setup_entry, times=2)
+    issue_id = f"error_1001_all_{household.household.household_id}"
+    result = await flow.start(issue_id)
+    assert result["description_placeholders"]["count"] == "3"
+    result = await flow.choose("start")
+    assert result["step_id"] == "restart_router"
+    result = await flow.choose("check")
+    assert result["step_id"] == "still_failing"
+
+    household.household.heal_all()
+    result = await flow.choose("check")
+    assert result["type"] == "create_entry"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+
+
+async def test_1003_walkthrough_names_what_failed(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    household.cloud.set_cloud_reachable(False)
+    await poll(hass, setup_entry, times=2)
+    issue_id = f"error_1003_{household.household.household_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "error_1003_ports_blocked"
+    assert issue.is_fixable
+
+    result = await flow.start(issue_id)
+    result = await flow.choose("start")
+    assert result["step_id"] == "check_firewall"  # the measured cause's step first
+    facts = result["description_placeholders"]
+    assert facts["failed_targets"] == ", ".join(household.cloud.cloud_targets)
+    assert facts["unresolved"] == "-"
+    assert facts["reference"] == f"{len(household.cloud.reference_targets)}/2"
+    seen = [result["step_id"]]
+    for _ in ERROR_1003.steps[1:]:
+        result = await flow.choose("skip")
+        seen.append(result["step_id"])
+    assert sorted(seen) == sorted(ERROR_1003.steps)
+
+    result = await flow.choose("check")
+    assert result["step_id"] == "still_failing"
+    household.cloud.set_cloud_reachable(True)
+    result = await flow.choose("check")
+    assert result["type"] == "create_entry"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+async def test_1003_escalates_after_24_hours(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.cloud.set_dns(DnsFailure.SERVFAIL)
+    await poll(hass, setup_entry, times=2)
+    issue_id = f"error_1003_{household.household.household_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "error_1003_dns_failure"
+    assert issue.severity is ir.IssueSeverity.WARNING
+
+    # Home Assistant's wall clock jumps ahead; freezing time would also stop the emulator.
+    real_utcnow = dt_util.utcnow
+    for hours, key, severity in (
+        (23, "error_1003_dns_failure", ir.IssueSeverity.WARNING),
+        (25, "error_1003_dns_failure_escalated", ir.IssueSeverity.ERROR),
+    ):
+        with patch.object(
+            dt_util, "utcnow", lambda hours=hours: real_utcnow() + timedelta(hours=hours)
+        ):
+            await poll(hass, setup_entry)
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert (issue.translation_key, issue.severity) == (key, severity)
+
+
+async def test_card_rendered_by_home_assistant_has_every_fact_and_step(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    """Format the translations HA loads with the flow's facts, as the frontend does."""
+    issue_id = await switch_off(hass, setup_entry, household)
+    translations = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    prefix = f"component.{DOMAIN}.issues.error_1001"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
+    assert title == "Kitchen cannot reach the Wi-Fi network (Sonos error 1001)"
+
+    result = await flow.start(issue_id)
+    overview = translations[f"{prefix}.fix_flow.step.init.description"].format(
+        **result["description_placeholders"]
+    )
+    kitchen = household.household.player("Kitchen")
+    assert "Kitchen" in overview
+    assert kitchen.serial in overview
+    assert kitchen.ip in overview
+    for number in range(1, len(ERROR_1001.steps) + 1):
+        assert f"\n{number}. **" in overview
+    result = await flow.choose("start")
+    page = translations[f"{prefix}.fix_flow.step.{result['step_id']}.description"].format(
+        **result["description_placeholders"]
+    )
+    assert "**Kitchen** (Sonos Amp" in page
+    assert "{" not in page
+
+
+async def test_flow_kinds_and_step_handlers(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    flow = await async_create_fix_flow(hass, "error_1003_x", None)
+    assert type(flow).__name__ == "CloudFixFlow"
+    for step in (*ERROR_1001.steps, *ERROR_1003.steps):  # every page can be reloaded
+        assert hasattr(flow, f"async_step_{step}")
+    assert not hasattr(flow, "async_step_unplug_everything")
+
+    player_flow = await async_create_fix_flow(
+        hass, "error_1001_gone", {"entry_id": setup_entry.entry_id, "kind": "player", "uid": "gone"}
+    )
+    # A player deleted while its flow is open is named by its id and counts as fixed.
+    snapshot = setup_entry.runtime_data.data
+    assert player_flow._facts(snapshot) == {"name": "gone", "address": "-"}
+    assert not player_flow._is_failing(snapshot)
