@@ -98,6 +98,7 @@ def numbered(steps: tuple[str, ...], texts: dict[str, str]) -> str:
 
 def fix_flow(
     *,
+    title: str,
     overview: str,
     steps: tuple[str, ...],
     titles: dict[str, str],
@@ -120,6 +121,7 @@ def fix_flow(
     return {
         "step": {
             "init": {
+                "title": title,
                 "description": f"{overview}\n\n{OVERVIEW_CLOSING}",
                 "menu_options": {
                     "start": "Walk me through the steps",
@@ -153,6 +155,7 @@ def issues() -> dict[str, dict[str, object]]:
         "error_1001": {
             "title": "{name} cannot reach the Wi-Fi network (Sonos error 1001)",
             "fix_flow": fix_flow(
+                title="{name} cannot reach the Wi-Fi network",
                 overview=(
                     "{name} ({model}, address {address}, Wi-Fi {band}) has not answered Home Assistant since {since}: "
                     "Sonos error 1001, the speaker cannot connect to your Wi-Fi network. Severity: moderate.\n\n"
@@ -174,6 +177,7 @@ def issues() -> dict[str, dict[str, object]]:
     result["error_1001_all_players"] = {
         "title": "No Sonos player can be reached (Sonos error 1001)",
         "fix_flow": fix_flow(
+            title="No Sonos player can be reached",
             overview=(
                 "None of your {count} Sonos players ({players}) has answered Home Assistant since {since}. "
                 "When every player drops at the same time, the cause is almost always the router or Home "
@@ -202,6 +206,7 @@ def issues() -> dict[str, dict[str, object]]:
             result[f"error_1003_{cause}{'_escalated' if escalated else ''}"] = {
                 "title": title,
                 "fix_flow": fix_flow(
+                    title=f"Sonos cannot reach its cloud: {CAUSE_TITLE[cause]}",
                     overview=(
                         f"{lead}{{players}} are on your network, but the Sonos cloud has not been reachable since {{since}}: "
                         "Sonos error 1003. Streaming services and voice assistants need the cloud; local music, "
