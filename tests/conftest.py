@@ -98,3 +98,20 @@ async def setup_entry(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--browser` runs tests/test_browser.py (real HA and Chromium); .ci/run always does."""
+    parser.addoption(
+        "--browser", action="store_true", help="also run the browser test (needs --browser setup)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip browser tests unless asked for: they start Home Assistant and Chromium."""
+    if config.getoption("--browser"):
+        return
+    skip = pytest.mark.skip(reason="browser test: run with --browser (scripts/setup --browser)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
