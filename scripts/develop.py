@@ -2,8 +2,8 @@
 
 Started by `scripts/develop` (see the README). Everything stays on loopback:
 
-- five emulated players on 127.0.0.2-6 port 1400 (as real players listen), the Sonos cloud,
-  two neutral internet hosts and the status page on 127.0.1.x, and a name resolver that
+- five emulated players on 127.0.2.2-6 port 1400 (as real players listen), the Sonos cloud,
+  two neutral internet hosts and the status page on 127.0.3.x, and a name resolver that
   answers for the Sonos cloud names (the integration's only way to the internet's DNS);
 - Home Assistant itself, this process, on http://127.0.0.1:8123 with the real frontend and
   only the integrations it needs (no `default_config:`: it phones home and multicasts);
@@ -207,7 +207,7 @@ class Demo:
     async def _wait_for_http(self, session: aiohttp.ClientSession) -> None:
         for _ in range(600):
             try:
-                async with session.get(self.base + "/api/onboarding") as reply:
+                async with session.get(self.base + "/manifest.json") as reply:
                     if reply.status == HTTPStatus.OK:
                         return
             except aiohttp.ClientError:
@@ -217,8 +217,10 @@ class Demo:
 
     async def _log_in(self, session: aiohttp.ClientSession) -> None:
         client = {"client_id": self.base + "/"}
-        steps = await self._json(session, "GET", "/api/onboarding")
-        if not next(step for step in steps if step["step"] == "user")["done"]:
+        async with session.get(self.base + "/api/onboarding") as reply:
+            # Once onboarding is complete Home Assistant no longer serves it at all.
+            steps = await reply.json() if reply.status == HTTPStatus.OK else []
+        if any(step["step"] == "user" and not step["done"] for step in steps):
             user = {"name": DEMO_NAME, "username": DEMO_USER, "password": DEMO_PASSWORD}
             created = await self._json(
                 session, "POST", "/api/onboarding/users", json={**client, **user, "language": "en"}
@@ -249,7 +251,7 @@ class Demo:
             data={"grant_type": "authorization_code", "code": code, **client},
         )
         self.token = tokens["access_token"]
-        for step in await self._json(session, "GET", "/api/onboarding"):
+        for step in steps:
             if not step["done"] and step["step"] in ("core_config", "analytics"):
                 await self._json(session, "POST", f"/api/onboarding/{step['step']}", json={})
             elif not step["done"] and step["step"] == "integration":
@@ -355,6 +357,12 @@ def main() -> int:
     parser.add_argument(
         "--scan-interval", type=int, default=10, help="seconds between polls (minimum 10)"
     )
+    parser.add_argument(
+        "--loopback",
+        type=int,
+        default=2,
+        help="players on 127.0.N.2 and up, the cloud on 127.0.N+1.x (the tests use 127.0.0-1)",
+    )
     args = parser.parse_args()
 
     config: Path = args.config.resolve()
@@ -370,7 +378,12 @@ def main() -> int:
 
     emulator: Emulator | None = None
     if not args.lan:
-        emulator = Emulator(household_id=HOUSEHOLD_ID)
+        # Away from the test suite's 127.0.0.x and 127.0.1.x, so tests can run beside the demo.
+        emulator = Emulator(
+            household_id=HOUSEHOLD_ID,
+            first_player_address=f"127.0.{args.loopback}.2",
+            first_cloud_address=f"127.0.{args.loopback + 1}.1",
+        )
         for name, model_name, model_number, channel_freq, portable in DEMO_PLAYERS:
             emulator.household.add_player(
                 name,

@@ -17,7 +17,7 @@ from urllib.request import Request, urlopen
 from playwright.sync_api import Page, expect, sync_playwright
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
@@ -46,6 +46,7 @@ def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             f"--port={PORT}",
             f"--control-port={CONTROL_PORT}",
             f"--config={config}",
+            "--loopback=4",  # beside a developer's own scripts/develop (127.0.2-3.x)
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
