@@ -104,11 +104,13 @@ def _all_off(emulator: Emulator, _: str) -> None:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "off": Scenario(True, "switch a player off", lambda e, p: e.household.set_fault(p, "offline")),
+    "off": Scenario(
+        True, "switch a player off", lambda e, p: e.household.set_fault(p, Fault.OFFLINE)
+    ),
     "hang": Scenario(
         True,
         "a player accepts connections and never answers",
-        lambda e, p: e.household.set_fault(p, "hang"),
+        lambda e, p: e.household.set_fault(p, Fault.HANG),
     ),
     "sleep": Scenario(True, "a portable player goes to sleep", lambda e, p: e.household.sleep(p)),
     "move": Scenario(True, "a player gets a new address", lambda e, p: e.household.move(p)),

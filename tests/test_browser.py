@@ -6,13 +6,11 @@ test-artifacts/browser/ (the README's come from there). Run with `--browser`.
 """
 
 from collections.abc import Iterator
-import json
 from pathlib import Path
 import shutil
 import subprocess
 import sys
 import threading
-from urllib.request import Request, urlopen
 
 from playwright.sync_api import Page, expect, sync_playwright
 import pytest
@@ -74,10 +72,19 @@ def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def simulate(scenario: str, player: str = "") -> None:
-    body = json.dumps({"scenario": scenario, "player": player}).encode()
-    request = Request(f"http://127.0.0.1:{CONTROL_PORT}/", data=body)
-    with urlopen(request, timeout=10) as reply:  # noqa: S310  (loopback)
-        assert reply.status == 200
+    """Change the world with the command users run (scripts/simulate's own script)."""
+    subprocess.run(  # noqa: S603  (our own script, fixed arguments)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "simulate.py"),
+            f"--control-port={CONTROL_PORT}",
+            scenario,
+            *player.split(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
 
 
 @pytest.fixture
