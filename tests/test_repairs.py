@@ -1,5 +1,7 @@
 """Guided fixes driven as the frontend drives them: HTTP calls to the repairs flow API."""
 
+import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.catalog import ERROR_1001, ERROR_1003
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
@@ -51,6 +54,13 @@ class Flow:
             assert response.status == HTTPStatus.OK, await response.text()
             result = await response.json()
         return result
+
+
+@pytest.fixture(autouse=True)
+def instant_checks() -> Iterator[None]:
+    """Checks end with their poll here; the minimum time on screen has its own test."""
+    with patch.object(repairs, "CHECK_SHOWN_FOR_SECONDS", 0):
+        yield
 
 
 @pytest.fixture
@@ -154,6 +164,29 @@ async def test_check_from_the_overview_and_pages_that_reload(
         result = await flow.choose("skip")
     response = await flow.client.get(f"{FIX}/{flow.flow_id}")
     assert (await response.json())["step_id"] == "escalate"
+
+
+async def test_check_stays_on_screen_until_the_dialog_can_follow_it(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    issue_id = await switch_off(hass, setup_entry, household)
+    await flow.start(issue_id)
+    await flow.choose("start")
+    polled = asyncio.Event()
+    unsubscribe = setup_entry.runtime_data.async_add_listener(polled.set)
+
+    with patch.object(repairs, "CHECK_SHOWN_FOR_SECONDS", 3600):
+        response = await flow.client.post(f"{FIX}/{flow.flow_id}", json={"next_step_id": "check"})
+        assert (await response.json())["type"] == "progress"
+        await asyncio.wait_for(polled.wait(), 10)  # the poll itself is quick
+        response = await flow.client.get(f"{FIX}/{flow.flow_id}")
+        assert (await response.json())["type"] == "progress"  # still shown: no lost event
+
+    unsubscribe()
+    response = await flow.client.delete(f"{FIX}/{flow.flow_id}")  # closing the dialog
+    assert response.status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert not [task for task in asyncio.all_tasks() if "_poll_now" in repr(task)]
 
 
 async def test_problem_clearing_while_the_flow_is_open(

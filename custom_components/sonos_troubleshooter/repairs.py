@@ -24,6 +24,12 @@ from .issues import IssueKind, all_players_facts, cloud_facts, player_facts
 
 DOCUMENTED_STEPS = frozenset({*ERROR_1001.steps, *ERROR_1003.steps})
 
+# The repair dialog subscribes to "progress done" events only once it has drawn the progress
+# page, so a check that ends sooner (a healthy household answers in milliseconds) would leave
+# it spinning forever. Keeping the check on screen this long closes that race and lets the
+# user see that something was measured.
+CHECK_SHOWN_FOR_SECONDS = 1.5
+
 
 class GuidedFixFlow(RepairsFlow, ABC):
     """Walk through the documented steps of one error, checking again on request."""
@@ -183,7 +189,9 @@ class GuidedFixFlow(RepairsFlow, ABC):
 
 async def _poll_now(coordinator: SonosTroubleshooterCoordinator) -> None:
     # Shielded: closing the dialog cancels this task, but a poll cut short would be lost.
-    await asyncio.shield(coordinator.async_refresh())
+    await asyncio.gather(
+        asyncio.shield(coordinator.async_refresh()), asyncio.sleep(CHECK_SHOWN_FOR_SECONDS)
+    )
 
 
 class PlayerFixFlow(GuidedFixFlow):
