@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 from collections.abc import Iterator
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
@@ -34,6 +34,17 @@ def loopback_only() -> None:
     """
     pytest_socket.enable_socket()
     pytest_socket.socket_allow_hosts(["127.0.0.0/8"], allow_unix_socket=True)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create entities that are disabled by default (diagnostic repeats) enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 @pytest.fixture

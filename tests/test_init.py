@@ -5,7 +5,7 @@ import time
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -29,7 +29,10 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 
 
 async def test_setup_creates_devices_and_entities(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+    entity_registry_enabled_by_default: None,
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
 ) -> None:
     assert setup_entry.state is ConfigEntryState.LOADED
     assert state(hass, "sensor.living_room_error_code") == "ok"
@@ -43,6 +46,8 @@ async def test_setup_creates_devices_and_entities(
         state(hass, "sensor.living_room_ip_address") == household.household.player("Living Room").ip
     )
     assert state(hass, "sensor.living_room_model") == "Sonos Arc"
+    arc_version = household.household.player("Living Room").display_version
+    assert state(hass, "sensor.living_room_software_version") == arc_version
 
     devices = dr.async_get(hass)
     identifier = (DOMAIN, household.household.household_id)
@@ -256,7 +261,9 @@ async def test_new_player_appears_without_reload(
     household.household.add_player("Office", model_name="Sonos Era 100")
     await poll(hass, setup_entry)
     assert state(hass, "sensor.office_error_code") == "ok"
-    assert state(hass, "sensor.office_model") == "Sonos Era 100"
+    office = er.async_get(hass).async_get("sensor.office_model")
+    assert office is not None  # repeats the device page, so disabled until the user wants it
+    assert office.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
 
 async def test_removed_player_can_be_deleted(

@@ -87,12 +87,14 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         key="model",
         translation_key="model",
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # the device page shows it already
         value_fn=lambda player: player.info.model_name if player.info else None,
     ),
     PlayerSensorDescription(
         key="software_version",
         translation_key="software_version",
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # the device page shows it already
         value_fn=lambda player: player.info.display_version if player.info else None,
     ),
     PlayerSensorDescription(
