@@ -31,7 +31,7 @@ type Phrases = dict[str, Any]
 
 
 def languages() -> list[str]:
-    """Every language with a phrase book, English first."""
+    """List every language with a phrase book, English first."""
     others = sorted(path.stem for path in PHRASES.glob("*.json") if path.stem != SOURCE_LANGUAGE)
     return [SOURCE_LANGUAGE, *others]
 
@@ -148,9 +148,7 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
         cause_title = phrases["cause_title_1003"][cause]
         for escalated in (False, True):
             result[f"error_1003_{cause}{'_escalated' if escalated else ''}"] = {
-                "title": fill(
-                    card["title_escalated" if escalated else "title"], cause=cause_title
-                ),
+                "title": fill(card["title_escalated" if escalated else "title"], cause=cause_title),
                 "fix_flow": fix_flow(
                     phrases,
                     card=card,
@@ -174,7 +172,7 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
 
 
 def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
-    """The whole translation file of one language."""
+    """Assemble the whole translation file of one language."""
     phrases = phrase_book(language)
     static = phrases["static"]
     attributes = phrases["error_attributes"]
@@ -204,7 +202,9 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
                 "error_events": {
                     "name": event["name"],
                     "state_attributes": {
-                        "event_type": {"state": {**names, **event["state_attributes"]["event_type"]["state"]}},
+                        "event_type": {
+                            "state": {**names, **event["state_attributes"]["event_type"]["state"]}
+                        },
                         **error_attributes,
                         "code": event["state_attributes"]["code"],
                     },

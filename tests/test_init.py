@@ -1,6 +1,7 @@
 """The integration end to end: real HA, real soco, the emulated household over HTTP."""
 
 from collections.abc import Callable
+from datetime import timedelta
 import time
 
 from homeassistant.config_entries import ConfigEntryState
@@ -12,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.coordinator import MIN_POLL_GAP
 from tests.sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 
 
@@ -104,6 +106,18 @@ async def test_hung_player_raises_1001_without_delaying_the_poll(
     assert state(hass, "sensor.living_room_error_code") == "1001"
     assert state(hass, "sensor.kitchen_error_code") == "ok"
     assert state(hass, "binary_sensor.living_room_network_connectivity") == "off"
+    # The next poll starts one interval after this one started: the timeout is not added on.
+    coordinator = setup_entry.runtime_data
+    waited_out = coordinator.interval - coordinator.update_interval
+    assert timedelta(seconds=0.5) <= waited_out < timedelta(seconds=4)
+
+
+async def test_polls_keep_a_minimum_gap_when_a_poll_takes_the_whole_interval(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    coordinator = setup_entry.runtime_data
+    coordinator._keep_polls_on_the_beat(coordinator.interval.total_seconds() + 5)
+    assert coordinator.update_interval == MIN_POLL_GAP
 
 
 @pytest.mark.parametrize("fault", [Fault.JUNK, Fault.HTTP_500, Fault.HTTP_403])

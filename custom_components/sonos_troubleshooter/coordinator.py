@@ -55,6 +55,8 @@ type SonosTroubleshooterConfigEntry = ConfigEntry[SonosTroubleshooterCoordinator
 STORAGE_VERSION = 1
 # An executor thread stuck past soco's own timeout is abandoned after this much more.
 EXECUTOR_GRACE = 1.0
+# However long a poll took, the next one waits at least this long (see _keep_polls_on_the_beat).
+MIN_POLL_GAP = timedelta(seconds=1)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -107,14 +109,15 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
     def __init__(self, hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> None:
         """Set up the poll at the interval the user chose."""
+        self.interval = timedelta(
+            seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
+        )
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=DOMAIN,
-            update_interval=timedelta(
-                seconds=entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
-            ),
+            update_interval=self.interval,
             always_update=False,
         )
         self.household_id: str = entry.data[CONF_HOUSEHOLD_ID]
@@ -221,8 +224,21 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         )
 
     async def _async_update_data(self) -> HouseholdSnapshot:
-        async with self._poll_lock:
-            return await self._poll()
+        started = self.hass.loop.time()
+        try:
+            async with self._poll_lock:
+                return await self._poll()
+        finally:
+            self._keep_polls_on_the_beat(self.hass.loop.time() - started)
+
+    def _keep_polls_on_the_beat(self, took: float) -> None:
+        """Start the next poll one interval after this one started, not after it ended.
+
+        HA counts the interval from the end of a poll, so a poll that waited out a hung
+        player's timeout would push every later poll back: a silent player would then show
+        1001 after two intervals and two timeouts instead of two intervals and one.
+        """
+        self.update_interval = max(self.interval - timedelta(seconds=took), MIN_POLL_GAP)
 
     async def _poll(self) -> HouseholdSnapshot:
         now = dt_util.utcnow()
