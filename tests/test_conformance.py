@@ -2,7 +2,6 @@
 
 import json
 from pathlib import Path
-import sys
 
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from homeassistant import const as ha_const
@@ -14,6 +13,7 @@ import pytest
 import soco
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from tests.scripts import import_script
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -134,12 +134,7 @@ def test_brand_image(name: str, size: tuple[int | None, int]) -> None:
 
 
 def test_brand_images_are_drawn_by_the_script() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import draw_brand
-    finally:
-        sys.path.pop(0)
-    drawn = draw_brand.images()
+    drawn = import_script("draw_brand").images()
     assert set(drawn) == set(BRAND_FILES)
     for name, image in drawn.items():
         with Image.open(INTEGRATION / "brand" / name) as committed:

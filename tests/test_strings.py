@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 import re
-import sys
 
 import pytest
 
@@ -17,6 +16,7 @@ from custom_components.sonos_troubleshooter.catalog import (
 from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
 from custom_components.sonos_troubleshooter.sensor import HOUSEHOLD_DIAGNOSES, WIFI_BANDS
+from tests.scripts import import_script
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
@@ -37,12 +37,7 @@ STEP_MARKERS = {
 
 
 def test_strings_are_generated_from_the_catalog() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import build_strings
-    finally:
-        sys.path.pop(0)
-    expected = json.dumps(build_strings.strings(), indent=2, ensure_ascii=False) + "\n"
+    expected = import_script("build_strings").rendered("en")
     assert (INTEGRATION / "strings.json").read_text(encoding="utf-8") == expected, (
         "run: scripts/exec python scripts/build_strings.py"
     )

@@ -1,0 +1,151 @@
+"""Every language is complete, keeps every placeholder, and renders whole repair cards."""
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sonos_troubleshooter.catalog import ERROR_1001
+from custom_components.sonos_troubleshooter.const import DOMAIN
+from tests.scripts import import_script
+from tests.sonos_emulator import Emulator
+from tests.test_repairs import Flow, flow, switch_off  # noqa: F401  (flow is a fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSLATIONS = ROOT / "custom_components" / DOMAIN / "translations"
+PHRASES = ROOT / "scripts" / "phrases"
+LANGUAGES = ("de", "es", "fr", "it", "nl")  # besides English; the README lists them
+PLACEHOLDER = re.compile(r"\{\w+\}|\[\[\w+\]\]")
+HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+build_strings = import_script("build_strings")
+
+
+def load(path: Path) -> dict[str, Any]:
+    tree: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return tree
+
+
+def leaves(tree: dict[str, Any], path: str = "") -> dict[str, str]:
+    """Flatten a translation tree to {"a.b.c": text}."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat |= leaves(value, f"{path}{key}.")
+        else:
+            flat[f"{path}{key}"] = value
+    return flat
+
+
+def differences(english: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """What a translation misses, adds, or does to placeholders, compared with English."""
+    source, target = leaves(english), leaves(other)
+    found = [f"missing: {key}" for key in source.keys() - target.keys()]
+    found += [f"not in English: {key}" for key in target.keys() - source.keys()]
+    for key in source.keys() & target.keys():
+        wanted, got = (
+            sorted(PLACEHOLDER.findall(source[key])),
+            sorted(PLACEHOLDER.findall(target[key])),
+        )
+        if wanted != got:
+            found.append(f"placeholders of {key}: {got}, English has {wanted}")
+    return sorted(found)
+
+
+def test_the_shipped_languages() -> None:
+    shipped = {path.stem for path in TRANSLATIONS.glob("*.json")}
+    assert shipped == {"en", *LANGUAGES}
+    assert build_strings.languages() == ["en", *sorted(LANGUAGES)]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_has_every_key_and_placeholder(language: str) -> None:
+    english = load(TRANSLATIONS / "en.json")
+    assert differences(english, load(TRANSLATIONS / f"{language}.json")) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_phrase_book_has_every_phrase_and_slot(language: str) -> None:
+    english = load(PHRASES / "en.json")
+    assert differences(english, load(PHRASES / f"{language}.json")) == []
+
+
+def test_differences_finds_what_a_translator_can_get_wrong() -> None:
+    english = {"a": "Hello {name}", "b": {"c": "Step [[title]]"}}
+    broken = {"a": "Hallo {naam}", "b": {"d": "x"}}
+    assert differences(english, broken) == [
+        "missing: b.c",
+        "not in English: b.d",
+        "placeholders of a: ['{naam}'], English has ['{name}']",
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_translation_is_built_from_its_phrase_book(language: str) -> None:
+    committed = (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
+    assert committed == build_strings.rendered(language), (
+        "run: scripts/exec python scripts/build_strings.py"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_texts_follow_hassfest_rules(language: str) -> None:
+    """No HTML, no raw URLs (links come from placeholders), no stray whitespace."""
+    for key, text in leaves(load(TRANSLATIONS / f"{language}.json")).items():
+        assert text, key
+        assert text == text.strip(), key
+        assert not HTML_TAG.search(text), key
+        assert "http://" not in text, key
+        assert "https://" not in text, key
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_repair_card_in_each_language(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    flow: Flow,  # noqa: F811
+    language: str,
+) -> None:
+    """Render the 1001 card and its step pages through HA's translation loader."""
+    issue_id = await switch_off(hass, setup_entry, household)
+    kitchen = household.household.player("Kitchen")
+    translations = await async_get_translations(hass, language, "issues", [DOMAIN])
+    prefix = f"component.{DOMAIN}.issues.error_1001"
+    steps = load(PHRASES / f"{language}.json")["steps"]["1001"]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
+    assert "Kitchen" in title
+    assert title != "Kitchen cannot reach the Wi-Fi network (Sonos error 1001)"  # translated
+
+    result = await flow.start(issue_id)
+    overview = translations[f"{prefix}.fix_flow.step.init.description"].format(
+        **result["description_placeholders"]
+    )
+    assert "Kitchen" in overview
+    assert kitchen.serial in overview
+    for step in ERROR_1001.steps:
+        assert steps[step] in overview, step
+
+    result = await flow.choose("start")
+    for step in ERROR_1001.steps:
+        assert result["step_id"] == step
+        page = translations[f"{prefix}.fix_flow.step.{step}.description"].format(
+            **result["description_placeholders"]
+        )
+        assert steps[step] in page
+        assert "{" not in page
+        result = await flow.choose("skip")
+    assert result["step_id"] == "escalate"
+    escalation = translations[f"{prefix}.fix_flow.step.escalate.description"].format(
+        **result["description_placeholders"]
+    )
+    assert f"`{kitchen.serial}`" in escalation
