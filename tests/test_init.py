@@ -1,15 +1,21 @@
 """The integration end to end: real HA, real soco, the emulated household over HTTP."""
 
+import asyncio
 from collections.abc import Callable
+import contextlib
 from datetime import timedelta
+import gc
+import logging
+from pathlib import Path
 import time
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
@@ -120,16 +126,36 @@ async def test_polls_keep_a_minimum_gap_when_a_poll_takes_the_whole_interval(
     assert coordinator.update_interval == MIN_POLL_GAP
 
 
-@pytest.mark.parametrize("fault", [Fault.JUNK, Fault.HTTP_500, Fault.HTTP_403])
-async def test_player_answering_badly_is_on_the_network(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, fault: Fault
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (Fault.JUNK, "invalid_answer"),
+        (Fault.HTTP_500, "invalid_answer"),
+        (Fault.HTTP_403, "upnp_disabled"),
+        (Fault.XML_BOMB, "invalid_answer"),
+        (Fault.HUGE, "invalid_answer"),
+        (Fault.WRONG_TYPE, "invalid_answer"),
+    ],
+)
+async def test_player_answering_badly_is_on_the_network(  # noqa: PLR0917 - fixtures
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    fault: Fault,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Junk, server errors and UPnP disabled are answers: the player reached the network."""
+    """Junk, hostile and refused answers: the player reached the network, nothing crashes."""
     household.household.set_fault("Kitchen", fault)
+    caplog.set_level(logging.DEBUG, logger="custom_components.sonos_troubleshooter")
     await poll(hass, setup_entry, 3)
+    assert setup_entry.state is ConfigEntryState.LOADED
     assert state(hass, "sensor.kitchen_error_code") == "ok"
     assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"
+    assert state(hass, "sensor.living_room_error_code") == "ok"
     assert not ir.async_get(hass).issues
+    kitchen = household.household.player("Kitchen").ip
+    assert f"Player at {kitchen} did not answer properly: {reason}" in caplog.text
 
 
 async def test_sleeping_portable_is_not_an_error(
@@ -356,6 +382,72 @@ async def test_unload_and_remove(
     assert ir.async_get(hass).issues  # kept for the next start to judge
     await hass.config_entries.async_remove(setup_entry.entry_id)
     assert not ir.async_get(hass).issues
+
+
+def sockets_to_players() -> set[int]:
+    """Inodes of this process's open TCP sockets whose far end is a player's port 1400."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[2].endswith(":0578"):  # remote port 1400
+                inodes.add(int(fields[9]))
+    open_sockets = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = str(fd.readlink())
+            if target.startswith("socket:["):
+                open_sockets.add(int(target[8:-1]))
+    return inodes & open_sockets
+
+
+async def test_reload_and_unload_leave_nothing_behind(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """No poll timer, task or connection to a player survives an unload.
+
+    pytest-homeassistant-custom-component fails a test that leaves timers or threads behind
+    at its end; this checks the moment of the unload itself.
+    """
+    household.household.set_fault("Kitchen", Fault.HANG)
+    polling = hass.async_create_task(setup_entry.runtime_data.async_refresh())
+    await asyncio.sleep(0.2)
+    assert sockets_to_players()  # the hung request's connection, at least
+    await polling
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = setup_entry.runtime_data
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    household.household.heal("Kitchen")
+    await hass.async_block_till_done()
+    gc.collect()
+    assert coordinator._unsub_refresh is None  # no timer
+    assert not [task for task in asyncio.all_tasks() if DOMAIN in repr(task)]
+    assert not sockets_to_players()
+
+
+async def test_disabled_entry_and_disabled_polling_stop_probing(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    kitchen = household.household.player("Kitchen")
+
+    async def requests_during_three_intervals() -> int:
+        before = kitchen.request_count
+        for _ in range(3):
+            async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11), fire_all=True)
+            await hass.async_block_till_done()
+        return kitchen.request_count - before
+
+    assert await requests_during_three_intervals() > 0  # the timer polls while enabled
+
+    hass.config_entries.async_update_entry(setup_entry, pref_disable_polling=True)
+    await hass.async_block_till_done()
+    assert await requests_during_three_intervals() == 0
+
+    await hass.config_entries.async_set_disabled_by(setup_entry.entry_id, ConfigEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.NOT_LOADED
+    assert await requests_during_three_intervals() == 0
 
 
 def core_sonos_device(

@@ -213,6 +213,10 @@ def _call[T](call: Callable[[], T]) -> T:
         return call()
     except (requests.RequestException, SoCoException, ET.ParseError, ValueError) as error:
         raise _failure_from(error) from error
+    except (AttributeError, IndexError, KeyError, TypeError) as error:
+        # Well-formed XML that is not a SOAP envelope trips soco's unwrapping (e.g. a
+        # TypeError on a missing Body): a bad answer from the player, not a crash of ours.
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"not a SOAP answer ({error!r})") from error
 
 
 def ping(ip: str, timeout: float) -> None:

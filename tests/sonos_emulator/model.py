@@ -7,6 +7,7 @@ soco and the integration read, plus the network hints Sonos adds to ZoneGroupSta
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from xml.sax.saxutils import escape, quoteattr
@@ -25,6 +26,9 @@ class Fault(StrEnum):
     HTTP_403 = "http_403"  # UPnP disabled on the player (2025 firmware default on some systems)
     SLOW = "slow"  # answers correctly after `Player.delay` seconds
     NOT_SONOS = "not_sonos"  # some other UPnP device answers on port 1400
+    XML_BOMB = "xml_bomb"  # HTTP 200, text/xml: nested entities that expand to gigabytes
+    HUGE = "huge"  # HTTP 200, text/xml: a 3 MB body
+    WRONG_TYPE = "wrong_type"  # HTTP 200, application/json instead of XML
 
 
 # Reasons a household gives in VanishedDevices; HA core treats these as expected absences.
@@ -53,7 +57,10 @@ class Player:
     delay: float = 0.0  # seconds, for Fault.SLOW
     vanished_reason: str | None = None  # set while the household lists it in VanishedDevices
     volume: int = 20
-    requests: list[str] = field(default_factory=list)  # "GET /path" / "POST /path#Action"
+    # "GET /path" / "POST /path#Action", the latest 64 (a long benchmark must not grow it),
+    # and how many requests arrived in all.
+    requests: deque[str] = field(default_factory=lambda: deque(maxlen=64))
+    request_count: int = 0
 
     def __post_init__(self) -> None:
         if not self.serial:

@@ -31,6 +31,13 @@ _SOAP_ACTION = re.compile(r'"?urn:schemas-upnp-org:service:(\w+):1#(\w+)"?')
 _CONTROL_PATH = re.compile(r"^(?:/MediaRenderer)?/(\w+)/Control$")
 _SCPD_PATH = re.compile(r"^/xml/(\w+)1\.xml$")
 JUNK = b"\x00\x17<<<not xml at all>>>\xff garbage from a confused device"
+# "Billion laughs": ten levels of ten references, 10^10 copies of "lol" if expanded.
+XML_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol0 "lol">\n'
+    + "".join(f' <!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">\n' for n in range(1, 11))
+    + "]>\n<root>&lol10;</root>"
+).encode()
+HUGE = b'<?xml version="1.0"?><root>' + b"0123456789abcdef" * (3 * 2**16) + b"</root>"
 
 
 class PlayerServer:
@@ -95,6 +102,7 @@ class PlayerServer:
         player = self.player
         action = request.headers.get("SOAPACTION", "")
         action_name = action.strip().strip('"').rpartition("#")[2]
+        player.request_count += 1
         player.requests.append(
             f"{request.method} {request.path}" + (f"#{action_name}" if action else "")
         )
@@ -110,6 +118,12 @@ class PlayerServer:
                 return web.Response(
                     status=500, text="500 Internal Server Error", content_type="text/plain"
                 )
+            case Fault.XML_BOMB:
+                return web.Response(body=XML_BOMB, content_type="text/xml")
+            case Fault.HUGE:
+                return web.Response(body=HUGE, content_type="text/xml")
+            case Fault.WRONG_TYPE:
+                return web.json_response({"volume": 12})
             case Fault.HTTP_403:
                 return web.Response(status=403, text="Forbidden", content_type="text/plain")
             case Fault.NOT_SONOS:
