@@ -57,6 +57,9 @@ STORAGE_VERSION = 1
 EXECUTOR_GRACE = 1.0
 # However long a poll took, the next one waits at least this long (see _keep_polls_on_the_beat).
 MIN_POLL_GAP = timedelta(seconds=1)
+# HA starts a timed poll up to this much after its due time (a random offset that spreads
+# the polls of all integrations); it is taken off so no poll comes later than its interval.
+HA_POLL_OFFSET = timedelta(seconds=0.5)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -238,7 +241,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         player's timeout would push every later poll back: a silent player would then show
         1001 after two intervals and two timeouts instead of two intervals and one.
         """
-        self.update_interval = max(self.interval - timedelta(seconds=took), MIN_POLL_GAP)
+        self.update_interval = max(
+            self.interval - timedelta(seconds=took) - HA_POLL_OFFSET, MIN_POLL_GAP
+        )
 
     async def _poll(self) -> HouseholdSnapshot:
         now = dt_util.utcnow()
