@@ -1,0 +1,567 @@
+"""Measure Sonos Troubleshooter at household scale and print every figure against its target.
+
+Started by `scripts/bench` (see the README). A real Home Assistant (bootstrap, blocking-call
+detection on, HA's own event loop and executor) in this process, the integration added through
+its config and options flows, and 32 emulated players on 127.0.6.2-33 port 1400 with the
+simulated cloud on 127.0.7.x: loopback only, nothing reaches the internet or a real speaker.
+
+Phases: config entry setup (healthy, 8 hung); poll cycles (healthy, 8 hung); resident memory;
+a 1,000-cycle soak where every player misses isolated polls and, ten times, one really goes
+away; time to detect and to clear with the real poll timer at 10 s and 60 s; and a household
+whose GetZoneGroupState answers UPnP error 501. Takes about six minutes.
+"""
+
+import argparse
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+import gc
+import logging
+import os
+from pathlib import Path
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+from unittest.mock import patch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from homeassistant import bootstrap, runner
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.const import CONF_HOST
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.sonos_troubleshooter import cloud
+from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
+from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
+from tests.sonos_emulator import Emulator, Fault
+
+from develop import write_http_settings  # scripts/develop.py, beside this file
+
+PLAYERS, HUNG = 32, 8
+LOOPBACK = 6  # players on 127.0.6.x, the cloud on 127.0.7.x: beside tests and the demo
+CONFIGURATION = """\
+homeassistant:
+  name: Sonos Troubleshooter bench
+  time_zone: UTC
+  unit_system: metric
+logger:
+  default: warning
+"""
+QUIET = 3600  # seconds: no timer poll while the bench drives the polls itself
+
+
+@dataclass(slots=True)
+class Figure:
+    """One line of the report."""
+
+    name: str
+    measured: str
+    target: str
+    met: bool | None  # None: reported, no target
+
+
+@dataclass(slots=True)
+class Report:
+    """The figures in the order measured, printed as they come and as a table at the end."""
+
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, name: str, measured: str, target: str = "", met: bool | None = None) -> None:
+        self.figures.append(Figure(name, measured, target, met))
+        verdict = {True: "ok", False: "MISSED", None: ""}[met]
+        print(f"  {name}: {measured}  {target}  {verdict}".rstrip(), flush=True)
+
+    def table(self) -> str:
+        rows = ["| figure | measured | target | |", "| --- | --- | --- | --- |"]
+        rows += [
+            f"| {f.name} | {f.measured} | {f.target} | "
+            f"{ {True: 'met', False: '**missed**', None: ''}[f.met] } |"
+            for f in self.figures
+        ]
+        return "\n".join(rows)
+
+
+def resident_mb() -> float:
+    """Resident memory of this process (Linux /proc), in MiB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+class LoopMonitor:
+    """What the event loop spends its time on, with garbage collection apart.
+
+    `worst_callback`: the most CPU time one loop callback (a task step, a timer) used, less the
+    GC that ran inside it. While the bench polls, the loop runs nothing but the integration and
+    HA's handling of its updates, so this is the longest stall the integration causes.
+    `worst_wakeup`: how late a 1 ms timer woke up (GC apart); it also counts time the loop
+    thread waited for the GIL while soco's executor threads and the emulator (in this process
+    here, on the network in a home) ran.
+    `worst_gc`: the longest cyclic-GC pause, which walks the whole process heap (HA included).
+    """
+
+    def __init__(self) -> None:
+        self.worst_callback = self.worst_wakeup = self.worst_gc = 0.0
+        self._gc_wall = self._gc_cpu = 0.0
+        self._gc_started = (0.0, 0.0)
+
+    def reset(self) -> None:
+        self.worst_callback = self.worst_wakeup = self.worst_gc = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        now = (time.perf_counter(), time.thread_time())
+        if phase == "start":
+            self._gc_started = now
+            return
+        wall, cpu = now[0] - self._gc_started[0], now[1] - self._gc_started[1]
+        self._gc_wall += wall
+        self._gc_cpu += cpu
+        self.worst_gc = max(self.worst_gc, wall)
+
+    async def _watch_wakeups(self) -> None:
+        while True:
+            before, gc_before = time.perf_counter(), self._gc_wall
+            await asyncio.sleep(0.001)
+            late = time.perf_counter() - before - 0.001 - (self._gc_wall - gc_before)
+            self.worst_wakeup = max(self.worst_wakeup, late)
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        run = asyncio.events.Handle._run  # noqa: SLF001 - timing every loop callback
+        monitor = self
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            started, gc_before = time.thread_time(), monitor._gc_cpu
+            run(handle)
+            took = time.thread_time() - started - (monitor._gc_cpu - gc_before)
+            monitor.worst_callback = max(monitor.worst_callback, took)
+
+        gc.callbacks.append(self._on_gc)
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]  # noqa: SLF001
+        task = asyncio.get_running_loop().create_task(self._watch_wakeups())
+        try:
+            yield
+        finally:
+            task.cancel()
+            asyncio.events.Handle._run = run  # type: ignore[method-assign]  # noqa: SLF001
+            gc.callbacks.remove(self._on_gc)
+
+
+class BlockingCallLog(logging.Handler):
+    """Collects HA's "Detected blocking call" reports (block_async_io, enabled by bootstrap)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "blocking call" in message.lower():
+            self.reports.append(message)
+
+
+class Bench:
+    """A real HA with the integration set up against an emulated household."""
+
+    def __init__(self, hass: HomeAssistant, emulator: Emulator) -> None:
+        self.hass = hass
+        self.emulator = emulator
+        self.household = emulator.household
+        self.entry: ConfigEntry[SonosTroubleshooterCoordinator] | None = None
+
+    @property
+    def coordinator(self) -> SonosTroubleshooterCoordinator:
+        assert self.entry is not None
+        assert self.entry.state is ConfigEntryState.LOADED
+        return self.entry.runtime_data
+
+    async def world(self, change: Callable[..., object], *args: object) -> None:
+        """Change the emulated world from a worker thread (it waits on the emulator's loop)."""
+        await self.hass.async_add_executor_job(change, *args)
+
+    async def add_integration(self, scan_interval: int) -> None:
+        """Add the integration as a user does: config flow, then options flow."""
+        flows = self.hass.config_entries.flow
+        result = await flows.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await flows.async_configure(
+            result["flow_id"], {CONF_HOST: self.household.players[0].ip}
+        )
+        assert result["type"] == "create_entry", result
+        self.entry = result["result"]
+        await self.set_scan_interval(scan_interval)
+
+    async def set_scan_interval(self, seconds: int) -> None:
+        assert self.entry is not None
+        cloud_sim = self.emulator.cloud
+        options = self.hass.config_entries.options
+        result = await options.async_init(self.entry.entry_id)
+        result = await options.async_configure(
+            result["flow_id"],
+            {
+                "scan_interval": seconds,
+                "advanced": {
+                    "cloud_targets": cloud_sim.cloud_targets,
+                    "reference_targets": cloud_sim.reference_targets,
+                    "status_url": cloud_sim.status_page.url,
+                },
+            },
+        )
+        assert result["type"] == "create_entry", result
+        await self.hass.async_block_till_done()
+        assert self.coordinator.interval.total_seconds() == seconds
+
+    async def timed_setup(self) -> float:
+        assert self.entry is not None
+        await self.hass.config_entries.async_unload(self.entry.entry_id)
+        started = time.monotonic()
+        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+        took = time.monotonic() - started
+        await self.hass.async_block_till_done()
+        return took
+
+    async def timed_polls(self, count: int) -> list[float]:
+        durations = []
+        for _ in range(count):
+            started = time.monotonic()
+            await self.coordinator.async_refresh()
+            durations.append(time.monotonic() - started)
+        return durations
+
+    def error_code(self, name: str) -> str:
+        entity_id = f"sensor.{name.lower().replace(' ', '_')}_error_code"
+        state = self.hass.states.get(entity_id)
+        assert state is not None, entity_id
+        return state.state
+
+    async def wait_for(self, condition: Callable[[], bool], limit: float) -> float:
+        """Wait (on the real clock) until the condition holds; return how long it took."""
+        started = time.monotonic()
+        while not condition():
+            if time.monotonic() - started > limit:
+                raise TimeoutError(f"not reached within {limit} s")
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+
+    async def next_poll_done(self) -> None:
+        done = asyncio.Event()
+        unsubscribe = self.coordinator.async_add_listener(done.set)
+        try:
+            await done.wait()
+        finally:
+            unsubscribe()
+
+
+async def measure_setup(bench: Bench, report: Report) -> None:
+    healthy = [await bench.timed_setup() for _ in range(3)]
+    report.add(
+        f"setup, {PLAYERS} players",
+        f"{statistics.median(healthy):.2f} s (median of 3)",
+        "< 2 s",
+        max(healthy) < 2,
+    )
+    hung = bench.household.players[:HUNG]
+    for player in hung:
+        await bench.world(bench.household.set_fault, player.name, Fault.HANG)
+    with_hung = await bench.timed_setup()
+    report.add(
+        f"setup, {HUNG} of them hung",
+        f"{with_hung:.2f} s",
+        f"< timeout + 2 s = {PROBE_TIMEOUT + 2:.0f} s",
+        with_hung < PROBE_TIMEOUT + 2,
+    )
+    for player in hung:
+        await bench.world(bench.household.heal, player.name)
+    await bench.timed_polls(2)  # the hung players answer again
+
+
+async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> None:
+    await bench.timed_polls(5)  # warm-up: connections, descriptions read
+    stalls.reset()
+    healthy = await bench.timed_polls(60)
+    report.add(
+        f"poll cycle, {PLAYERS} healthy players",
+        f"median {ms(statistics.median(healthy))}, p95 "
+        f"{ms(statistics.quantiles(healthy, n=20)[-1])}, max {ms(max(healthy))}",
+        "median < 250 ms",
+        statistics.median(healthy) < 0.25,
+    )
+    report.add(
+        "longest event-loop callback while polling (CPU, GC apart)",
+        ms(stalls.worst_callback),
+        "< 20 ms",
+        stalls.worst_callback < 0.02,
+    )
+    report.add("longest event-loop wake-up delay while polling (GC apart)", ms(stalls.worst_wakeup))
+    report.add("longest GC pause while polling (whole process)", ms(stalls.worst_gc))
+    hung = bench.household.players[:HUNG]
+    for player in hung:
+        await bench.world(bench.household.set_fault, player.name, Fault.HANG)
+    with_hung = await bench.timed_polls(5)
+    report.add(
+        f"poll cycle, {HUNG} of {PLAYERS} hung",
+        f"max {max(with_hung):.2f} s over 5",
+        f"<= timeout + 1 s = {PROBE_TIMEOUT + 1:.0f} s",
+        max(with_hung) <= PROBE_TIMEOUT + 1,
+    )
+    for player in hung:
+        await bench.world(bench.household.heal, player.name)
+    await bench.timed_polls(2)
+
+
+@dataclass(slots=True)
+class Soak:
+    """Every player misses isolated polls (one in five); now and then one really goes away."""
+
+    cycles: int
+    rng: random.Random
+    missed_last: set[str] = field(default_factory=set)
+    away: dict[str, int] = field(default_factory=dict)  # name -> polls missed so far
+
+    def plan(self, cycle: int, names: list[str]) -> set[str]:
+        """Pick the players that do not answer this cycle."""
+        if cycle % 100 == 50:  # a real outage: away for four polls
+            self.away[self.rng.choice([n for n in names if n not in self.away])] = 0
+        # Isolated misses: never two in a row, so one poll in five on average (p/(1+p), p=1/4).
+        flaky = {
+            name
+            for name in names
+            if name not in self.away and name not in self.missed_last and self.rng.random() < 0.25
+        }
+        self.missed_last = flaky
+        return flaky | set(self.away)
+
+
+async def measure_soak(bench: Bench, report: Report, cycles: int) -> None:
+    hass = bench.hass
+    players = bench.household.players
+    names = [player.name for player in players]
+    by_entity = {f"sensor.{n.lower().replace(' ', '_')}_error_code": n for n in names}
+    by_issue = {f"error_1001_{player.uid}": player.name for player in players}
+    soak = Soak(cycles, random.Random(1001))  # noqa: S311 - a reproducible simulation
+    false_alarms: list[str] = []  # a 1001 or a repair issue for a player that was not gone
+
+    def on_state(event: Event[Any]) -> None:
+        name = by_entity.get(event.data["entity_id"])
+        new, old = event.data["new_state"], event.data["old_state"]
+        began = new is not None and new.state == "1001" and (old is None or old.state != "1001")
+        if name is not None and began and name not in soak.away:
+            false_alarms.append(f"1001 for {name}")
+
+    def on_issue(event: Event[Any]) -> None:
+        if event.data["action"] != "create" or event.data["domain"] != DOMAIN:
+            return
+        if by_issue.get(event.data["issue_id"]) not in soak.away:
+            false_alarms.append(f"repair issue {event.data['issue_id']}")
+
+    unsubscribe = [
+        hass.bus.async_listen("state_changed", on_state),
+        hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, on_issue),
+    ]
+    outages = detected = 0
+    down: set[str] = set()
+    memory: dict[int, float] = {}
+    started = time.monotonic()
+    for cycle in range(1, cycles + 1):
+        missing = soak.plan(cycle, names)
+        for name in missing - down:
+            await bench.world(bench.household.set_fault, name, Fault.OFFLINE)
+        for name in down - missing:
+            await bench.world(bench.household.heal, name)
+        down = missing
+        await bench.coordinator.async_refresh()
+        for name in list(soak.away):
+            soak.away[name] += 1
+            if soak.away[name] == 2:  # the second missed poll must show 1001
+                outages += 1
+                detected += bench.error_code(name) == "1001"
+            if soak.away[name] == 4:
+                del soak.away[name]
+        if cycle in (min(100, cycles), cycles):
+            gc.collect()
+            memory[cycle] = resident_mb()
+    took = time.monotonic() - started
+    for name in down:
+        await bench.world(bench.household.heal, name)
+    await bench.timed_polls(1)
+    for stop in unsubscribe:
+        stop()
+    report.add(
+        f"soak: {cycles} cycles, each player missing 1 poll in 5",
+        f"{len(false_alarms)} false alarms (1001 or repair issue)",
+        "0",
+        not false_alarms,
+    )
+    for alarm in false_alarms[:10]:
+        print(f"    {alarm}", flush=True)
+    report.add(
+        "soak: players really gone (4 polls)",
+        f"{detected} of {outages} detected at their 2nd missed poll",
+        "all",
+        detected == outages > 0,
+    )
+    first = min(memory)
+    report.add(
+        "resident memory over the soak",
+        f"{memory[first]:.1f} MiB at cycle {first}, {memory[cycles]:.1f} MiB at cycle {cycles}",
+        "no growth (< 2 MiB)",
+        memory[cycles] - memory[first] < 2,
+    )
+    report.add("soak duration", f"{took:.0f} s ({ms(took / cycles)} per cycle)")
+
+
+async def measure_detection(bench: Bench, report: Report, interval: int) -> None:
+    await bench.set_scan_interval(interval)
+    name = bench.household.players[-1].name
+    await bench.next_poll_done()  # the worst moment to fall silent: right after a poll
+    await bench.world(bench.household.set_fault, name, Fault.HANG)
+    limit = 2 * interval + PROBE_TIMEOUT
+    detect = await bench.wait_for(lambda: bench.error_code(name) == "1001", limit + 10)
+    report.add(
+        f"time to detect a silent player (interval {interval} s)",
+        f"{detect:.1f} s",
+        f"<= 2 intervals + timeout = {limit:.0f} s",
+        detect <= limit,
+    )
+    await bench.next_poll_done()  # and to come back: right after a poll
+    await bench.world(bench.household.heal, name)
+    recover = await bench.wait_for(lambda: bench.error_code(name) == "ok", interval + 10)
+    report.add(
+        f"time to clear a recovered player (interval {interval} s)",
+        f"{recover:.1f} s",
+        f"<= 1 interval = {interval} s (+ the poll itself)",
+        recover <= interval + 1,
+    )
+
+
+async def measure_501(bench: Bench, report: Report) -> None:
+    household = bench.household
+    household.zone_group_state_error = 501
+    try:
+        await bench.timed_polls(2)
+        name = household.players[1].name
+        await bench.world(household.set_fault, name, Fault.OFFLINE)
+        await bench.timed_polls(2)
+        probed_ok = sum(bench.error_code(p.name) == "ok" for p in household.players)
+        detected = bench.error_code(name) == "1001"
+        topology_error = bench.coordinator.data.topology_error or ""
+        report.add(
+            "GetZoneGroupState answers UPnP 501",
+            f"players probed directly: {probed_ok + detected} of {PLAYERS}, "
+            f"1001 detected: {'yes' if detected else 'no'}",
+            "no crash, every player still watched",
+            "501" in topology_error and detected and probed_ok == PLAYERS - 1,
+        )
+        await bench.world(household.heal, name)
+    finally:
+        household.zone_group_state_error = None
+    await bench.timed_polls(2)
+
+
+async def run(args: argparse.Namespace, config_dir: Path) -> Report:
+    report = Report()
+    (config_dir / "configuration.yaml").write_text(CONFIGURATION)
+    # HA's default integrations include the frontend, hence an HTTP server: loopback only.
+    write_http_settings(config_dir, args.http_port)
+    blocking = BlockingCallLog()
+    logging.getLogger().addHandler(blocking)
+    emulator = Emulator(
+        household_id="Sonos_BenchHousehold00000001",
+        first_player_address=f"127.0.{LOOPBACK}.2",
+        first_cloud_address=f"127.0.{LOOPBACK + 1}.1",
+    )
+    try:
+        for number in range(PLAYERS):
+            emulator.household.add_player(
+                f"Room {number + 1:02d}",
+                channel_freq=(2437, 5180, None)[number % 3],
+                portable=False,
+            )
+        # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
+        resolver = patch.object(cloud, "resolve_host", emulator.cloud.resolver.resolve)
+        resolver.start()
+        runtime = runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True)
+        hass = await bootstrap.async_setup_hass(runtime)
+        assert hass is not None, "Home Assistant did not start"
+        await hass.async_start()
+        await hass.async_block_till_done()
+        gc.collect()
+        baseline = resident_mb()
+        bench = Bench(hass, emulator)
+        stalls = LoopMonitor()
+        with stalls.watching():
+            print("Setting up", flush=True)
+            await bench.add_integration(QUIET)
+            await measure_setup(bench, report)
+            print("Polling", flush=True)
+            await measure_polls(bench, report, stalls)
+            gc.collect()
+            report.add(
+                f"resident memory added by the integration, {PLAYERS} players",
+                f"{resident_mb() - baseline:.1f} MiB",
+                "< 15 MiB",
+                resident_mb() - baseline < 15,
+            )
+            print(f"Soak ({args.cycles} cycles)", flush=True)
+            await measure_soak(bench, report, args.cycles)
+            print("UPnP 501", flush=True)
+            await measure_501(bench, report)
+            for interval in args.intervals:
+                print(f"Detection with the real timer, interval {interval} s", flush=True)
+                await measure_detection(bench, report, interval)
+        report.add(
+            "blocking calls HA reported in the event loop",
+            str(len(blocking.reports)),
+            "0",
+            not blocking.reports,
+        )
+        for message in blocking.reports:
+            print(f"    {message}", flush=True)
+        report.add(
+            "longest event-loop callback over the whole run (CPU, GC apart)",
+            ms(stalls.worst_callback),
+        )
+        await hass.async_stop()
+    finally:
+        patch.stopall()
+        emulator.close()
+        logging.getLogger().removeHandler(blocking)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cycles", type=int, default=1000, help="soak length (default 1000)")
+    parser.add_argument(
+        "--http-port", type=int, default=18125, help="HA's HTTP port, on 127.0.0.1 (18125)"
+    )
+    parser.add_argument(
+        "--intervals",
+        type=int,
+        nargs="*",
+        default=[10, 60],
+        help="scan intervals to measure detection with (default 10 60)",
+    )
+    args = parser.parse_args()
+    loop = runner.create_event_loop()
+    asyncio.set_event_loop(loop)
+    with tempfile.TemporaryDirectory(prefix="sonos-bench-") as config_dir:
+        report = loop.run_until_complete(run(args, Path(config_dir)))
+    loop.close()
+    print(f"\n{report.table()}")
+    print(f"\nthreads alive at the end: {threading.active_count()}")
+    return 0 if all(f.met is not False for f in report.figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
