@@ -16,7 +16,7 @@ async def test_integration_loads_under_current_home_assistant(hass: HomeAssistan
     assert integration.domain == DOMAIN
     assert integration.name == "Sonos Troubleshooter"
     assert not integration.is_built_in
-    assert integration.requirements == ["soco>=0.30"]
+    assert integration.requirements == ["soco>=0.31.2"]
     assert soco.__version__ == "0.31.2"  # the version HA core's sonos integration pins
 
 

@@ -23,6 +23,7 @@ PHRASES = ROOT / "scripts" / "phrases"
 LANGUAGES = ("de", "es", "fr", "it", "nl")  # besides English; the README lists them
 PLACEHOLDER = re.compile(r"\{\w+\}|\[\[\w+\]\]")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")  # hassfest's
 
 build_strings = import_script("build_strings")
 
@@ -92,6 +93,18 @@ def test_translation_is_built_from_its_phrase_book(language: str) -> None:
     assert committed == build_strings.rendered(language), (
         "run: scripts/exec python scripts/build_strings.py"
     )
+
+
+def test_english_follows_hassfest_schema() -> None:
+    """Keys hassfest accepts; each repair issue has a title and either text or a fix flow."""
+    english = load(TRANSLATIONS / "en.json")
+    assert english == load(TRANSLATIONS.parent / "strings.json")
+    for key in leaves({k: v for k, v in english.items() if k != "issues"}):
+        for part in key.split("."):
+            assert TRANSLATION_KEY.match(part) or part.isdigit(), key
+    for issue_id, issue in english["issues"].items():
+        assert issue["title"], issue_id
+        assert ("description" in issue) != ("fix_flow" in issue), issue_id
 
 
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
