@@ -32,6 +32,7 @@ from unittest.mock import patch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from develop import write_http_settings  # scripts/develop.py, beside this file
 from homeassistant import bootstrap, runner
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_HOST
@@ -42,8 +43,6 @@ from custom_components.sonos_troubleshooter import cloud
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
 from tests.sonos_emulator import Emulator, Fault
-
-from develop import write_http_settings  # scripts/develop.py, beside this file
 
 PLAYERS, HUNG = 32, 8
 LOOPBACK = 6  # players on 127.0.6.x, the cloud on 127.0.7.x: beside tests and the demo
