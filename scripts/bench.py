@@ -322,7 +322,6 @@ async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> No
 class Soak:
     """Every player misses isolated polls (one in five); now and then one really goes away."""
 
-    cycles: int
     rng: random.Random
     missed_last: set[str] = field(default_factory=set)
     away: dict[str, int] = field(default_factory=dict)  # name -> polls missed so far
@@ -347,7 +346,7 @@ async def measure_soak(bench: Bench, report: Report, cycles: int) -> None:
     names = [player.name for player in players]
     by_entity = {f"sensor.{n.lower().replace(' ', '_')}_error_code": n for n in names}
     by_issue = {f"error_1001_{player.uid}": player.name for player in players}
-    soak = Soak(cycles, random.Random(1001))  # noqa: S311 - a reproducible simulation
+    soak = Soak(random.Random(1001))  # noqa: S311 - a reproducible simulation
     false_alarms: list[str] = []  # a 1001 or a repair issue for a player that was not gone
 
     def on_state(event: Event[Any]) -> None:

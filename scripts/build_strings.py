@@ -8,7 +8,7 @@ cards built from it. In a phrase, `{name}` is a placeholder Home Assistant fills
 `[[steps]]` a slot this script fills in.
 
 Run `scripts/exec python scripts/build_strings.py` after changing a phrase book or the
-catalog; tests/test_strings.py and tests/test_translations.py fail until you do.
+catalog; tests/test_translations.py fails until you do.
 """
 
 import json

@@ -16,7 +16,6 @@ from custom_components.sonos_troubleshooter.catalog import (
 from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
 from custom_components.sonos_troubleshooter.sensor import HOUSEHOLD_DIAGNOSES, WIFI_BANDS
-from tests.scripts import import_script
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
@@ -34,14 +33,6 @@ STEP_MARKERS = {
     "check_firewall": "firewall rules",
     "try_hotspot": "mobile hotspot",
 }
-
-
-def test_strings_are_generated_from_the_catalog() -> None:
-    expected = import_script("build_strings").rendered("en")
-    assert (INTEGRATION / "strings.json").read_text(encoding="utf-8") == expected, (
-        "run: scripts/exec python scripts/build_strings.py"
-    )
-    assert (INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8") == expected
 
 
 def steps_in(description: str) -> list[str]:
@@ -95,22 +86,6 @@ def test_cause_first_and_unknown_first_step() -> None:
     assert ordered_steps(ERROR_1003, "check_firewall")[0] == "check_firewall"
     assert ordered_steps(ERROR_1003, "not_a_step") == ERROR_1003.steps
     assert FIRST_STEP[CloudCause.SONOS_OUTAGE] == ERROR_1003.steps[0]
-
-
-def test_hassfest_rules() -> None:
-    """No HTML, no raw URLs, placeholders unquoted; fixable issues have a title and a fix flow."""
-
-    def texts(node: object) -> list[str]:
-        if isinstance(node, dict):
-            return [text for value in node.values() for text in texts(value)]
-        return [node] if isinstance(node, str) else []
-
-    for text in texts(STRINGS):
-        assert not re.search(r"<[a-z/]", text), text
-        assert not re.search(r"https?://", text), text
-        assert not re.search(r"['\"]\{\w+\}['\"]", text), text
-    for issue in STRINGS["issues"].values():
-        assert set(issue) == {"title", "fix_flow"}
 
 
 def test_every_state_the_code_can_report_is_translated() -> None:

@@ -22,7 +22,8 @@ TRANSLATIONS = ROOT / "custom_components" / DOMAIN / "translations"
 PHRASES = ROOT / "scripts" / "phrases"
 LANGUAGES = ("de", "es", "fr", "it", "nl")  # besides English; the README lists them
 PLACEHOLDER = re.compile(r"\{\w+\}|\[\[\w+\]\]")
-HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+HTML_TAG = re.compile(r"<[a-zA-Z/]")  # any tag opening, closed or not
+QUOTED_PLACEHOLDER = re.compile(r"['\"]\{\w+\}['\"]")
 TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")  # hassfest's
 
 build_strings = import_script("build_strings")
@@ -104,18 +105,19 @@ def test_english_follows_hassfest_schema() -> None:
             assert TRANSLATION_KEY.match(part) or part.isdigit(), key
     for issue_id, issue in english["issues"].items():
         assert issue["title"], issue_id
-        assert ("description" in issue) != ("fix_flow" in issue), issue_id
+        assert set(issue) == {"title", "fix_flow"}, issue_id  # every card is fixable
 
 
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
 def test_texts_follow_hassfest_rules(language: str) -> None:
-    """No HTML, no raw URLs (links come from placeholders), no stray whitespace."""
+    """No HTML, raw URLs, quoted placeholders or stray whitespace (links are placeholders)."""
     for key, text in leaves(load(TRANSLATIONS / f"{language}.json")).items():
         assert text, key
         assert text == text.strip(), key
         assert not HTML_TAG.search(text), key
         assert "http://" not in text, key
         assert "https://" not in text, key
+        assert not QUOTED_PLACEHOLDER.search(text), key
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
