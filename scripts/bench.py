@@ -15,6 +15,8 @@ import argparse
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+import ctypes
+import ctypes.util
 from dataclasses import dataclass, field
 import gc
 import logging
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from typing import Any
 from unittest.mock import patch
 
@@ -92,6 +95,26 @@ def resident_mb() -> float:
     """Resident memory of this process (Linux /proc), in MiB."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
+def settled_resident_mb() -> float:
+    """Resident memory once garbage is collected and glibc has handed free pages back.
+
+    glibc keeps freed heap pages and one arena per executor thread that ever allocated; without
+    `malloc_trim` those show as growth though no object outlives its poll.
+    """
+    gc.collect()
+    LIBC.malloc_trim(0)
+    return resident_mb()
+
+
+def python_heap_mb(snapshot: tracemalloc.Snapshot, *parts: str) -> float:
+    """Live Python memory in the snapshot allocated from files whose path holds one of parts."""
+    traces = snapshot.statistics("filename")
+    return sum(s.size for s in traces if any(p in s.traceback[0].filename for p in parts)) / 2**20
 
 
 def ms(seconds: float) -> str:
@@ -205,6 +228,7 @@ class Bench:
         cloud_sim = self.emulator.cloud
         options = self.hass.config_entries.options
         result = await options.async_init(self.entry.entry_id)
+        result = await options.async_configure(result["flow_id"], {"next_step_id": "settings"})
         result = await options.async_configure(
             result["flow_id"],
             {
@@ -340,7 +364,7 @@ class Soak:
         return flaky | set(self.away)
 
 
-async def measure_soak(bench: Bench, report: Report, cycles: int) -> None:
+async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap: bool) -> None:
     hass = bench.hass
     players = bench.household.players
     names = [player.name for player in players]
@@ -369,6 +393,8 @@ async def measure_soak(bench: Bench, report: Report, cycles: int) -> None:
     outages = detected = 0
     down: set[str] = set()
     memory: dict[int, float] = {}
+    heap: dict[int, tracemalloc.Snapshot] = {}
+    settle_at, end_at = min(100, cycles), cycles
     started = time.monotonic()
     for cycle in range(1, cycles + 1):
         missing = soak.plan(cycle, names)
@@ -385,9 +411,18 @@ async def measure_soak(bench: Bench, report: Report, cycles: int) -> None:
                 detected += bench.error_code(name) == "1001"
             if soak.away[name] == 4:
                 del soak.away[name]
-        if cycle in (min(100, cycles), cycles):
+        if cycle % 100 == 0 and cycle not in (settle_at, end_at):
+            memory[cycle] = settled_resident_mb()
+        if cycle == settle_at:
+            memory[cycle] = settled_resident_mb()
+            if trace_heap:  # from here on, every Python allocation that stays alive
+                tracemalloc.start()
+        if trace_heap and cycle in (2 * settle_at, end_at) and cycle not in heap:
             gc.collect()
-            memory[cycle] = resident_mb()
+            heap[cycle] = tracemalloc.take_snapshot()
+        if cycle == end_at:
+            memory[cycle] = settled_resident_mb()  # tracemalloc's own tables count too
+            tracemalloc.stop()
     took = time.monotonic() - started
     for name in down:
         await bench.world(bench.household.heal, name)
@@ -408,13 +443,33 @@ async def measure_soak(bench: Bench, report: Report, cycles: int) -> None:
         "all",
         detected == outages > 0,
     )
-    first = min(memory)
     report.add(
-        "resident memory over the soak",
-        f"{memory[first]:.1f} MiB at cycle {first}, {memory[cycles]:.1f} MiB at cycle {cycles}",
+        "resident memory over the soak (GC run, free pages trimmed)",
+        f"{memory[settle_at]:.1f} MiB at cycle {settle_at}, "
+        f"{memory[end_at]:.1f} MiB at cycle {end_at}",
         "no growth (< 2 MiB)",
-        memory[cycles] - memory[first] < 2,
+        memory[end_at] - memory[settle_at] < 2,
     )
+    print(
+        "    resident memory by cycle: "
+        + ", ".join(f"{c}: {m:.1f}" for c, m in sorted(memory.items())),
+        flush=True,
+    )
+    if len(heap) == 2:
+        early, late = min(heap), max(heap)
+        for what, parts in (
+            ("the integration and soco", ("sonos_troubleshooter", "/soco/")),
+            ("the whole process", ("",)),
+        ):
+            grew = python_heap_mb(heap[late], *parts) - python_heap_mb(heap[early], *parts)
+            report.add(
+                f"live Python memory allocated by {what}, cycle {early} to {late}",
+                f"{grew * 1024:+.0f} KiB",
+                "no growth (< 256 KiB)" if what.startswith("the integration") else "",
+                grew < 0.25 if what.startswith("the integration") else None,
+            )
+        for stat in heap[late].compare_to(heap[early], "lineno")[:8]:
+            print(f"    grew: {stat}", flush=True)
     report.add("soak duration", f"{took:.0f} s ({ms(took / cycles)} per cycle)")
 
 
@@ -511,7 +566,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
                 resident_mb() - baseline < 15,
             )
             print(f"Soak ({args.cycles} cycles)", flush=True)
-            await measure_soak(bench, report, args.cycles)
+            await measure_soak(bench, report, args.cycles, trace_heap=args.trace_heap)
             print("UPnP 501", flush=True)
             await measure_501(bench, report)
             for interval in args.intervals:
@@ -549,6 +604,11 @@ def main() -> int:
         nargs="*",
         default=[10, 60],
         help="scan intervals to measure detection with (default 10 60)",
+    )
+    parser.add_argument(
+        "--trace-heap",
+        action="store_true",
+        help="also trace Python allocations over the soak (slower; shows where memory grows)",
     )
     args = parser.parse_args()
     loop = runner.create_event_loop()

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from custom_components.sonos_troubleshooter.catalog import steps_for
 from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.remedy import Action, Refusal
 
 INTEGRATION = Path(__file__).resolve().parents[1] / "custom_components" / "sonos_troubleshooter"
 PHRASES = Path(__file__).resolve().parent / "phrases"
@@ -60,10 +61,37 @@ def fix_flow(
     texts: dict[str, str],
     facts: dict[str, str],
     escalate: str,
+    actions: tuple[Action, ...],
     flow_title: str | None = None,
 ) -> dict[str, object]:
-    """One guided fix: overview, a page per step, the check, the verdict, the escalation."""
+    """One guided fix: overview, a page per step, the check, the verdict, the escalation.
+
+    `actions` are the steps Home Assistant can perform in this flow: each has a progress
+    text, a success message and a page for when it did not help.
+    """
     guided = phrases["guided_fix"]
+    said = phrases["actions"]
+    report_menu = guided["report_menu"]
+
+    def report(title: str, description: str) -> dict[str, object]:
+        return {"title": title, "description": description, "menu_options": report_menu}
+
+    report_pages = {
+        **{
+            f"{action}_not_helped": report(
+                said[action]["not_helped_title"], said[action]["not_helped"]
+            )
+            for action in actions
+        },
+        "action_failed": report(said["failed_title"], said["failed"]),
+        "action_interrupted": report(said["interrupted_title"], said["interrupted"]),
+        **{
+            f"refused_{refusal}": report(
+                said["refused"][refusal]["title"], said["refused"][refusal]["description"]
+            )
+            for refusal in Refusal
+        },
+    }
     step_pages = {
         step: {
             "title": fill(guided["step_title"], title=titles[step]),
@@ -80,6 +108,7 @@ def fix_flow(
                 "menu_options": guided["init_menu"],
             },
             **step_pages,
+            **report_pages,
             "still_failing": {
                 "title": guided["still_failing"]["title"],
                 "description": card["still_failing"],
@@ -91,8 +120,14 @@ def fix_flow(
                 "menu_options": guided["escalate"]["menu"],
             },
         },
-        "progress": {"check": card["checking"]},
-        "create_entry": {"fixed": card["fixed"]},
+        "progress": {
+            "check": card["checking"],
+            **{action: said[action]["progress"] for action in actions},
+        },
+        "create_entry": {
+            "fixed": card["fixed"],
+            **{f"fixed_{action}": said[action]["fixed"] for action in actions},
+        },
         "abort": guided["abort"],
     }
 
@@ -119,6 +154,7 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
                 texts=steps["1001"],
                 facts=facts["1001"],
                 escalate=escalate["1001"],
+                actions=(Action.POWER_CYCLE, Action.ROUTER_RESTART),
             ),
         },
     }
@@ -140,6 +176,7 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
             texts=steps["1001"],
             facts={step: facts_all.get(step, facts_all["default"]) for step in steps_all},
             escalate=escalate["1001_all_players"],
+            actions=(Action.ROUTER_RESTART,),
         ),
     }
     card = phrases["error_1003"]
@@ -166,6 +203,7 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
                     texts=steps["1003"],
                     facts=facts["1003"],
                     escalate=escalate["1003"],
+                    actions=(Action.ROUTER_RESTART,),
                 ),
             }
     return result
@@ -221,6 +259,7 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
             },
         },
         "exceptions": static["exceptions"],
+        "services": static["services"],
         "issues": issues(phrases),
     }
 

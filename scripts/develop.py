@@ -290,6 +290,12 @@ class Demo:
         options = await self._json(
             session, "POST", "/api/config/config_entries/options/flow", json={"handler": entry_id}
         )
+        await self._json(  # the options menu: polling and cloud check
+            session,
+            "POST",
+            f"/api/config/config_entries/options/flow/{options['flow_id']}",
+            json={"next_step_id": "settings"},
+        )
         await self._json(
             session,
             "POST",

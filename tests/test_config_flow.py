@@ -9,6 +9,7 @@ from homeassistant.config_entries import SOURCE_SSDP, SOURCE_USER, SOURCE_ZEROCO
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import pytest
@@ -18,6 +19,7 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
     CONF_REFERENCE_TARGETS,
+    CONF_ROUTER_ENTITY,
     CONF_SCAN_INTERVAL,
     CONF_STATUS_URL,
     DOMAIN,
@@ -28,7 +30,10 @@ from tests.sonos_emulator import Emulator, Fault
 @pytest.fixture(autouse=True)
 def no_setup() -> Iterator[None]:
     """Flows are tested on their own; entry setup is tested in test_init."""
-    with patch("custom_components.sonos_troubleshooter.async_setup_entry", return_value=True):
+    with (
+        patch("custom_components.sonos_troubleshooter.async_setup_entry", return_value=True),
+        patch("custom_components.sonos_troubleshooter.async_unload_entry", return_value=True),
+    ):
         yield
 
 
@@ -210,9 +215,19 @@ async def test_reconfigure_refuses_another_household(
     assert result["reason"] == "wrong_household"
 
 
+async def open_options(hass: HomeAssistant, entry: MockConfigEntry, page: str) -> ConfigFlowResult:
+    """Open the options and pick one group from its menu."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["settings", "power_switches", "router"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": page}
+    )
+
+
 async def test_options_interval_only(hass: HomeAssistant, household: Emulator) -> None:
     entry = existing_entry(hass, household)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options(hass, entry, "settings")
     assert result["type"] is FlowResultType.FORM
     assert set(result["data_schema"].schema) == {CONF_SCAN_INTERVAL, "advanced"}
 
@@ -225,7 +240,7 @@ async def test_options_interval_only(hass: HomeAssistant, household: Emulator) -
 
 async def test_options_advanced_section(hass: HomeAssistant, household: Emulator) -> None:
     entry = existing_entry(hass, household)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options(hass, entry, "settings")
     good = {
         CONF_CLOUD_TARGETS: ["api.sonos.com:443", " ", "[2001:db8::1]:80"],
         CONF_REFERENCE_TARGETS: ["1.1.1.1:443"],
@@ -263,9 +278,62 @@ async def test_options_interval_below_minimum_is_refused(
     hass: HomeAssistant, household: Emulator
 ) -> None:
     entry = existing_entry(hass, household)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options(hass, entry, "settings")
     with pytest.raises(InvalidData):
         await hass.config_entries.options.async_configure(
             result["flow_id"], {CONF_SCAN_INTERVAL: 5, "advanced": {}}
         )
+    assert entry.options == {}
+
+
+async def test_options_power_switch_needs_the_household_running(
+    hass: HomeAssistant, household: Emulator
+) -> None:
+    entry = existing_entry(hass, household)  # not loaded: its players are not known
+    result = await open_options(hass, entry, "power_switches")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
+@pytest.fixture
+def switches(hass: HomeAssistant) -> None:
+    """Two switches and a light, as other integrations would provide them."""
+    hass.states.async_set("switch.kitchen_plug", "on")
+    hass.states.async_set("switch.fritz_box_power", "on")
+    hass.states.async_set("light.lamp", "on")
+    entity_registry = er.async_get(hass)
+    entity_registry.async_get_or_create(
+        "button", "fritz", "reboot", suggested_object_id="fritz_box_reboot"
+    )
+    entity_registry.async_get_or_create("light", "hue", "lamp", suggested_object_id="lamp")
+
+
+async def test_options_router(hass: HomeAssistant, household: Emulator, switches: None) -> None:
+    entry = existing_entry(hass, household)
+    result = await open_options(hass, entry, "router")
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"router_entity": "button.gone"}
+    )
+    assert result["errors"] == {"router_entity": "entity_not_found"}
+    bogus = "0123456789abcdef0123456789abcdef"  # a registry id nobody has
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"router_entity": bogus}
+    )
+    assert result["errors"] == {"router_entity": "entity_not_found"}
+    # Registered but not set up yet (the router's integration still starting): accepted.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"router_entity": "button.fritz_box_reboot"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {CONF_ROUTER_ENTITY: "button.fritz_box_reboot"}
+
+    result = await open_options(hass, entry, "router")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"router_entity": "switch.fritz_box_power"}
+    )
+    assert entry.options == {CONF_ROUTER_ENTITY: "switch.fritz_box_power"}
+    result = await open_options(hass, entry, "router")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {}

@@ -137,7 +137,7 @@ async def test_polls_keep_a_minimum_gap_when_a_poll_takes_the_whole_interval(
         (Fault.WRONG_TYPE, "invalid_answer"),
     ],
 )
-async def test_player_answering_badly_is_on_the_network(  # noqa: PLR0917 - fixtures
+async def test_player_answering_badly_is_on_the_network(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     household: Emulator,

@@ -69,10 +69,15 @@ def test_repair_cards_carry_every_documented_step_in_order(
     for step in steps:  # a guided page per step, with its documented reason
         page = flow["step"][step]
         assert re.search(STEP_MARKERS[step], page["description"]), (issue, step)
-        assert set(page["menu_options"]) == {"check", "skip"}
+        assert set(page["menu_options"]) == {"do_it", "check", "skip"}
+    # Home Assistant can power-cycle a player in 1001 (a player in 1003 answers, and an
+    # answering player is never power-cycled) and restart the router for any error.
+    actions = ["power_cycle", "router_restart"] if issue == "error_1001" else ["router_restart"]
     assert set(flow["abort"]) == {"still_failing", "entry_not_loaded"}
-    assert set(flow["create_entry"]) == {"fixed"}
-    assert set(flow["progress"]) == {"check"}
+    assert set(flow["create_entry"]) == {"fixed", *(f"fixed_{action}" for action in actions)}
+    assert set(flow["progress"]) == {"check", *actions}
+    for action in actions:
+        assert set(flow["step"][f"{action}_not_helped"]["menu_options"]) == {"next", "check"}
 
 
 def test_escalated_cards_say_so() -> None:

@@ -2,14 +2,25 @@
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
 from .entity import async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
+from .remediation import Remediator
+from .services import async_setup_services
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the power_cycle action, so automations using it validate before setup."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:
@@ -22,7 +33,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfi
         .async_get_or_create(config_entry_id=entry.entry_id, **household_device(coordinator))
         .id
     )
+    coordinator.remediator = remediator = Remediator(hass, coordinator)
     entry.runtime_data = coordinator
+    # A power cycle cut short by a restart left a plug off: switch it on once its
+    # integration is up (at once when Home Assistant is already running).
+
+    async def finish_interrupted(_: HomeAssistant) -> None:
+        await remediator.async_finish_interrupted()
+
+    entry.async_on_unload(async_at_started(hass, finish_interrupted))
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_follow(hass, coordinator)))
     async_update_issues(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

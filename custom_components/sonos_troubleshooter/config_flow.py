@@ -4,11 +4,16 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlparse
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.const import CONF_HOST
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers import selector
+from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
@@ -17,7 +22,9 @@ from .cloud import parse_target
 from .const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
+    CONF_POWER_SWITCHES,
     CONF_REFERENCE_TARGETS,
+    CONF_ROUTER_ENTITY,
     CONF_SCAN_INTERVAL,
     CONF_STATUS_URL,
     DEFAULT_CLOUD_TARGETS,
@@ -40,6 +47,8 @@ ERRORS = {
     ProbeFailure.NOT_SONOS: "not_sonos",
 }
 SECTION_ADVANCED = "advanced"
+CONF_PLAYER = "player"
+CONF_POWER_SWITCH = "power_switch"
 TARGET_KEYS = (CONF_CLOUD_TARGETS, CONF_REFERENCE_TARGETS)
 HOST_SCHEMA = probatio.Schema({probatio.Required(CONF_HOST): selector.TextSelector()})
 
@@ -175,10 +184,18 @@ def _target_list(value: list[str]) -> list[str]:
 
 
 class SonosTroubleshooterOptionsFlow(OptionsFlowWithReload):
-    """Poll interval, and in a collapsed section what is probed to judge the cloud."""
+    """Polling and probes; the plugs and the router Home Assistant may fix things with."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and validate the options."""
+        """Offer each group of options."""
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "power_switches", "router"]
+        )
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Poll interval, and in a collapsed section what is probed to judge the cloud."""
         errors: dict[str, str] = {}
         if user_input is not None:
             advanced = user_input.get(SECTION_ADVANCED, {})
@@ -233,10 +250,114 @@ class SonosTroubleshooterOptionsFlow(OptionsFlowWithReload):
             SECTION_ADVANCED: {key: current[key] for key in (*TARGET_KEYS, CONF_STATUS_URL)},
         }
         return self.async_show_form(
-            step_id="init",
+            step_id="settings",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
+
+    async def async_step_power_switches(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the smart plug that feeds a player, so its power cycle can be done for you."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        players = self.config_entry.runtime_data.players
+        switches: dict[str, str] = dict(self.config_entry.options.get(CONF_POWER_SWITCHES, {}))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            uid = user_input[CONF_PLAYER]
+            entity_id, error = _chosen_entity(
+                self.hass, user_input.get(CONF_POWER_SWITCH, ""), ("switch",)
+            )
+            if error:
+                errors[CONF_POWER_SWITCH] = error
+            else:
+                if entity_id:
+                    switches[uid] = entity_id
+                else:
+                    switches.pop(uid, None)
+                return self.async_create_entry(
+                    data={**self.config_entry.options, CONF_POWER_SWITCHES: switches}
+                )
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_PLAYER): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[
+                            selector.SelectOptionDict(value=uid, label=player.name)
+                            for uid, player in sorted(
+                                players.items(), key=lambda item: item[1].name
+                            )
+                        ],
+                        mode=selector.SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                probatio.Optional(CONF_POWER_SWITCH): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="switch")
+                ),
+            }
+        )
+        assigned = [
+            f"{players[uid].name}: {entity_id}"
+            for uid, entity_id in switches.items()
+            if uid in players
+        ]
+        return self.async_show_form(
+            step_id="power_switches",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+            description_placeholders={"assigned": ", ".join(sorted(assigned)) or "-"},
+        )
+
+    async def async_step_router(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the router's restart button or power switch."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entity_id, error = _chosen_entity(
+                self.hass, user_input.get(CONF_ROUTER_ENTITY, ""), ("button", "switch")
+            )
+            if error:
+                errors[CONF_ROUTER_ENTITY] = error
+            else:
+                options = {**self.config_entry.options, CONF_ROUTER_ENTITY: entity_id}
+                if not entity_id:
+                    del options[CONF_ROUTER_ENTITY]
+                return self.async_create_entry(data=options)
+        schema = probatio.Schema(
+            {
+                probatio.Optional(CONF_ROUTER_ENTITY): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain=["button", "switch"])
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="router",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or dict(self.config_entry.options)
+            ),
+            errors=errors,
+        )
+
+
+def _chosen_entity(
+    hass: HomeAssistant, value: str, domains: tuple[str, ...]
+) -> tuple[str, str | None]:
+    """Return the entity chosen and a form error when Home Assistant could not act with it.
+
+    The selector checks the domain of an entity id, but also accepts an entity registry id
+    unchecked (and a value can come from the API); empty means "none".
+    """
+    if not value:
+        return "", None
+    registry = er.async_get(hass)
+    entity_id = er.async_resolve_entity_id(registry, value)
+    if entity_id is None:
+        return value, "entity_not_found"
+    if split_entity_id(entity_id)[0] not in domains:
+        return entity_id, "wrong_domain"
+    if hass.states.get(entity_id) is None and registry.async_get(entity_id) is None:
+        return entity_id, "entity_not_found"
+    return entity_id, None
 
 
 def _option_errors(options: dict[str, Any]) -> dict[str, str]:

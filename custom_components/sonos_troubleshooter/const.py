@@ -12,6 +12,8 @@ CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_CLOUD_TARGETS: Final = "cloud_targets"
 CONF_REFERENCE_TARGETS: Final = "reference_targets"
 CONF_STATUS_URL: Final = "status_url"
+CONF_POWER_SWITCHES: Final = "power_switches"  # player uid -> the switch that feeds it
+CONF_ROUTER_ENTITY: Final = "router_entity"  # a button that restarts it, or its power switch
 
 DEFAULT_SCAN_INTERVAL: Final = 60  # seconds
 MIN_SCAN_INTERVAL: Final = 10

@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
@@ -40,6 +40,13 @@ from .diagnosis import (
     from_dict,
     to_dict,
 )
+from .remedy import (
+    RECORDS_KEPT,
+    ActionRecord,
+    Outcome,
+    from_dict as action_from_dict,
+    to_dict as action_to_dict,
+)
 from .sonos import (
     PlayerInfo,
     ProbeFailure,
@@ -49,6 +56,9 @@ from .sonos import (
     fetch_topology,
     ping,
 )
+
+if TYPE_CHECKING:
+    from .remediation import Remediator
 
 type SonosTroubleshooterConfigEntry = ConfigEntry[SonosTroubleshooterCoordinator]
 
@@ -126,6 +136,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self.household_id: str = entry.data[CONF_HOUSEHOLD_ID]
         self.players: dict[str, KnownPlayer] = {}
         self.household_device_id = ""  # set at setup, once the household device is registered
+        self.remediator: Remediator  # set at setup: performs the fix steps it can reach
+        # What Home Assistant did to fix things (power cycles, router restarts), oldest first.
+        self.actions: list[ActionRecord] = []
         self._diagnosis = DiagnosisState.initial()
         self._topology: Topology | None = None
         # A guided fix's "check again" polls between timer polls; one poll at a time keeps
@@ -147,12 +160,35 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                 continue
             self.players[player.uid] = player
         self._diagnosis = from_dict(stored.get("diagnosis", {}))
+        for raw in stored.get("actions", []):
+            try:
+                self.actions.append(action_from_dict(raw))
+            except KeyError, TypeError, ValueError:
+                LOGGER.warning("Ignoring an unreadable stored action: %s", raw)
 
     def _stored(self) -> dict[str, Any]:
         return {
             "players": [_player_to_dict(player) for player in self.players.values()],
             "diagnosis": to_dict(self._diagnosis),
+            "actions": [action_to_dict(record) for record in self.actions],
         }
+
+    def record_action(self, record: ActionRecord) -> None:
+        """Keep an action's latest state (one record per action, known by its start)."""
+        self.actions = [
+            *(kept for kept in self.actions if kept.started != record.started),
+            record,
+        ][-RECORDS_KEPT:]
+        self._store.async_delay_save(self._stored, 1)
+
+    def last_action(self, subject: str, since: datetime | None) -> ActionRecord | None:
+        """Return the last finished action for a player (or the household) since `since`."""
+        for record in reversed(self.actions):
+            if record.subject != subject or record.outcome is Outcome.RUNNING:
+                continue
+            if since is None or record.started >= since:
+                return record
+        return None
 
     async def async_save(self) -> None:
         """Write the watched players and the diagnosis now (before unload or restart)."""

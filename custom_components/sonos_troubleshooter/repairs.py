@@ -9,6 +9,7 @@ after the last step. Every text lives in the translations; this module only fill
 
 from abc import ABC, abstractmethod
 import asyncio
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -18,11 +19,39 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .catalog import ERROR_1001, ERROR_1003, steps_for
+from .const import DOMAIN
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .diagnosis import ErrorCode
-from .issues import IssueKind, all_players_facts, cloud_facts, player_facts
+from .issues import IssueKind, all_players_facts, cloud_facts, player_facts, when
+from .remediation import RefusedError, power_switches, router_entity
+from .remedy import (
+    POWER_OFF_SECONDS,
+    ROUTER_OFF_SECONDS,
+    ROUTER_START_SECONDS,
+    SPEAKER_START_SECONDS,
+    Action,
+    ActionRecord,
+    Outcome,
+    Refusal,
+)
 
 DOCUMENTED_STEPS = frozenset({*ERROR_1001.steps, *ERROR_1003.steps})
+# The documented steps Home Assistant can perform itself, given the entity to do it with.
+STEP_ACTIONS = {"power_cycle_speaker": Action.POWER_CYCLE, "restart_router": Action.ROUTER_RESTART}
+# Pages that report an action: the step id each outcome is told on.
+OUTCOME_PAGES = {
+    Outcome.NOT_HELPED: "{action}_not_helped",
+    Outcome.FAILED: "action_failed",
+    Outcome.INTERRUPTED: "action_interrupted",
+}
+REPORT_PAGES = frozenset(
+    {
+        *(f"refused_{refusal}" for refusal in Refusal),
+        *(f"{action}_not_helped" for action in Action),
+        "action_failed",
+        "action_interrupted",
+    }
+)
 
 # The repair dialog subscribes to "progress done" events only once it has drawn the progress
 # page, so a check that ends sooner (a healthy household answers in milliseconds) would leave
@@ -40,6 +69,8 @@ class GuidedFixFlow(RepairsFlow, ABC):
         self._steps: tuple[str, ...] = ()
         self._position = -1  # index of the step page shown last; -1 before the first
         self._check: asyncio.Task[None] | None = None
+        self._action: asyncio.Task[ActionRecord | RefusedError] | None = None
+        self._report: tuple[str, dict[str, str]] = ("", {})  # the last report page shown
 
     # --- what each kind of issue provides ----------------------------------------------
     @abstractmethod
@@ -53,6 +84,33 @@ class GuidedFixFlow(RepairsFlow, ABC):
     @abstractmethod
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         """Return the measured facts the texts fill in."""
+
+    @abstractmethod
+    def _subject(self) -> str:
+        """Return whom actions of this flow are for: a player uid, or the household id."""
+
+    @abstractmethod
+    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
+        """Return when the error began (actions before that were for an earlier one)."""
+
+    def _can_do(self, step: str, coordinator: SonosTroubleshooterCoordinator) -> bool:
+        """Tell whether Home Assistant has an entity to perform this step with."""
+        match STEP_ACTIONS.get(step):
+            case Action.ROUTER_RESTART:
+                return router_entity(coordinator) is not None
+            case _:
+                return False
+
+    def _start_action(
+        self, step: str, coordinator: SonosTroubleshooterCoordinator, snapshot: HouseholdSnapshot
+    ) -> asyncio.Task[ActionRecord]:
+        """Start performing the step; the router restart is the same for every error."""
+        return coordinator.remediator.start_router_restart(
+            self._subject(),
+            self._facts(snapshot).get("name", coordinator.household_id),
+            lambda snapshot: not self._is_failing(snapshot),
+            progress=self.async_update_progress,
+        )
 
     # --- shared steps ------------------------------------------------------------------
     def _coordinator(self) -> SonosTroubleshooterCoordinator | None:
@@ -88,10 +146,15 @@ class GuidedFixFlow(RepairsFlow, ABC):
         if not isinstance(snapshot, HouseholdSnapshot):
             return snapshot
         self._steps = self._steps_for(snapshot)
+        coordinator = self._coordinator()
+        done = coordinator and coordinator.last_action(self._subject(), self._since(snapshot))
         return self.async_show_menu(
             step_id="init",
-            menu_options=["start", "check"],
-            description_placeholders=self._placeholders(snapshot),
+            menu_options=["start", "check", *(["last_action"] if done else [])],
+            description_placeholders={
+                **self._placeholders(snapshot),
+                "last_action_at": when(done.started) if done else "-",
+            },
         )
 
     async def async_step_start(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
@@ -118,9 +181,12 @@ class GuidedFixFlow(RepairsFlow, ABC):
                 menu_options=["check", "finish"],
                 description_placeholders=self._placeholders(snapshot),
             )
+        step = self._steps[self._position]
+        coordinator = self._coordinator()
+        can_do = coordinator is not None and self._can_do(step, coordinator)
         return self.async_show_menu(
-            step_id=self._steps[self._position],
-            menu_options=["check", "skip"],
+            step_id=step,
+            menu_options=[*(["do_it"] if can_do else []), "check", "skip"],
             description_placeholders=self._placeholders(snapshot),
         )
 
@@ -138,7 +204,7 @@ class GuidedFixFlow(RepairsFlow, ABC):
         return await self._async_show_position()
 
     def __getattr__(self, name: str) -> Any:
-        """Serve `async_step_<documented step>`: each step page is a step of this flow.
+        """Serve `async_step_<documented step>` and the report pages.
 
         The flow manager requires a handler for every step id it shows; it calls it when
         the page is reloaded. The step ids are the catalog's, so they are looked up there.
@@ -146,7 +212,127 @@ class GuidedFixFlow(RepairsFlow, ABC):
         step = name.removeprefix("async_step_")
         if step != name and step in DOCUMENTED_STEPS:
             return partial(self._async_step_page, step)
+        if step != name and step in REPORT_PAGES:
+            return self._async_show_report
         raise AttributeError(name)
+
+    # --- performing a step ---------------------------------------------------------------
+    async def async_step_do_it(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Perform the step on screen, showing progress until it is done and re-checked."""
+        if self._action is not None and self._action.done():
+            return self.async_show_progress_done(next_step_id="acted")
+        coordinator = self._coordinator()
+        if coordinator is None:
+            return self.async_abort(reason="entry_not_loaded")
+        step = self._steps[self._position] if 0 <= self._position < len(self._steps) else ""
+        action = STEP_ACTIONS.get(step)
+        if self._action is None:
+            if action is None or not self._can_do(step, coordinator):
+                return await self._async_show_position()
+            try:
+                started = self._start_action(step, coordinator, coordinator.data)
+            except RefusedError as refused:
+                return await self._async_refused(refused)
+            # In the background: the action may take minutes and must not hold up anything
+            # that waits for Home Assistant's tasks to settle.
+            self._action = self.hass.async_create_background_task(
+                _follow(started), f"{DOMAIN} repair flow follows {action}"
+            )
+        return self.async_show_progress(
+            step_id="do_it",
+            progress_action=str(action),
+            progress_task=self._action,
+            description_placeholders={
+                **self._facts(coordinator.data),
+                "entity": self._entity_for(action, coordinator),
+                "off_seconds": str(POWER_OFF_SECONDS),
+                "start_seconds": str(
+                    SPEAKER_START_SECONDS if action is Action.POWER_CYCLE else ROUTER_START_SECONDS
+                ),
+                "router_off_seconds": str(ROUTER_OFF_SECONDS),
+            },
+        )
+
+    def _entity_for(
+        self, action: Action | None, coordinator: SonosTroubleshooterCoordinator
+    ) -> str:
+        if action is Action.ROUTER_RESTART:
+            return router_entity(coordinator) or "-"
+        return power_switches(coordinator).get(self._subject(), "-")
+
+    async def async_step_acted(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Say what was done and whether it helped; end the flow when it did."""
+        assert self._action is not None
+        result = self._action.result()
+        self._action = None
+        if isinstance(result, RefusedError):
+            return await self._async_refused(result)
+        snapshot = self._current_after(result)
+        if not isinstance(snapshot, HouseholdSnapshot):
+            return snapshot
+        return self._async_report(result, snapshot)
+
+    async def async_step_last_action(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Show what Home Assistant did about this error last time, and how it went."""
+        snapshot = self._current()
+        if not isinstance(snapshot, HouseholdSnapshot):
+            return snapshot
+        coordinator = self._coordinator()
+        assert coordinator is not None  # _current() ended the flow otherwise
+        record = coordinator.last_action(self._subject(), self._since(snapshot))
+        if record is None:
+            return await self.async_step_init()
+        return self._async_report(record, snapshot)
+
+    def _current_after(self, record: ActionRecord) -> HouseholdSnapshot | RepairsFlowResult:
+        """Like _current, but a success names the action that brought it."""
+        result = self._current()
+        if isinstance(result, HouseholdSnapshot) or result.get("type") != "create_entry":
+            return result
+        coordinator = self._coordinator()
+        assert coordinator is not None
+        return self.async_create_entry(
+            data={},
+            description=f"fixed_{record.action}",
+            description_placeholders={
+                **self._facts(coordinator.data),
+                **_record_facts(record),
+            },
+        )
+
+    def _async_report(self, record: ActionRecord, snapshot: HouseholdSnapshot) -> RepairsFlowResult:
+        page = OUTCOME_PAGES.get(record.outcome, "{action}_not_helped").format(action=record.action)
+        self._report = (page, {**self._placeholders(snapshot), **_record_facts(record)})
+        return self.async_show_menu(
+            step_id=page,
+            menu_options=["next", "check"],
+            description_placeholders=self._report[1],
+        )
+
+    async def _async_refused(self, refused: RefusedError) -> RepairsFlowResult:
+        snapshot = self._current()  # a player that answers again is fixed, not refused
+        if not isinstance(snapshot, HouseholdSnapshot):
+            return snapshot
+        self._report = (
+            f"refused_{refused.refusal}",
+            {**self._placeholders(snapshot), **refused.placeholders},
+        )
+        return self.async_show_menu(
+            step_id=self._report[0],
+            menu_options=["next", "check"],
+            description_placeholders=self._report[1],
+        )
+
+    async def _async_show_report(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Show the last report page again (the page is reloaded)."""
+        page, placeholders = self._report
+        return self.async_show_menu(
+            step_id=page, menu_options=["next", "check"], description_placeholders=placeholders
+        )
 
     async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Poll the household and the cloud now, showing progress while it runs."""
@@ -187,6 +373,33 @@ class GuidedFixFlow(RepairsFlow, ABC):
         return self.async_abort(reason="still_failing")
 
 
+async def _follow(action: asyncio.Task[ActionRecord]) -> ActionRecord | RefusedError:
+    """Wait for an action without owning it: closing the dialog must not stop it midway."""
+    try:
+        record, _ = await asyncio.gather(
+            asyncio.shield(action), asyncio.sleep(CHECK_SHOWN_FOR_SECONDS)
+        )
+    except RefusedError as refused:
+        return refused
+    return record
+
+
+def _record_facts(record: ActionRecord) -> dict[str, str]:
+    """Return what a report page says about an action."""
+
+    def clock(moment: datetime | None) -> str:
+        return dt_util.as_local(moment).strftime("%H:%M:%S") if moment else "-"
+
+    return {
+        "entity": record.entity_id,
+        "started_at": when(record.started),
+        "off_at": clock(record.switched_off),
+        "on_at": clock(record.switched_on),
+        "finished_at": clock(record.finished),
+        "error": record.error or "-",
+    }
+
+
 async def _poll_now(coordinator: SonosTroubleshooterCoordinator) -> None:
     # Shielded: closing the dialog cancels this task, but a poll cut short would be lost.
     await asyncio.gather(
@@ -209,6 +422,27 @@ class PlayerFixFlow(GuidedFixFlow):
     def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
         return steps_for(ErrorCode.E1001)
 
+    def _subject(self) -> str:
+        return self._uid
+
+    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
+        player = snapshot.players.get(self._uid)
+        return player.state.since if player else None
+
+    def _can_do(self, step: str, coordinator: SonosTroubleshooterCoordinator) -> bool:
+        if STEP_ACTIONS.get(step) is Action.POWER_CYCLE:
+            return self._uid in power_switches(coordinator)
+        return super()._can_do(step, coordinator)
+
+    def _start_action(
+        self, step: str, coordinator: SonosTroubleshooterCoordinator, snapshot: HouseholdSnapshot
+    ) -> asyncio.Task[ActionRecord]:
+        if STEP_ACTIONS.get(step) is Action.POWER_CYCLE:
+            return coordinator.remediator.start_power_cycle(
+                self._uid, off_seconds=POWER_OFF_SECONDS, progress=self.async_update_progress
+            )
+        return super()._start_action(step, coordinator, snapshot)
+
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         player = snapshot.players.get(self._uid)
         if player is None:  # the user deleted the player while the flow was open
@@ -225,6 +459,12 @@ class AllPlayersFixFlow(GuidedFixFlow):
     def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
         return steps_for(ErrorCode.E1001, all_players_down=True)
 
+    def _subject(self) -> str:
+        return f"{self._entry_id}:all_players"
+
+    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
+        return snapshot.diagnosis.all_players_down_since
+
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         return all_players_facts(snapshot)
 
@@ -237,6 +477,12 @@ class CloudFixFlow(GuidedFixFlow):
 
     def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
         return steps_for(ErrorCode.E1003, snapshot.diagnosis.cloud.cause)
+
+    def _subject(self) -> str:
+        return f"{self._entry_id}:cloud"
+
+    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
+        return snapshot.diagnosis.cloud.since
 
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         return cloud_facts(snapshot)

@@ -15,8 +15,13 @@ import xml.etree.ElementTree as ET
 
 import requests
 import soco
+from soco.cache import NullCache
 from soco.exceptions import SoCoException
 
+# soco keeps each answer in a cache that expires "after 0 seconds", i.e. once the clock has
+# moved: two polls within one clock tick, or under a frozen clock, would be served the old
+# answer, and a cached answer must never count as a player answering.
+NO_CACHE = NullCache()
 UPNP_DEVICE = "{urn:schemas-upnp-org:device-1-0}"
 ZONE_PLAYER = "urn:schemas-upnp-org:device:ZonePlayer:1"
 MAX_BODY = 2 * 1024 * 1024  # bytes; a device description is ~5 kB, a 32-player topology ~40 kB
@@ -222,13 +227,17 @@ def _call[T](call: Callable[[], T]) -> T:
 def ping(ip: str, timeout: float) -> None:
     """Check the player answers, with the cheap call HA core also uses (master volume)."""
     speaker = soco.SoCo(ip)
-    _call(lambda: speaker.renderingControl.GetVolume(MASTER_VOLUME, timeout=timeout))
+    _call(
+        lambda: speaker.renderingControl.GetVolume(MASTER_VOLUME, timeout=timeout, cache=NO_CACHE)
+    )
 
 
 def fetch_household_id(ip: str, timeout: float) -> str:
     """Return the id all players of a household share (the config entry's unique id)."""
     speaker = soco.SoCo(ip)
-    result = _call(lambda: speaker.deviceProperties.GetHouseholdID([], timeout=timeout))
+    result = _call(
+        lambda: speaker.deviceProperties.GetHouseholdID([], timeout=timeout, cache=NO_CACHE)
+    )
     household_id = result.get("CurrentHouseholdID") if isinstance(result, dict) else None
     if not household_id:
         raise SonosError(ProbeFailure.INVALID_ANSWER, "no household id")
@@ -238,7 +247,9 @@ def fetch_household_id(ip: str, timeout: float) -> str:
 def fetch_topology(ip: str, timeout: float) -> Topology:
     """Return the household's members and vanished players, as the player at `ip` sees them."""
     speaker = soco.SoCo(ip)
-    result = _call(lambda: speaker.zoneGroupTopology.GetZoneGroupState([], timeout=timeout))
+    result = _call(
+        lambda: speaker.zoneGroupTopology.GetZoneGroupState([], timeout=timeout, cache=NO_CACHE)
+    )
     state = result.get("ZoneGroupState") if isinstance(result, dict) else None
     if not state:
         raise SonosError(ProbeFailure.INVALID_ANSWER, "empty ZoneGroupState")

@@ -7,6 +7,7 @@ never try): these answer in their place on 127.0.x.y addresses with ephemeral po
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from enum import StrEnum
 import json
 import socket
@@ -79,7 +80,7 @@ class NameResolver:
         self.records: dict[str, str] = {}
         self.failure = DnsFailure.NONE
         self.failing_names: dict[str, DnsFailure] = {}
-        self.queries: list[str] = []
+        self.queries: deque[str] = deque(maxlen=64)  # the latest names asked for
 
     async def resolve(self, host: str) -> list[str]:
         self.queries.append(host)
@@ -158,7 +159,11 @@ class StatusPage:
         app.router.add_get("/api/v2/status.json", self._status)
         app.router.add_get("/api/v2/incidents/unresolved.json", self._status)
         self._runner = web.AppRunner(
-            app, handle_signals=False, shutdown_timeout=0.2, handler_cancellation=True
+            app,
+            handle_signals=False,
+            shutdown_timeout=0.2,
+            handler_cancellation=True,
+            access_log=None,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.ip, self.port, reuse_address=True)

@@ -10,14 +10,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 import threading
+import time
 from typing import Any
+
+
+class _RealTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop on the real clock, even while a test freezes time.
+
+    Tests freeze Home Assistant's clock to check documented waits to the second; speakers do
+    not stop with it. The clock is bound here, at import, before any test freezes time
+    (freezegun replaces module attributes, not this class's).
+    """
+
+    _clock = staticmethod(time.monotonic)
+
+    def time(self) -> float:
+        return self._clock()
 
 
 class EmulatorLoop:
     """Runs coroutines on a private event loop in a daemon thread."""
 
     def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        self._loop = _RealTimeLoop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="sonos-emulator", daemon=True
         )

@@ -68,7 +68,11 @@ class PlayerServer:
         # A request whose client gave up (soco's timeout) is cancelled rather than left hanging,
         # and hung requests are cut after a short grace period when the player goes away.
         self._runner = web.AppRunner(
-            app, handle_signals=False, shutdown_timeout=0.2, handler_cancellation=True
+            app,
+            handle_signals=False,
+            shutdown_timeout=0.2,
+            handler_cancellation=True,
+            access_log=None,
         )
         await self._runner.setup()
         await web.TCPSite(self._runner, want, PORT, reuse_address=True).start()
