@@ -6,17 +6,20 @@ from typing import Any, cast
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .coordinator import SonosTroubleshooterConfigEntry
+from .const import CONF_POWER_SWITCHES
+from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
 from .diagnosis import to_dict
+from .remedy import to_dict as record_to_dict
 
-# Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too.
-TO_REDACT = {"household_id", "serial_number", "mac_address", "uid"}
+# Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too, also as
+# the subject of an action.
+TO_REDACT = {"household_id", "serial_number", "mac_address", "uid", "subject"}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry
 ) -> dict[str, Any]:
-    """Return the configuration, the last poll and the diagnosis state."""
+    """Return the configuration, the last poll, the diagnosis state and the actions taken."""
     coordinator = entry.runtime_data
     snapshot = coordinator.data
     diagnosis = to_dict(snapshot.diagnosis)
@@ -31,7 +34,7 @@ async def async_get_config_entry_diagnostics(
     ]
     return async_redact_data(
         {
-            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "entry": {"data": dict(entry.data), "options": _options(coordinator)},
             "players": players,
             "cloud": asdict(snapshot.cloud),
             "diagnosis": {
@@ -39,7 +42,21 @@ async def async_get_config_entry_diagnostics(
                 "all_players_down": diagnosis["all_players_down"],
             },
             "topology_error": snapshot.topology_error,
+            # What Home Assistant did to fix things: power cycles and router restarts.
+            "actions": [record_to_dict(record) for record in coordinator.actions],
             "updated_at": snapshot.updated_at.isoformat(),
         },
         TO_REDACT,
     )
+
+
+def _options(coordinator: SonosTroubleshooterCoordinator) -> dict[str, Any]:
+    """Return the options, the plugs named by player (their keys are player ids)."""
+    options = dict(coordinator.config_entry.options)
+    if CONF_POWER_SWITCHES in options:
+        players = coordinator.players
+        options[CONF_POWER_SWITCHES] = {
+            (players[uid].name if uid in players else "(a player since deleted)"): entity_id
+            for uid, entity_id in options[CONF_POWER_SWITCHES].items()
+        }
+    return options

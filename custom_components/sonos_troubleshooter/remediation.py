@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
@@ -72,9 +72,12 @@ def router_entity(coordinator: SonosTroubleshooterCoordinator) -> str | None:
 
 
 def _available(hass: HomeAssistant, entity_id: str) -> bool:
-    """Tell whether a call to the entity would reach it (HA skips unavailable entities)."""
+    """Tell whether a call to the entity would reach it (HA skips unavailable entities).
+
+    `unknown` is fine: a button that was never pressed has no state yet.
+    """
     state = hass.states.get(entity_id)
-    return state is not None and state.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+    return state is not None and state.state != STATE_UNAVAILABLE
 
 
 class Remediator:
