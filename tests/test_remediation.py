@@ -17,10 +17,12 @@ from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -122,16 +124,21 @@ async def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: An
     await hass.async_block_till_done()
 
 
-async def settle(hass: HomeAssistant, done: Callable[[], bool]) -> None:
-    """Wait until `done()`: the action runs in the background, its polls in executor threads.
+async def pause(hass: HomeAssistant) -> None:
+    """Let the event loop run for a moment of real time (HA's own clock is frozen).
 
-    Waiting happens in an executor thread (real time), since HA's clock is frozen.
+    Not async_block_till_done: an automation waiting for a power cycle is a task it would
+    wait for, and the power cycle waits for the frozen clock.
     """
-    for _ in range(500):
-        await hass.async_block_till_done()
+    await hass.async_add_executor_job(time.sleep, 0.005)
+
+
+async def settle(hass: HomeAssistant, done: Callable[[], bool]) -> None:
+    """Wait until `done()`: the action runs in the background, its polls in executor threads."""
+    for _ in range(1000):
         if done():
             return
-        await hass.async_add_executor_job(time.sleep, 0.01)
+        await pause(hass)
     raise AssertionError("the action never got there")
 
 
@@ -145,10 +152,12 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
     for _ in range(seconds):
         freezer.tick(1)
         async_fire_time_changed(hass)
+        for _ in range(3):
+            await pause(hass)
         await settle(
             hass, lambda: not any(entry.runtime_data._poll_lock.locked() for entry in entries)
         )
-        await hass.async_block_till_done()
+        await pause(hass)
 
 
 class Flow:
@@ -324,12 +333,11 @@ async def do_it(hass: HomeAssistant, flow: Flow, issue_id: str, step: str) -> di
 
 async def outcome(hass: HomeAssistant, flow: Flow) -> dict[str, Any]:
     """Wait for the action (or its refusal) to be told; return the page the dialog shows."""
-    for _ in range(500):
-        await hass.async_block_till_done()
+    for _ in range(1000):
         result = await flow.reload()
         if result["type"] != "progress":
             return result
-        await hass.async_add_executor_job(time.sleep, 0.01)
+        await pause(hass)
     raise AssertionError("the action never ended")
 
 
@@ -591,3 +599,130 @@ async def test_restart_mid_cycle_switches_the_plug_back_on_at_start(
     assert record.outcome is Outcome.INTERRUPTED
     assert record.switched_on is not None
     assert len(config_entry.runtime_data.actions) == 1  # the unreadable one is dropped
+
+
+def device_of(hass: HomeAssistant, emulator: Emulator, name: str) -> str:
+    """Return the id of a player's device (or the household's, by its id)."""
+    identifier = emulator.household.household_id if name == "household" else uid(emulator, name)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    return next(
+        device.id
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, identifier) in device.identifiers
+    )
+
+
+async def test_power_cycle_action_from_an_automation(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plugs: None,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+) -> None:
+    """A real automation: if a player is 1001, power-cycle it; then act on the response."""
+    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
+    switched = wire(
+        hass, PLUG, lambda new: household.household.heal("Kitchen") if new == "on" else None
+    )
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "alias": "Power-cycle a silent Kitchen",
+                "triggers": {
+                    "trigger": "state",
+                    "entity_id": "sensor.kitchen_error_code",
+                    "to": "1001",
+                },
+                "actions": [
+                    {
+                        "action": f"{DOMAIN}.power_cycle",
+                        "target": {"device_id": device_of(hass, household, "Kitchen")},
+                        "data": {"off_seconds": 10},
+                        "response_variable": "result",
+                    },
+                    {"condition": "template", "value_template": "{{ result.actions[0].helped }}"},
+                    {  # stands for "tell me it worked"
+                        "action": "input_boolean.turn_on",
+                        "target": {"entity_id": "input_boolean.router_pressed"},
+                    },
+                ],
+            }
+        },
+    )
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    for _ in range(2):  # not poll(): it waits for the automation, which waits for the clock
+        await setup_entry.runtime_data.async_refresh()
+    await settle(hass, lambda: switched == ["off"])
+    await advance(hass, freezer, 10)  # the automation asked for 10 seconds
+    await settle(hass, lambda: switched == ["off", "on"])
+    await advance(hass, freezer, 10)
+    await settle(hass, lambda: last_action(setup_entry).outcome is Outcome.HELPED)
+    await settle(hass, lambda: state(hass, "input_boolean.router_pressed") == "on")
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    record = last_action(setup_entry)
+    assert record.switched_on is not None
+    assert record.switched_off is not None
+    assert record.switched_on - record.switched_off == timedelta(seconds=10)
+
+
+async def test_power_cycle_action_response_and_refusals(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    plugs: None,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+) -> None:
+    kitchen, living_room = uid(household, "Kitchen"), uid(household, "Living Room")
+    await set_options(
+        hass, setup_entry, **{CONF_POWER_SWITCHES: {kitchen: PLUG, living_room: STRIP}}
+    )
+
+    async def power_cycle(device_id: str, **data: Any) -> Any:
+        return await hass.services.async_call(
+            DOMAIN,
+            "power_cycle",
+            {"device_id": device_id, **data},
+            blocking=True,
+            return_response=True,
+        )
+
+    async def refused(device_id: str, key: str, **data: Any) -> str:
+        with pytest.raises(ServiceValidationError) as caught:
+            await power_cycle(device_id, **data)
+        assert caught.value.translation_key == key
+        return str(caught.value)
+
+    assert "not_a_device" in await refused("not_a_device", "device_not_found")
+    await refused(device_of(hass, household, "household"), "not_a_player")
+    message = await refused(device_of(hass, household, "Roam"), "no_power_switch")
+    assert message.startswith("No smart plug is chosen for Roam")  # translated
+    # Living Room answers: its power is never cut.
+    assert "answers" in await refused(
+        device_of(hass, household, "Living Room"), "refused_player_reachable"
+    )
+    assert state(hass, STRIP) == "on"
+    with pytest.raises(probatio.Invalid):  # the documented 10 to 30 seconds
+        await power_cycle(device_of(hass, household, "Kitchen"), off_seconds=5)
+
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    switched = wire(hass, PLUG, lambda _: None)
+    first = hass.async_create_task(power_cycle(device_of(hass, household, "Kitchen")))
+    await settle(hass, lambda: switched == ["off"])
+    await refused(device_of(hass, household, "Kitchen"), "refused_busy")  # one at a time
+    await advance(hass, freezer, 30 + 120)
+    await settle(hass, first.done)
+    response = first.result()
+    assert response["actions"][0]["outcome"] == "not_helped"
+    assert response["actions"][0]["helped"] is False
+    assert response["actions"][0]["entity_id"] == PLUG
+    assert "subject" not in response["actions"][0]  # the player id carries its MAC address
+
+    hass.services.async_remove("input_boolean", "turn_off")
+    with pytest.raises(HomeAssistantError) as caught:
+        await power_cycle(device_of(hass, household, "Kitchen"))
+    assert caught.value.translation_key == "action_failed"
+
+    await hass.config_entries.async_unload(setup_entry.entry_id)
+    await refused(device_of(hass, household, "Kitchen"), "entry_not_loaded")
