@@ -7,6 +7,7 @@ from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from homeassistant import const as ha_const
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
+from homeassistant.setup import async_setup_component
 from packaging.requirements import Requirement
 from PIL import Image
 import pytest
@@ -221,3 +222,23 @@ def test_quality_scale_reaches_gold() -> None:
                 assert marking["comment"].strip(), f"{name}: an exemption needs its reason"
             if tier != "platinum":
                 assert status in {"done", "exempt"}, f"{name} ({tier}) is not met"
+
+
+async def test_actions_are_registered_at_setup_and_described(hass: HomeAssistant) -> None:
+    """action-setup: the action exists without a household, so automations validate; its
+    fields in services.yaml each have a translated name and description (hassfest).
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    services = yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8"))
+    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+    assert set(services) == set(hass.services.async_services_for_domain(DOMAIN))
+    assert set(services) == set(strings["services"])
+    for action, description in services.items():
+        texts = strings["services"][action]
+        assert texts["name"].strip()
+        assert texts["description"].strip()
+        assert set(description.get("fields", {})) == set(texts.get("fields", {}))
+        for field in texts.get("fields", {}).values():
+            assert field["name"].strip()
+            assert field["description"].strip()
+        assert description["target"]["device"]["integration"] == DOMAIN
