@@ -225,8 +225,10 @@ def test_quality_scale_reaches_gold() -> None:
 
 
 async def test_actions_are_registered_at_setup_and_described(hass: HomeAssistant) -> None:
-    """action-setup: the action exists without a household, so automations validate; its
-    fields in services.yaml each have a translated name and description (hassfest).
+    """Register the action without a household, each field named and described.
+
+    action-setup: automations using it validate before any household is set up; hassfest:
+    services.yaml and the translations describe the same fields.
     """
     assert await async_setup_component(hass, DOMAIN, {})
     services = yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8"))
