@@ -72,11 +72,64 @@ logger:
   logs:
     custom_components.sonos_troubleshooter: debug
     homeassistant.components.http: error
-{lan}"""
+{lan}{plugs}"""
 LAN_DISCOVERY = """\
 ssdp:
 zeroconf:
 """
+# Smart plugs and a router restart button to try "Do it for me" with: real template entities
+# whose actions change the simulated world through the control endpoint, as a real plug
+# cuts a speaker's power (off: the player goes silent; on: it starts and answers again) and
+# a real router restart brings back whatever it had broken (every fault healed).
+DEMO_PLUGS = """\
+input_boolean:
+{powers}
+rest_command:
+  simulate:
+    url: "http://127.0.0.1:{control_port}/"
+    method: post
+    content_type: application/json
+    payload: '{{"scenario": "{{{{ scenario }}}}", "player": "{{{{ player }}}}"}}'
+template:
+  - switch:
+{switches}
+    button:
+      - name: Router restart
+        unique_id: demo_router_restart
+        press:
+          - action: rest_command.simulate
+            data: {{scenario: healthy, player: ""}}
+"""
+DEMO_POWER = """\
+  {key}_power:
+    name: {name} power
+    initial: true
+"""
+DEMO_SWITCH = """\
+      - name: {name} plug
+        unique_id: demo_plug_{key}
+        state: "{{{{ is_state('input_boolean.{key}_power', 'on') }}}}"
+        turn_off:
+          - action: input_boolean.turn_off
+            target: {{entity_id: input_boolean.{key}_power}}
+          - action: rest_command.simulate
+            data: {{scenario: "off", player: "{name}"}}
+        turn_on:
+          - action: input_boolean.turn_on
+            target: {{entity_id: input_boolean.{key}_power}}
+          - action: rest_command.simulate
+            data: {{scenario: "on", player: "{name}"}}
+"""
+
+
+def demo_plugs(control_port: int) -> str:
+    """Return the configuration of a plug per demo player and of the router's button."""
+    keys = [(name, name.lower().replace(" ", "_")) for name, *_ in DEMO_PLAYERS]
+    return DEMO_PLUGS.format(
+        control_port=control_port,
+        powers="".join(DEMO_POWER.format(key=key, name=name) for name, key in keys),
+        switches="".join(DEMO_SWITCH.format(key=key, name=name) for name, key in keys),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +429,10 @@ def main() -> int:
     config: Path = args.config.resolve()
     (config / "blueprints" / "automation").mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(
-        CONFIGURATION.format(lan=LAN_DISCOVERY if args.lan else "")
+        CONFIGURATION.format(
+            lan=LAN_DISCOVERY if args.lan else "",
+            plugs="" if args.lan else demo_plugs(args.control_port),
+        )
     )
     write_http_settings(config, args.port)
     blueprint = config / "blueprints" / "automation" / DOMAIN
