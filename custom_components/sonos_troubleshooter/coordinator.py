@@ -182,9 +182,13 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self._store.async_delay_save(self._stored, 1)
 
     def last_action(self, subject: str, since: datetime | None) -> ActionRecord | None:
-        """Return the last finished action for a player (or the household) since `since`."""
+        """Return the last action about the current error that ended without fixing it.
+
+        For a player (or the household) since the error began at `since`; one that fixed
+        things ended the error, so it belongs to an earlier one.
+        """
         for record in reversed(self.actions):
-            if record.subject != subject or record.outcome is Outcome.RUNNING:
+            if record.subject != subject or record.outcome in (Outcome.RUNNING, Outcome.HELPED):
                 continue
             if since is None or record.started >= since:
                 return record
