@@ -8,12 +8,10 @@ would. Time is frozen and advanced by hand, so the documented waits are checked 
 
 from collections.abc import Callable
 from datetime import timedelta
-from http import HTTPStatus
 import time
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -36,8 +34,8 @@ from custom_components.sonos_troubleshooter.const import (
 from custom_components.sonos_troubleshooter.remedy import Action, ActionRecord, Outcome
 from tests.sonos_emulator import Emulator, Fault
 from tests.test_init import poll, state
+from tests.test_repairs import Flow
 
-FIX = "/api/repairs/issues/fix"
 PLUG = "switch.kitchen_plug"
 STRIP = "switch.power_strip"
 ROUTER = "button.router_restart"
@@ -160,34 +158,6 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
         await pause(hass)
 
 
-class Flow:
-    """A repair flow driven over HTTP, as the repair dialog does."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.flow_id = ""
-
-    async def start(self, issue_id: str) -> dict[str, Any]:
-        response = await self.client.post(FIX, json={"handler": DOMAIN, "issue_id": issue_id})
-        assert response.status == HTTPStatus.OK, await response.text()
-        result: dict[str, Any] = await response.json()
-        self.flow_id = result["flow_id"]
-        return result
-
-    async def choose(self, option: str) -> dict[str, Any]:
-        response = await self.client.post(f"{FIX}/{self.flow_id}", json={"next_step_id": option})
-        assert response.status == HTTPStatus.OK, await response.text()
-        result: dict[str, Any] = await response.json()
-        return result
-
-    async def reload(self) -> dict[str, Any]:
-        """Fetch the flow again, as the dialog does when progress is done."""
-        response = await self.client.get(f"{FIX}/{self.flow_id}")
-        assert response.status == HTTPStatus.OK, await response.text()
-        result: dict[str, Any] = await response.json()
-        return result
-
-
 @pytest.fixture(autouse=True)
 def instant_checks() -> Any:
     """No minimum time on screen: the waits under test are the documented ones."""
@@ -198,7 +168,7 @@ def instant_checks() -> Any:
 @pytest.fixture
 async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow:
     assert await async_setup_component(hass, "repairs", {})
-    return Flow(await hass_client())
+    return Flow(hass, await hass_client())
 
 
 async def kitchen_down(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
@@ -432,6 +402,18 @@ async def test_player_back_before_the_click_is_fixed_not_cut(
     assert switched == []
 
 
+async def cloud_blocked(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator, router: str
+) -> str:
+    """Choose the router's entity, block the Sonos cloud until 1003; return the issue id."""
+    await set_options(hass, entry, **{CONF_ROUTER_ENTITY: router})
+    emulator.cloud.set_cloud_reachable(False)
+    await poll(hass, entry, times=2)
+    issue_id = f"error_1003_{emulator.household.household_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    return issue_id
+
+
 async def test_router_restart_button_from_the_1003_card(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -440,11 +422,7 @@ async def test_router_restart_button_from_the_1003_card(
     household: Emulator,
     flow: Flow,
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_ROUTER_ENTITY: ROUTER})
-    household.cloud.set_cloud_reachable(False)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1003_{household.household.household_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    issue_id = await cloud_blocked(hass, setup_entry, household, ROUTER)
     # The router: pressed, it restarts and the Sonos cloud is reachable again.
     wire(hass, "input_boolean.router_pressed", lambda _: household.cloud.heal())
 
@@ -475,10 +453,7 @@ async def test_router_on_a_switch_is_cycled(
     household: Emulator,
     flow: Flow,
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_ROUTER_ENTITY: STRIP})
-    household.cloud.set_cloud_reachable(False)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1003_{household.household.household_id}"
+    issue_id = await cloud_blocked(hass, setup_entry, household, STRIP)
     switched = wire(hass, STRIP, lambda _: None)  # the cloud stays blocked
 
     await do_it(hass, flow, issue_id, "restart_router")

@@ -47,12 +47,16 @@ class Flow:
         response = await self.client.post(f"{FIX}/{self.flow_id}", json={"next_step_id": option})
         assert response.status == HTTPStatus.OK, await response.text()
         result: dict[str, Any] = await response.json()
-        if result["type"] == "progress":
-            assert result["progress_action"] == "check"
+        if result["type"] == "progress" and result["progress_action"] == "check":
             await self.hass.async_block_till_done()
-            response = await self.client.get(f"{FIX}/{self.flow_id}")  # as on the progress event
-            assert response.status == HTTPStatus.OK, await response.text()
-            result = await response.json()
+            result = await self.reload()  # as on the progress event
+        return result
+
+    async def reload(self) -> dict[str, Any]:
+        """Fetch the flow again, as the dialog does when progress is done."""
+        response = await self.client.get(f"{FIX}/{self.flow_id}")
+        assert response.status == HTTPStatus.OK, await response.text()
+        result: dict[str, Any] = await response.json()
         return result
 
 
