@@ -34,7 +34,7 @@ from custom_components.sonos_troubleshooter.const import (
 from custom_components.sonos_troubleshooter.remedy import Action, ActionRecord, Outcome
 from tests.sonos_emulator import Emulator, Fault
 from tests.test_init import poll, state
-from tests.test_repairs import Flow
+from tests.test_repairs import Flow, switch_off
 
 PLUG = "switch.kitchen_plug"
 STRIP = "switch.power_strip"
@@ -171,13 +171,12 @@ async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow
     return Flow(hass, await hass_client())
 
 
-async def kitchen_down(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
-    """Kitchen stops answering until it shows 1001; return its issue id."""
-    emulator.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, entry, times=2)
-    issue_id = f"error_1001_{emulator.household.player('Kitchen').uid}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    return issue_id
+async def kitchen_down_on_a_plug(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator, plug: str = PLUG
+) -> str:
+    """Choose Kitchen's plug, then let Kitchen fall silent until 1001; return the issue id."""
+    await set_options(hass, entry, **{CONF_POWER_SWITCHES: {uid(emulator, "Kitchen"): plug}})
+    return await switch_off(hass, entry, emulator)
 
 
 def last_action(entry: MockConfigEntry) -> ActionRecord:
@@ -198,8 +197,7 @@ async def test_power_cycle_from_the_card_with_the_documented_timing(
     household: Emulator,
     flow: Flow,
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household)
     # The plug: power back on, the speaker starts and answers (its glitch cleared).
     switched = wire(
         hass,
@@ -319,8 +317,7 @@ async def test_power_cycle_that_does_not_help_is_reported_and_kept_on_the_card(
     household: Emulator,
     flow: Flow,
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household)
     switched = wire(hass, PLUG, lambda _: None)  # the speaker stays silent
 
     await do_it(hass, flow, issue_id, "power_cycle_speaker")
@@ -358,7 +355,7 @@ async def test_a_plug_that_also_feeds_an_answering_player_is_not_cut(
 ) -> None:
     plugs_of = {uid(household, "Kitchen"): STRIP, uid(household, "Roam"): STRIP}
     await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: plugs_of})
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await switch_off(hass, setup_entry, household)
     switched = wire(hass, STRIP, lambda _: None)
 
     await do_it(hass, flow, issue_id, "power_cycle_speaker")
@@ -374,9 +371,8 @@ async def test_an_unavailable_plug_is_not_trusted(
     hass: HomeAssistant, plugs: None, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
     dead = "switch.dead_plug"
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): dead}})
     assert state(hass, dead) == "unavailable"
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household, dead)
 
     await do_it(hass, flow, issue_id, "power_cycle_speaker")
     result = await outcome(hass, flow)
@@ -388,8 +384,7 @@ async def test_an_unavailable_plug_is_not_trusted(
 async def test_player_back_before_the_click_is_fixed_not_cut(
     hass: HomeAssistant, plugs: None, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household)
     switched = wire(hass, PLUG, lambda _: None)
     result = await flow.start(issue_id)
     result = await flow.choose("start")
@@ -489,8 +484,7 @@ async def test_router_restart_refused_when_home_assistant_is_cut_off(
 async def test_a_failing_plug_is_reported(
     hass: HomeAssistant, plugs: None, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household)
     hass.services.async_remove("input_boolean", "turn_off")  # the plug's integration broke
 
     await do_it(hass, flow, issue_id, "power_cycle_speaker")
@@ -509,8 +503,7 @@ async def test_unloading_mid_cycle_switches_the_plug_back_on(
     household: Emulator,
     flow: Flow,
 ) -> None:
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
-    issue_id = await kitchen_down(hass, setup_entry, household)
+    issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household)
     switched = wire(hass, PLUG, lambda _: None)
     await do_it(hass, flow, issue_id, "power_cycle_speaker")
     await settle(hass, lambda: switched == ["off"])
