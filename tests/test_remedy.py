@@ -11,7 +11,6 @@ from custom_components.sonos_troubleshooter.remedy import (
     Outcome,
     Refusal,
     from_dict,
-    interrupted,
     players_on_switch,
     power_cycle_refusal,
     router_restart_refusal,
@@ -99,7 +98,7 @@ def test_record_round_trip_and_power_left_off() -> None:
     )
     assert record.power_left_off
     assert from_dict(to_dict(record)) == record
-    closed = interrupted(record, AT + timedelta(seconds=5))
+    closed = record.finish(Outcome.INTERRUPTED, AT + timedelta(seconds=5))
     assert closed.outcome is Outcome.INTERRUPTED
     assert closed.finished == AT + timedelta(seconds=5)
     assert from_dict(to_dict(closed)) == closed

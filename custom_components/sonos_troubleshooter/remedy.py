@@ -141,11 +141,6 @@ def players_on_switch(uid: str, switches: Mapping[str, str]) -> list[str]:
     return [other for other, entity in switches.items() if entity == switch and other != uid]
 
 
-def interrupted(record: ActionRecord, at: datetime) -> ActionRecord:
-    """Close a record Home Assistant stopped in the middle of (found running at start)."""
-    return record.finish(Outcome.INTERRUPTED, at)
-
-
 def to_dict(record: ActionRecord) -> dict[str, str | None]:
     """Return the record as stored and shown in diagnostics."""
     moments = ("started", "switched_off", "switched_on", "finished")
