@@ -22,44 +22,41 @@ AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("uid", "answering", "available", "busy", "expected"),
+    ("uid", "answering", "available", "expected"),
     [
-        ("kitchen", set(), True, False, None),
-        ("kitchen", {"den"}, True, False, None),  # others answering on other plugs: fine
-        ("kitchen", {"kitchen"}, True, False, Refusal.PLAYER_REACHABLE),
-        ("kitchen", set(), True, True, Refusal.BUSY),
-        ("kitchen", {"kitchen"}, False, True, Refusal.BUSY),  # busy is said first
-        ("kitchen", set(), False, False, Refusal.ENTITY_UNAVAILABLE),
-        ("garden", set(), True, False, Refusal.NOT_CONFIGURED),
-        ("den", set(), True, False, None),  # both players on the strip are silent
-        ("den", {"office"}, True, False, Refusal.SHARED_SWITCH),
-        ("den", {"den", "office"}, True, False, Refusal.PLAYER_REACHABLE),
-        ("den", {"office"}, False, False, Refusal.SHARED_SWITCH),  # reachability before state
+        ("kitchen", set(), True, None),
+        ("kitchen", {"den"}, True, None),  # others answering on other plugs: fine
+        ("kitchen", {"kitchen"}, True, Refusal.PLAYER_REACHABLE),
+        ("kitchen", set(), False, Refusal.ENTITY_UNAVAILABLE),
+        ("garden", set(), True, Refusal.NOT_CONFIGURED),
+        ("den", set(), True, None),  # both players on the strip are silent
+        ("den", {"office"}, True, Refusal.SHARED_SWITCH),
+        ("den", {"den", "office"}, True, Refusal.PLAYER_REACHABLE),
+        ("den", {"office"}, False, Refusal.SHARED_SWITCH),  # reachability before state
     ],
 )
 def test_power_cycle_refusal(
-    uid: str, answering: set[str], available: bool, busy: bool, expected: Refusal | None
+    uid: str, answering: set[str], available: bool, expected: Refusal | None
 ) -> None:
     assert (
         power_cycle_refusal(
-            uid=uid, switches=PLUGS, answering=answering, switch_available=available, busy=busy
+            uid=uid, switches=PLUGS, answering=answering, switch_available=available
         )
         is expected
     )
 
 
 @pytest.mark.parametrize(
-    ("entity", "available", "players", "internet", "busy", "expected"),
+    ("entity", "available", "players", "internet", "expected"),
     [
-        ("button.router_restart", True, True, True, False, None),
-        ("button.router_restart", True, False, True, False, None),  # all players down: allowed
-        ("button.router_restart", True, True, False, False, None),  # internet down: allowed
-        ("button.router_restart", True, False, False, False, Refusal.NO_NETWORK_PATH),
-        ("button.router_restart", True, False, None, False, None),  # no reference to judge by
-        ("button.router_restart", False, True, True, False, Refusal.ENTITY_UNAVAILABLE),
-        ("button.router_restart", False, False, False, False, Refusal.NO_NETWORK_PATH),
-        (None, True, True, True, False, Refusal.NOT_CONFIGURED),
-        ("button.router_restart", True, True, True, True, Refusal.BUSY),
+        ("button.router_restart", True, True, True, None),
+        ("button.router_restart", True, False, True, None),  # all players down: allowed
+        ("button.router_restart", True, True, False, None),  # internet down: allowed
+        ("button.router_restart", True, False, False, Refusal.NO_NETWORK_PATH),
+        ("button.router_restart", True, False, None, None),  # no reference to judge by
+        ("button.router_restart", False, True, True, Refusal.ENTITY_UNAVAILABLE),
+        ("button.router_restart", False, False, False, Refusal.NO_NETWORK_PATH),
+        (None, True, True, True, Refusal.NOT_CONFIGURED),
     ],
 )
 def test_router_restart_refusal(
@@ -67,7 +64,6 @@ def test_router_restart_refusal(
     available: bool,
     players: bool,
     internet: bool | None,
-    busy: bool,
     expected: Refusal | None,
 ) -> None:
     assert (
@@ -76,7 +72,6 @@ def test_router_restart_refusal(
             entity_available=available,
             any_player_answers=players,
             internet_answers=internet,
-            busy=busy,
         )
         is expected
     )

@@ -9,6 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
+from .sonos import answered
 
 PARALLEL_UPDATES = 0
 
@@ -47,8 +48,7 @@ class PlayerConnectivitySensor(PlayerEntity, BinarySensorEntity):
     @override
     def is_on(self) -> bool:
         """Return whether the player answered the last poll."""
-        failure = self.player.failure
-        return failure is None or failure.player_answered
+        return answered(self.player.failure)
 
 
 class CloudConnectivitySensor(HouseholdEntity, BinarySensorEntity):

@@ -52,6 +52,7 @@ from .sonos import (
     ProbeFailure,
     SonosError,
     Topology,
+    answered,
     fetch_player_info,
     fetch_topology,
     ping,
@@ -246,12 +247,12 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             player.info, player.info_read_at = info, now
             player.name = info.name or player.name
 
-    def _topology_sources(self, answered: set[str], tried: str) -> list[str]:
+    def _topology_sources(self, answering: set[str], tried: str) -> list[str]:
         """Addresses to ask for the topology next: players that answered, then the configured one.
 
         `tried` was asked already this poll; asking it again could cost another timeout.
         """
-        ips = [player.ip for player in self.players.values() if player.uid in answered]
+        ips = [player.ip for player in self.players.values() if player.uid in answering]
         host = self.config_entry.data[CONF_HOST]
         return [ip for ip in dict.fromkeys([*ips[:2], host]) if ip != tried]
 
@@ -323,12 +324,13 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         observations = []
         for player in self.players.values():
             failure = failures.get(player.uid)
-            answered = failure is None or failure.player_answered
-            if answered:
+            if answered(failure):
                 player.last_seen = now
             observations.append(
                 PlayerObservation(
-                    uid=player.uid, answered=answered, vanished_reason=vanished.get(player.uid)
+                    uid=player.uid,
+                    answered=answered(failure),
+                    vanished_reason=vanished.get(player.uid),
                 )
             )
         self._diagnosis = diagnose(
@@ -380,8 +382,8 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             self._topology = first
             return first, None
         error = first
-        answered = {uid for uid, failure in failures.items() if failure is None}
-        for ip in self._topology_sources(answered, first_source):
+        answering = {uid for uid, failure in failures.items() if failure is None}
+        for ip in self._topology_sources(answering, first_source):
             result = await self._read_topology(ip)
             if isinstance(result, Topology):
                 self._topology = result

@@ -21,7 +21,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_POWER_SWITCHES, CONF_ROUTER_ENTITY, LOGGER
-from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
+from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .remedy import (
     RECHECK_SECONDS,
     ROUTER_OFF_SECONDS,
@@ -35,6 +35,7 @@ from .remedy import (
     power_cycle_refusal,
     router_restart_refusal,
 )
+from .sonos import answered
 
 # A switch or button call that has not returned by then has failed (its integration hangs).
 CALL_TIMEOUT = 30.0
@@ -53,11 +54,6 @@ class RefusedError(HomeAssistantError):
         super().__init__(refusal)
         self.refusal = refusal
         self.placeholders = placeholders
-
-
-def answers(player: PlayerSnapshot) -> bool:
-    """Tell whether the player answered the last poll (even unhealthily: it is on the network)."""
-    return player.failure is None or player.failure.player_answered
 
 
 def power_switches(coordinator: SonosTroubleshooterCoordinator) -> dict[str, str]:
@@ -151,14 +147,13 @@ class Remediator:
         player = snapshot.players.get(uid)
         name = player.name if player else uid
         switches = power_switches(self.coordinator)
-        answering = {p.uid for p in snapshot.players.values() if answers(p)}
+        answering = {p.uid for p in snapshot.players.values() if answered(p.failure)}
         switch = switches.get(uid, "")
         refusal = power_cycle_refusal(
             uid=uid,
             switches=switches,
             answering=answering,
             switch_available=_available(self.hass, switch),
-            busy=False,  # this is the running action
         )
         if refusal is not None:
             shared = [
@@ -180,13 +175,13 @@ class Remediator:
 
         def back(snapshot: HouseholdSnapshot) -> bool:
             player = snapshot.players.get(uid)
-            return player is not None and answers(player)
+            return player is not None and answered(player.failure)
 
         async def perform(record: ActionRecord) -> ActionRecord:
-            await self._call(switch, "turn_off")
+            await call(self.hass, switch, "turn_off")
             record = self._note(replace(record, switched_off=dt_util.utcnow()))
             await asyncio.sleep(off_seconds)
-            await self._call(switch, "turn_on")
+            await call(self.hass, switch, "turn_on")
             record = self._note(replace(record, switched_on=dt_util.utcnow()))
             helped = await self._recheck(
                 back, first_after=RECHECK_SECONDS, until=SPEAKER_START_SECONDS
@@ -208,9 +203,8 @@ class Remediator:
         refusal = router_restart_refusal(
             entity_id=entity,
             entity_available=entity is not None and _available(self.hass, entity),
-            any_player_answers=any(answers(p) for p in snapshot.players.values()),
+            any_player_answers=any(answered(p.failure) for p in snapshot.players.values()),
             internet_answers=any(r.connected for r in reference) if reference else None,
-            busy=False,
         )
         if refusal is not None or entity is None:
             raise RefusedError(
@@ -229,12 +223,12 @@ class Remediator:
 
         async def perform(record: ActionRecord) -> ActionRecord:
             if is_switch:
-                await self._call(entity, "turn_off")
+                await call(self.hass, entity, "turn_off")
                 record = self._note(replace(record, switched_off=dt_util.utcnow()))
                 await asyncio.sleep(ROUTER_OFF_SECONDS)
-                await self._call(entity, "turn_on")
+                await call(self.hass, entity, "turn_on")
             else:
-                await self._call(entity, "press")
+                await call(self.hass, entity, "press")
             record = self._note(replace(record, switched_on=dt_util.utcnow()))
             helped = await self._recheck(
                 is_fixed,
@@ -288,9 +282,6 @@ class Remediator:
         """Poll now: every rule judges what answers at this moment, not a minute ago."""
         await self.coordinator.async_refresh()
         return self.coordinator.data
-
-    async def _call(self, entity_id: str, service: str) -> None:
-        await call(self.hass, entity_id, service)
 
     async def _recheck(
         self, is_fixed: Callable[[HouseholdSnapshot], bool], *, first_after: int, until: int

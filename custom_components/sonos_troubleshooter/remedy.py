@@ -38,7 +38,7 @@ class Action(StrEnum):
 class Refusal(StrEnum):
     """Why Home Assistant will not perform a step now (a translation key)."""
 
-    BUSY = "busy"  # another action of the household is still running
+    BUSY = "busy"  # another action of the household is still running (Remediator checks it)
     NOT_CONFIGURED = "not_configured"  # no power switch or router entity in the options
     PLAYER_REACHABLE = "player_reachable"  # it answers: cutting its power would only harm
     SHARED_SWITCH = "shared_switch"  # the plug also feeds a player that answers
@@ -87,7 +87,6 @@ def power_cycle_refusal(
     switches: Mapping[str, str],
     answering: Collection[str],
     switch_available: bool,
-    busy: bool,
 ) -> Refusal | None:
     """Tell why a player may not be power-cycled now, or None when it may.
 
@@ -96,8 +95,6 @@ def power_cycle_refusal(
     cutting it would silence the others too, so every one of them must be silent.
     """
     switch = switches.get(uid)
-    if busy:
-        return Refusal.BUSY
     if switch is None:
         return Refusal.NOT_CONFIGURED
     if uid in answering:
@@ -115,7 +112,6 @@ def router_restart_refusal(
     entity_available: bool,
     any_player_answers: bool,
     internet_answers: bool | None,
-    busy: bool,
 ) -> Refusal | None:
     """Tell why the router may not be restarted now, or None when it may.
 
@@ -124,8 +120,6 @@ def router_restart_refusal(
     to the router's integration) cannot arrive. `internet_answers` is None when no reference
     host is configured: then nothing says the host is cut off.
     """
-    if busy:
-        return Refusal.BUSY
     if entity_id is None:
         return Refusal.NOT_CONFIGURED
     if not any_player_answers and internet_answers is False:

@@ -128,15 +128,24 @@ class GuidedFixFlow(RepairsFlow, ABC):
             "checked_at": dt_util.as_local(snapshot.updated_at).strftime("%H:%M:%S"),
         }
 
-    def _current(self) -> HouseholdSnapshot | RepairsFlowResult:
-        """Return the latest poll, or how the flow ends when there is nothing left to fix."""
+    def _current(self, action: ActionRecord | None = None) -> HouseholdSnapshot | RepairsFlowResult:
+        """Return the latest poll, or how the flow ends when there is nothing left to fix.
+
+        After an action, the success message names what Home Assistant did.
+        """
         coordinator = self._coordinator()
         if coordinator is None:
             return self.async_abort(reason="entry_not_loaded")
         snapshot = coordinator.data
         if not self._is_failing(snapshot):
+            if action is None:
+                return self.async_create_entry(
+                    data={}, description="fixed", description_placeholders=self._facts(snapshot)
+                )
             return self.async_create_entry(
-                data={}, description="fixed", description_placeholders=self._facts(snapshot)
+                data={},
+                description=f"fixed_{action.action}",
+                description_placeholders={**self._facts(snapshot), **_record_facts(action)},
             )
         return snapshot
 
@@ -267,7 +276,7 @@ class GuidedFixFlow(RepairsFlow, ABC):
         self._action = None
         if isinstance(result, RefusedError):
             return await self._async_refused(result)
-        snapshot = self._current_after(result)
+        snapshot = self._current(result)
         if not isinstance(snapshot, HouseholdSnapshot):
             return snapshot
         return self._async_report(result, snapshot)
@@ -286,53 +295,30 @@ class GuidedFixFlow(RepairsFlow, ABC):
             return await self.async_step_init()
         return self._async_report(record, snapshot)
 
-    def _current_after(self, record: ActionRecord) -> HouseholdSnapshot | RepairsFlowResult:
-        """Like _current, but a success names the action that brought it."""
-        result = self._current()
-        if isinstance(result, HouseholdSnapshot) or result.get("type") != "create_entry":
-            return result
-        coordinator = self._coordinator()
-        assert coordinator is not None
-        return self.async_create_entry(
-            data={},
-            description=f"fixed_{record.action}",
-            description_placeholders={
-                **self._facts(coordinator.data),
-                **_record_facts(record),
-            },
-        )
-
     def _async_report(self, record: ActionRecord, snapshot: HouseholdSnapshot) -> RepairsFlowResult:
         page = OUTCOME_PAGES.get(record.outcome, "{action}_not_helped").format(action=record.action)
-        self._report = (page, {**self._placeholders(snapshot), **_record_facts(record)})
-        return self.async_show_menu(
-            step_id=page,
-            menu_options=["next", "check"],
-            description_placeholders=self._report[1],
-        )
+        return self._show_report(page, {**self._placeholders(snapshot), **_record_facts(record)})
 
     async def _async_refused(self, refused: RefusedError) -> RepairsFlowResult:
         snapshot = self._current()  # a player that answers again is fixed, not refused
         if not isinstance(snapshot, HouseholdSnapshot):
             return snapshot
-        self._report = (
-            f"refused_{refused.refusal}",
-            {**self._placeholders(snapshot), **refused.placeholders},
+        return self._show_report(
+            f"refused_{refused.refusal}", {**self._placeholders(snapshot), **refused.placeholders}
         )
+
+    def _show_report(self, page: str, placeholders: dict[str, str]) -> RepairsFlowResult:
+        """Show a page that reports an action or a refusal; remember it for a reload."""
+        self._report = (page, placeholders)
         return self.async_show_menu(
-            step_id=self._report[0],
-            menu_options=["next", "check"],
-            description_placeholders=self._report[1],
+            step_id=page, menu_options=["next", "check"], description_placeholders=placeholders
         )
 
     async def _async_show_report(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
         """Show the last report page again (the page is reloaded)."""
-        page, placeholders = self._report
-        return self.async_show_menu(
-            step_id=page, menu_options=["next", "check"], description_placeholders=placeholders
-        )
+        return self._show_report(*self._report)
 
     async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Poll the household and the cloud now, showing progress while it runs."""

@@ -43,6 +43,11 @@ class ProbeFailure(StrEnum):
         return self not in (ProbeFailure.NO_ANSWER, ProbeFailure.TIMEOUT)
 
 
+def answered(failure: ProbeFailure | None) -> bool:
+    """Tell whether a player answered a probe (properly, or at least it is on the network)."""
+    return failure is None or failure.player_answered
+
+
 class SonosError(Exception):
     """A player could not be read; `failure` says why."""
 
