@@ -4,10 +4,12 @@ Started by `scripts/bench` (see the README). A real Home Assistant (bootstrap, b
 detection on, HA's own event loop and executor) in this process, the integration added through
 its config and options flows, and 32 emulated players on 127.0.6.2-33 port 1400 with the
 simulated cloud on 127.0.7.x: loopback only, nothing reaches the internet or a real speaker.
+The emulator runs in a child process, so the memory figures are Home Assistant's and the
+integration's alone, measured under jemalloc as Home Assistant's own images run (see JEMALLOC).
 
 Phases: config entry setup (healthy, 8 hung); poll cycles (healthy, 8 hung); resident memory;
-a 1,000-cycle soak where every player misses isolated polls and, ten times, one really goes
-away; time to detect and to clear with the real poll timer at 10 s and 60 s; and a household
+a soak of 100 warm-up and 1,000 measured cycles where every player misses isolated polls and,
+eleven times, one really goes away; time to detect and to clear with the real poll timer at 10 s and 60 s; and a household
 whose GetZoneGroupState answers UPnP error 501. Takes about six minutes.
 """
 
@@ -45,7 +47,8 @@ from homeassistant.helpers import issue_registry as ir
 from custom_components.sonos_troubleshooter import cloud
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
-from tests.sonos_emulator import Emulator, Fault
+from tests.sonos_emulator import Fault
+from tests.sonos_emulator.process import EmulatorProcess
 
 PLAYERS, HUNG = 32, 8
 LOOPBACK = 6  # players on 127.0.6.x, the cloud on 127.0.7.x: beside tests and the demo
@@ -58,6 +61,7 @@ logger:
   default: warning
 """
 QUIET = 3600  # seconds: no timer poll while the bench drives the polls itself
+WARM_UP = 100  # soak cycles before memory is first measured
 
 
 @dataclass(slots=True)
@@ -97,18 +101,51 @@ def resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+# Home Assistant's container images (and so Home Assistant OS) run it with jemalloc preloaded
+# and these settings (home-assistant/core: rootfs/etc/services.d/home-assistant/run). Under
+# glibc's malloc, the executor threads' arenas fragment and resident memory creeps up though no
+# Python object outlives its poll; the bench measures with the allocator users run.
+JEMALLOC = "libjemalloc.so.2"
+HA_MALLOC_CONF = (
+    "background_thread:true,metadata_thp:auto,dirty_decay_ms:20000,muzzy_decay_ms:20000"
+)
+MALLCTL_ARENAS_ALL = 4096  # jemalloc's "every arena" index in mallctl names
+
+
+def allocator() -> str:
+    """Name the malloc this process runs with: jemalloc when preloaded, else glibc's."""
+    maps = Path("/proc/self/maps").read_text()
+    return "jemalloc" if "libjemalloc" in maps else "glibc"
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the system, so resident memory counts live data only."""
+    if allocator() == "jemalloc":
+        purge = f"arena.{MALLCTL_ARENAS_ALL}.purge".encode()
+        if ctypes.CDLL(None).mallctl(purge, None, None, None, 0):  # the preloaded library's
+            raise RuntimeError("jemalloc refused to purge its arenas")
+    else:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def settled_resident_mb() -> float:
-    """Resident memory once garbage is collected and glibc has handed free pages back.
-
-    glibc keeps freed heap pages and one arena per executor thread that ever allocated; without
-    `malloc_trim` those show as growth though no object outlives its poll.
-    """
+    """Resident memory once garbage is collected and the allocator has returned free pages."""
     gc.collect()
-    LIBC.malloc_trim(0)
+    release_free_memory()
     return resident_mb()
+
+
+def run_under_jemalloc() -> None:
+    """Re-execute this benchmark with jemalloc preloaded, as HA's images run; return if absent."""
+    if ctypes.util.find_library("jemalloc") is None:
+        print(
+            f"{JEMALLOC} is not installed (scripts/setup installs it in its root filesystem): "
+            "measuring with glibc's malloc, whose per-thread arenas show as memory growth",
+            flush=True,
+        )
+        return
+    environment = {**os.environ, "LD_PRELOAD": JEMALLOC, "MALLOC_CONF": HA_MALLOC_CONF}
+    os.execve(sys.executable, [sys.executable, *sys.argv], environment)  # noqa: S606
 
 
 def python_heap_mb(snapshot: tracemalloc.Snapshot, *parts: str) -> float:
@@ -196,10 +233,9 @@ class BlockingCallLog(logging.Handler):
 class Bench:
     """A real HA with the integration set up against an emulated household."""
 
-    def __init__(self, hass: HomeAssistant, emulator: Emulator) -> None:
+    def __init__(self, hass: HomeAssistant, emulator: EmulatorProcess) -> None:
         self.hass = hass
         self.emulator = emulator
-        self.household = emulator.household
         self.entry: ConfigEntry[SonosTroubleshooterCoordinator] | None = None
 
     @property
@@ -209,7 +245,7 @@ class Bench:
         return self.entry.runtime_data
 
     async def world(self, change: Callable[..., object], *args: object) -> None:
-        """Change the emulated world from a worker thread (it waits on the emulator's loop)."""
+        """Change the emulated world from a worker thread (it waits for the emulator)."""
         await self.hass.async_add_executor_job(change, *args)
 
     async def add_integration(self, scan_interval: int) -> None:
@@ -217,7 +253,7 @@ class Bench:
         flows = self.hass.config_entries.flow
         result = await flows.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await flows.async_configure(
-            result["flow_id"], {CONF_HOST: self.household.players[0].ip}
+            result["flow_id"], {CONF_HOST: self.emulator.players[0].ip}
         )
         assert result["type"] == "create_entry", result
         self.entry = result["result"]
@@ -236,7 +272,7 @@ class Bench:
                 "advanced": {
                     "cloud_targets": cloud_sim.cloud_targets,
                     "reference_targets": cloud_sim.reference_targets,
-                    "status_url": cloud_sim.status_page.url,
+                    "status_url": cloud_sim.status_url,
                 },
             },
         )
@@ -293,9 +329,9 @@ async def measure_setup(bench: Bench, report: Report) -> None:
         "< 2 s",
         max(healthy) < 2,
     )
-    hung = bench.household.players[:HUNG]
+    hung = bench.emulator.players[:HUNG]
     for player in hung:
-        await bench.world(bench.household.set_fault, player.name, Fault.HANG)
+        await bench.world(bench.emulator.set_fault, player.name, Fault.HANG)
     with_hung = await bench.timed_setup()
     report.add(
         f"setup, {HUNG} of them hung",
@@ -304,7 +340,7 @@ async def measure_setup(bench: Bench, report: Report) -> None:
         with_hung < PROBE_TIMEOUT + 2,
     )
     for player in hung:
-        await bench.world(bench.household.heal, player.name)
+        await bench.world(bench.emulator.heal, player.name)
     await bench.timed_polls(2)  # the hung players answer again
 
 
@@ -327,9 +363,9 @@ async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> No
     )
     report.add("longest event-loop wake-up delay while polling (GC apart)", ms(stalls.worst_wakeup))
     report.add("longest GC pause while polling (whole process)", ms(stalls.worst_gc))
-    hung = bench.household.players[:HUNG]
+    hung = bench.emulator.players[:HUNG]
     for player in hung:
-        await bench.world(bench.household.set_fault, player.name, Fault.HANG)
+        await bench.world(bench.emulator.set_fault, player.name, Fault.HANG)
     with_hung = await bench.timed_polls(5)
     report.add(
         f"poll cycle, {HUNG} of {PLAYERS} hung",
@@ -338,7 +374,7 @@ async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> No
         max(with_hung) <= PROBE_TIMEOUT + 1,
     )
     for player in hung:
-        await bench.world(bench.household.heal, player.name)
+        await bench.world(bench.emulator.heal, player.name)
     await bench.timed_polls(2)
 
 
@@ -366,7 +402,7 @@ class Soak:
 
 async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap: bool) -> None:
     hass = bench.hass
-    players = bench.household.players
+    players = bench.emulator.players
     names = [player.name for player in players]
     by_entity = {f"sensor.{n.lower().replace(' ', '_')}_error_code": n for n in names}
     by_issue = {f"error_1001_{player.uid}": player.name for player in players}
@@ -394,14 +430,14 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
     down: set[str] = set()
     memory: dict[int, float] = {}
     heap: dict[int, tracemalloc.Snapshot] = {}
-    settle_at, end_at = min(100, cycles), cycles
+    settle_at, end_at = WARM_UP, WARM_UP + cycles  # memory is compared over `cycles`
     started = time.monotonic()
-    for cycle in range(1, cycles + 1):
+    for cycle in range(1, end_at + 1):
         missing = soak.plan(cycle, names)
         for name in missing - down:
-            await bench.world(bench.household.set_fault, name, Fault.OFFLINE)
+            await bench.world(bench.emulator.set_fault, name, Fault.OFFLINE)
         for name in down - missing:
-            await bench.world(bench.household.heal, name)
+            await bench.world(bench.emulator.heal, name)
         down = missing
         await bench.coordinator.async_refresh()
         for name in list(soak.away):
@@ -425,12 +461,12 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
             tracemalloc.stop()
     took = time.monotonic() - started
     for name in down:
-        await bench.world(bench.household.heal, name)
+        await bench.world(bench.emulator.heal, name)
     await bench.timed_polls(1)
     for stop in unsubscribe:
         stop()
     report.add(
-        f"soak: {cycles} cycles, each player missing 1 poll in 5",
+        f"soak: {WARM_UP} + {cycles} cycles, each player missing 1 poll in 5",
         f"{len(false_alarms)} false alarms (1001 or repair issue)",
         "0",
         not false_alarms,
@@ -444,7 +480,7 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
         detected == outages > 0,
     )
     report.add(
-        "resident memory over the soak (GC run, free pages trimmed)",
+        f"resident memory over {cycles} soak cycles ({allocator()}; GC run, free pages returned)",
         f"{memory[settle_at]:.1f} MiB at cycle {settle_at}, "
         f"{memory[end_at]:.1f} MiB at cycle {end_at}",
         "no growth (< 2 MiB)",
@@ -470,14 +506,14 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
             )
         for stat in heap[late].compare_to(heap[early], "lineno")[:8]:
             print(f"    grew: {stat}", flush=True)
-    report.add("soak duration", f"{took:.0f} s ({ms(took / cycles)} per cycle)")
+    report.add("soak duration", f"{took:.0f} s ({ms(took / end_at)} per cycle)")
 
 
 async def measure_detection(bench: Bench, report: Report, interval: int) -> None:
     await bench.set_scan_interval(interval)
-    name = bench.household.players[-1].name
+    name = bench.emulator.players[-1].name
     await bench.next_poll_done()  # the worst moment to fall silent: right after a poll
-    await bench.world(bench.household.set_fault, name, Fault.HANG)
+    await bench.world(bench.emulator.set_fault, name, Fault.HANG)
     limit = 2 * interval + PROBE_TIMEOUT
     detect = await bench.wait_for(lambda: bench.error_code(name) == "1001", limit + 10)
     report.add(
@@ -487,7 +523,7 @@ async def measure_detection(bench: Bench, report: Report, interval: int) -> None
         detect <= limit,
     )
     await bench.next_poll_done()  # and to come back: right after a poll
-    await bench.world(bench.household.heal, name)
+    await bench.world(bench.emulator.heal, name)
     recover = await bench.wait_for(lambda: bench.error_code(name) == "ok", interval + 10)
     report.add(
         f"time to clear a recovered player (interval {interval} s)",
@@ -498,14 +534,14 @@ async def measure_detection(bench: Bench, report: Report, interval: int) -> None
 
 
 async def measure_501(bench: Bench, report: Report) -> None:
-    household = bench.household
-    household.zone_group_state_error = 501
+    emulator = bench.emulator
+    await bench.world(emulator.set_zone_group_state_error, 501)
     try:
         await bench.timed_polls(2)
-        name = household.players[1].name
-        await bench.world(household.set_fault, name, Fault.OFFLINE)
+        name = emulator.players[1].name
+        await bench.world(emulator.set_fault, name, Fault.OFFLINE)
         await bench.timed_polls(2)
-        probed_ok = sum(bench.error_code(p.name) == "ok" for p in household.players)
+        probed_ok = sum(bench.error_code(p.name) == "ok" for p in emulator.players)
         detected = bench.error_code(name) == "1001"
         topology_error = bench.coordinator.data.topology_error or ""
         report.add(
@@ -515,9 +551,9 @@ async def measure_501(bench: Bench, report: Report) -> None:
             "no crash, every player still watched",
             "501" in topology_error and detected and probed_ok == PLAYERS - 1,
         )
-        await bench.world(household.heal, name)
+        await bench.world(emulator.heal, name)
     finally:
-        household.zone_group_state_error = None
+        await bench.world(emulator.set_zone_group_state_error, None)
     await bench.timed_polls(2)
 
 
@@ -528,20 +564,21 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
     write_http_settings(config_dir, args.http_port)
     blocking = BlockingCallLog()
     logging.getLogger().addHandler(blocking)
-    emulator = Emulator(
+    emulator = EmulatorProcess(
+        [
+            (
+                f"Room {number + 1:02d}",
+                {"channel_freq": (2437, 5180, None)[number % 3], "portable": False},
+            )
+            for number in range(PLAYERS)
+        ],
         household_id="Sonos_BenchHousehold00000001",
         first_player_address=f"127.0.{LOOPBACK}.2",
         first_cloud_address=f"127.0.{LOOPBACK + 1}.1",
     )
     try:
-        for number in range(PLAYERS):
-            emulator.household.add_player(
-                f"Room {number + 1:02d}",
-                channel_freq=(2437, 5180, None)[number % 3],
-                portable=False,
-            )
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
-        resolver = patch.object(cloud, "resolve_host", emulator.cloud.resolver.resolve)
+        resolver = patch.object(cloud, "resolve_host", emulator.resolver.resolve)
         resolver.start()
         runtime = runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True)
         hass = await bootstrap.async_setup_hass(runtime)
@@ -565,7 +602,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
                 "< 15 MiB",
                 resident_mb() - baseline < 15,
             )
-            print(f"Soak ({args.cycles} cycles)", flush=True)
+            print(f"Soak ({WARM_UP} warm-up + {args.cycles} cycles)", flush=True)
             await measure_soak(bench, report, args.cycles, trace_heap=args.trace_heap)
             print("UPnP 501", flush=True)
             await measure_501(bench, report)
@@ -594,7 +631,12 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cycles", type=int, default=1000, help="soak length (default 1000)")
+    parser.add_argument(
+        "--cycles",
+        type=int,
+        default=1000,
+        help="soak cycles measured, after 100 of warm-up (default 1000)",
+    )
     parser.add_argument(
         "--http-port", type=int, default=18125, help="HA's HTTP port, on 127.0.0.1 (18125)"
     )
@@ -610,7 +652,16 @@ def main() -> int:
         action="store_true",
         help="also trace Python allocations over the soak (slower; shows where memory grows)",
     )
+    parser.add_argument(
+        "--allocator",
+        choices=["jemalloc", "glibc"],
+        default="jemalloc",
+        help="malloc to measure with: jemalloc as HA's container images (default), or glibc's",
+    )
     args = parser.parse_args()
+    if args.allocator == "jemalloc" and allocator() != "jemalloc":
+        run_under_jemalloc()  # returns only when jemalloc is missing
+    print(f"Memory allocator: {allocator()}", flush=True)
     loop = runner.create_event_loop()
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory(prefix="sonos-bench-") as config_dir:

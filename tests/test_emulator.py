@@ -1,6 +1,7 @@
 """The emulator answers real soco 0.31.2 over HTTP as real players do, faults included."""
 
 import asyncio
+import os
 import socket
 import time
 
@@ -18,6 +19,7 @@ from tests.sonos_emulator import (
     Fault,
     StatusFault,
 )
+from tests.sonos_emulator.process import EmulatorProcess
 
 MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
 
@@ -330,6 +332,38 @@ def test_two_emulators_side_by_side() -> None:
         assert player.ip == "127.0.3.2"
         assert soco.SoCo(player.ip).household_id == "Sonos_Other"
         assert other.cloud.endpoints["api.sonos.com"].ip == "127.0.4.1"
+
+
+async def test_emulator_in_a_child_process() -> None:
+    """The benchmark's emulator: another process serves the players, this one drives it."""
+    with EmulatorProcess(
+        [("Lab", {"model_name": "Sonos Era 100"}), ("Loft", {})],
+        household_id="Sonos_Child",
+        first_player_address="127.0.0.240",
+        first_cloud_address="127.0.1.240",
+    ) as child:
+        assert child.pid != os.getpid()
+        assert [(p.name, p.ip) for p in child.players] == [
+            ("Lab", "127.0.0.240"),
+            ("Loft", "127.0.0.241"),
+        ]
+        assert soco.SoCo("127.0.0.240").household_id == "Sonos_Child"
+        child.set_fault("Lab", Fault.OFFLINE)
+        with pytest.raises(requests.ConnectionError):
+            ping("127.0.0.240")
+        child.heal("Lab")
+        assert ping("127.0.0.240") == {"CurrentVolume": "20"}
+        child.set_zone_group_state_error(501)
+        with pytest.raises(SoCoUPnPException):
+            topology("127.0.0.241")
+        with pytest.raises(RuntimeError, match="KeyError: 'Attic'"):
+            child.heal("Attic")
+        address = (await child.resolver.resolve("api.sonos.com"))[0]
+        assert address == "127.0.1.240"
+        with socket.create_connection((address, int(child.cloud.cloud_targets[0].split(":")[1]))):
+            pass
+    with pytest.raises(requests.ConnectionError):  # closed with the child
+        ping("127.0.0.240")
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
