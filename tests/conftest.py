@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_HOST
@@ -119,8 +120,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Leave the browser test out unless asked for: it starts Home Assistant and Chromium, and
-    Playwright, which it imports, is only installed by `scripts/setup --browser`."""
+    """Leave the browser test out unless asked for (`scripts/setup --browser` installs Playwright)."""
     if collection_path.name == "test_browser.py" and not config.getoption("--browser"):
         return True
     return None
