@@ -1,7 +1,7 @@
 """Guided fixes driven as the frontend drives them: HTTP calls to the repairs flow API."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -18,10 +18,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sonos_troubleshooter import repairs
-from custom_components.sonos_troubleshooter.catalog import ERROR_1001, ERROR_1003
-from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.catalog import ERROR_1001, ERROR_1003, steps_for
+from custom_components.sonos_troubleshooter.const import DOMAIN, STATUS_PAGE_URL
+from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
-from tests.sonos_emulator import DnsFailure, Emulator, Fault
+from tests.sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.test_init import poll, state
 
 FIX = "/api/repairs/issues/fix"
@@ -264,6 +265,11 @@ async def test_all_players_down_starts_with_the_router(
     issue_id = f"error_1001_all_{household.household.household_id}"
     result = await flow.start(issue_id)
     assert result["description_placeholders"]["count"] == "3"
+    details = result["description_placeholders"]["details"].splitlines()
+    assert details == [  # what support asks for, for each player, by name
+        f"- **{p.name}**: {p.model_name}, {p.ip}, `{p.serial}`"
+        for p in sorted(household.household.players, key=lambda p: p.name)
+    ]
     result = await flow.choose("start")
     assert result["step_id"] == "restart_router"
     result = await flow.choose("check")
@@ -297,7 +303,9 @@ async def test_1003_walkthrough_names_what_failed(
     for _ in ERROR_1003.steps[1:]:
         result = await flow.choose("skip")
         seen.append(result["step_id"])
-    assert sorted(seen) == sorted(ERROR_1003.steps)
+    # The cause's step, then the documented order.
+    assert seen == ["check_firewall", *(s for s in ERROR_1003.steps if s != "check_firewall")]
+    assert seen == list(steps_for(ErrorCode.E1003, CloudCause.PORTS_BLOCKED))
 
     result = await flow.choose("check")
     assert result["step_id"] == "still_failing"
@@ -306,6 +314,81 @@ async def test_1003_walkthrough_names_what_failed(
     assert result["type"] == "create_entry"
     assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+async def test_1001_pages_say_the_band_and_which_players_still_answer(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    household.household.set_fault("Roam", Fault.OFFLINE)  # switched off, not asleep
+    await poll(hass, setup_entry, times=2)
+    result = await flow.start(f"error_1001_{household.household.player('Roam').uid}")
+    assert result["description_placeholders"]["band"] == "5 GHz"
+    await flow.choose("start")
+    result = await flow.choose("skip")
+    assert result["step_id"] == "restart_router"
+    assert result["description_placeholders"]["answering"] == "Kitchen, Living Room"
+
+    household.household.set_fault("Kitchen", Fault.HANG)  # no answer: not named any more
+    await poll(hass, setup_entry)
+    result = await flow.reload()
+    assert result["description_placeholders"]["answering"] == "Living Room"
+
+
+@pytest.mark.parametrize(
+    ("change", "cause", "first_step"),
+    [
+        (lambda cloud: cloud.set_dns(DnsFailure.SERVFAIL), "dns_failure", "restart_router"),
+        (lambda cloud: cloud.set_internet(False), "internet_down", "restart_router"),
+        (
+            lambda cloud: (
+                cloud.status_page.set_status("major", "Partial outage of Sonos services"),
+                cloud.set_cloud_reachable(False),
+            ),
+            "sonos_outage",
+            "check_status_page",
+        ),
+    ],
+)
+async def test_1003_flow_per_cause_says_what_was_measured(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    flow: Flow,
+    change: Callable[[CloudSimulation], object],
+    cause: str,
+    first_step: str,
+) -> None:
+    change(household.cloud)
+    await poll(hass, setup_entry, times=2)
+    issue_id = f"error_1003_{household.household.household_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == f"error_1003_{cause}"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["details"].count("\n- **") == 2  # three players
+    for player in household.household.players:
+        assert f"{player.ip}, `{player.serial}`" in issue.translation_placeholders["details"]
+
+    result = await flow.start(issue_id)
+    result = await flow.choose("start")
+    seen = [result["step_id"]]
+    facts = result["description_placeholders"]
+    while (result := await flow.choose("skip"))["step_id"] != "escalate":
+        seen.append(result["step_id"])
+    assert seen == list(steps_for(ErrorCode.E1003, CloudCause(cause)))
+    assert seen[0] == first_step
+    assert facts["status_url"] == STATUS_PAGE_URL
+    cloud_names = ", ".join(household.cloud.cloud_targets)
+    match cause:
+        case "dns_failure":
+            assert facts["unresolved"] == cloud_names
+            assert facts["failed_targets"] == "-"
+            assert facts["reference"] == "2/2"  # the internet itself is fine
+        case "internet_down":
+            assert facts["reference"] == "0/2"
+        case "sonos_outage":
+            assert facts["status"] == "Partial outage of Sonos services"
+            assert facts["failed_targets"] == cloud_names
 
 
 async def test_1003_escalates_after_24_hours(

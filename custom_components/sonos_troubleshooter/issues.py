@@ -7,6 +7,7 @@ original start time, and deletes any whose error cleared while Home Assistant wa
 Every issue is fixable: `repairs.py` walks the user through the documented steps.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -19,7 +20,7 @@ from .catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
 from .const import DOMAIN, STATUS_PAGE_URL, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .diagnosis import ErrorCode
-from .sonos import wifi_band
+from .sonos import answered, wifi_band
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 
@@ -53,11 +54,27 @@ def player_facts(player: PlayerSnapshot) -> dict[str, str]:
     }
 
 
+def player_details(players: Iterable[PlayerSnapshot]) -> str:
+    """List players with model, address and serial number, which support asks for (markdown)."""
+    lines = []
+    for player in sorted(players, key=lambda p: p.name):
+        facts = player_facts(player)
+        lines.append(f"- **{player.name}**: {facts['model']}, {player.ip}, `{facts['serial']}`")
+    return "\n".join(lines) or "-"
+
+
+def answering_players(snapshot: HouseholdSnapshot, uid: str) -> str:
+    """Name the other players that answer: one silent player among answering ones is its own."""
+    others = (p for p in snapshot.players.values() if p.uid != uid and answered(p.failure))
+    return ", ".join(sorted(p.name for p in others)) or "-"
+
+
 def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
     """Return what the cards and the guided fix say when no player answers."""
     down = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1001]
     return {
         "players": ", ".join(sorted(p.name for p in down)) or "-",
+        "details": player_details(down),
         "count": str(len(down)),
         "since": when(snapshot.diagnosis.all_players_down_since),
         "support_url": SUPPORT_URL,
@@ -74,6 +91,7 @@ def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
     reachable = sum(r.connected for r in report.reference)
     return {
         "players": ", ".join(sorted(p.name for p in affected)) or "-",
+        "details": player_details(affected),
         "since": when(cloud.since),
         "failed_targets": ", ".join(refused) or "-",
         "unresolved": ", ".join(unresolved) or "-",

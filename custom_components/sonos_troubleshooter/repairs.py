@@ -22,7 +22,7 @@ from .catalog import ERROR_1001, ERROR_1003, steps_for
 from .const import DOMAIN
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .diagnosis import ErrorCode
-from .issues import IssueKind, all_players_facts, cloud_facts, player_facts, when
+from .issues import IssueKind, all_players_facts, answering_players, cloud_facts, player_facts, when
 from .remediation import RefusedError, power_switches, router_entity
 from .remedy import (
     POWER_OFF_SECONDS,
@@ -433,7 +433,7 @@ class PlayerFixFlow(GuidedFixFlow):
         player = snapshot.players.get(self._uid)
         if player is None:  # the user deleted the player while the flow was open
             return {"name": self._uid, "address": "-"}
-        return player_facts(player)
+        return {**player_facts(player), "answering": answering_players(snapshot, self._uid)}
 
 
 class AllPlayersFixFlow(GuidedFixFlow):
