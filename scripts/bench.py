@@ -429,6 +429,7 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
     outages = detected = 0
     down: set[str] = set()
     memory: dict[int, float] = {}
+    threads: dict[int, int] = {}  # HA's executor starts threads as polls need them, up to 64
     heap: dict[int, tracemalloc.Snapshot] = {}
     settle_at, end_at = WARM_UP, WARM_UP + cycles  # memory is compared over `cycles`
     started = time.monotonic()
@@ -447,18 +448,15 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
                 detected += bench.error_code(name) == "1001"
             if soak.away[name] == 4:
                 del soak.away[name]
-        if cycle % 100 == 0 and cycle not in (settle_at, end_at):
+        if cycle % 100 == 0 or cycle == end_at:  # with --trace-heap, its tables count too
             memory[cycle] = settled_resident_mb()
-        if cycle == settle_at:
-            memory[cycle] = settled_resident_mb()
-            if trace_heap:  # from here on, every Python allocation that stays alive
-                tracemalloc.start()
+            threads[cycle] = threading.active_count()
+        if trace_heap and cycle == settle_at:  # from here on, every allocation that stays
+            tracemalloc.start()
         if trace_heap and cycle in (2 * settle_at, end_at) and cycle not in heap:
             gc.collect()
             heap[cycle] = tracemalloc.take_snapshot()
-        if cycle == end_at:
-            memory[cycle] = settled_resident_mb()  # tracemalloc's own tables count too
-            tracemalloc.stop()
+    tracemalloc.stop()
     took = time.monotonic() - started
     for name in down:
         await bench.world(bench.emulator.heal, name)
@@ -487,8 +485,8 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
         memory[end_at] - memory[settle_at] < 2,
     )
     print(
-        "    resident memory by cycle: "
-        + ", ".join(f"{c}: {m:.1f}" for c, m in sorted(memory.items())),
+        "    resident memory (MiB) and threads by cycle: "
+        + ", ".join(f"{c}: {m:.1f} ({threads[c]})" for c, m in sorted(memory.items())),
         flush=True,
     )
     if len(heap) == 2:
