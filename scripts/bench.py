@@ -2,7 +2,7 @@
 
 Started by `scripts/bench` (see the README). A real Home Assistant (bootstrap, blocking-call
 detection on, HA's own event loop and executor) in this process, the integration added through
-its config and options flows, and 32 emulated players on 127.0.6.2-33 port 1400 with the
+its config and options flows, and 32 emulated players on 127.0.6.2-33 (--loopback) port 1400 with the
 simulated cloud on 127.0.7.x: loopback only, nothing reaches the internet or a real speaker.
 The emulator runs in a child process, so the memory figures are Home Assistant's and the
 integration's alone, measured under jemalloc as Home Assistant's own images run (see JEMALLOC).
@@ -51,7 +51,6 @@ from tests.sonos_emulator import Fault
 from tests.sonos_emulator.process import EmulatorProcess
 
 PLAYERS, HUNG = 32, 8
-LOOPBACK = 6  # players on 127.0.6.x, the cloud on 127.0.7.x: beside tests and the demo
 CONFIGURATION = """\
 homeassistant:
   name: Sonos Troubleshooter bench
@@ -571,8 +570,8 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
             for number in range(PLAYERS)
         ],
         household_id="Sonos_BenchHousehold00000001",
-        first_player_address=f"127.0.{LOOPBACK}.2",
-        first_cloud_address=f"127.0.{LOOPBACK + 1}.1",
+        first_player_address=f"127.0.{args.loopback}.2",
+        first_cloud_address=f"127.0.{args.loopback + 1}.1",
     )
     try:
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
@@ -649,6 +648,13 @@ def main() -> int:
         "--trace-heap",
         action="store_true",
         help="also trace Python allocations over the soak (slower; shows where memory grows)",
+    )
+    parser.add_argument(
+        "--loopback",
+        type=int,
+        default=6,
+        help="players on 127.0.N.2 and up, the cloud on 127.0.N+1.x (default 6: beside the "
+        "tests' 0-1, the demo's 2-3 and the browser test's 4-5)",
     )
     parser.add_argument(
         "--allocator",
