@@ -5,7 +5,13 @@ from contextlib import AbstractContextManager
 from ipaddress import ip_address
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_SSDP, SOURCE_USER, SOURCE_ZEROCONF, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_SSDP,
+    SOURCE_USER,
+    SOURCE_ZEROCONF,
+    ConfigEntryState,
+    ConfigFlowResult,
+)
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -163,7 +169,9 @@ async def test_discovery_asks_before_adding(
 async def test_discovery_of_a_known_household_updates_its_address(
     hass: HomeAssistant, household: Emulator
 ) -> None:
+    """An entry that could not reach its household is retried at once, at the new address."""
     entry = existing_entry(hass, household)
+    entry.mock_state(hass, ConfigEntryState.SETUP_RETRY)
     roam = household.household.player("Roam")
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_SSDP}, data=ssdp_info(roam.ip)
@@ -171,6 +179,35 @@ async def test_discovery_of_a_known_household_updates_its_address(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_HOST] == roam.ip
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_discovery_of_every_player_leaves_a_working_entry_running(
+    hass: HomeAssistant, household: Emulator
+) -> None:
+    """Each player of the household is discovered at startup: none of them reloads the entry."""
+    entry = existing_entry(hass, household)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    changes: list[ConfigEntryState] = []
+    entry.async_on_state_change(lambda: changes.append(entry.state))
+    for player, (source, make_info) in zip(
+        household.household.players,
+        [(SOURCE_SSDP, ssdp_info), (SOURCE_ZEROCONF, zeroconf_info), (SOURCE_SSDP, ssdp_info)],
+        strict=True,
+    ):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": source},
+            data=make_info(player.ip),  # type: ignore[operator]
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+    await hass.async_block_till_done()
+    assert changes == []
+    assert entry.state is ConfigEntryState.LOADED
+    # The poll reads the address each time it needs it (its last topology source).
+    assert entry.data[CONF_HOST] == household.household.players[-1].ip
 
 
 async def test_discovery_of_something_else_aborts(hass: HomeAssistant, household: Emulator) -> None:

@@ -1,16 +1,20 @@
 """The integration end to end: real HA, real soco, the emulated household over HTTP."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import contextlib
 from datetime import timedelta
 import gc
 import logging
 from pathlib import Path
 import time
+from typing import Any
+from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -116,6 +120,28 @@ async def test_hung_player_raises_1001_without_delaying_the_poll(
     coordinator = setup_entry.runtime_data
     waited_out = coordinator.interval - coordinator.update_interval
     assert timedelta(seconds=0.5) <= waited_out < timedelta(seconds=4)
+
+
+async def test_poll_ends_within_one_timeout_when_a_moved_player_and_the_source_hang(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """The player last asked for the topology hangs, and so does one that moved meanwhile.
+
+    Another player tells the topology, and the moved one is asked at its new address, all
+    within the one probe timeout of the poll.
+    """
+    timeout = 1.0
+    household.household.set_fault("Living Room", Fault.HANG)  # the topology source so far
+    kitchen = household.household.move("Kitchen")
+    household.household.set_fault("Kitchen", Fault.HANG)
+    with patch("custom_components.sonos_troubleshooter.coordinator.PROBE_TIMEOUT", timeout):
+        started = time.monotonic()
+        await setup_entry.runtime_data.async_refresh()
+        took = time.monotonic() - started
+    await hass.async_block_till_done()
+    assert 0.9 * timeout < took < 1.5 * timeout
+    player = setup_entry.runtime_data.data.players[kitchen.uid]
+    assert (player.ip, player.failure) == (kitchen.ip, "timeout")  # asked where it is now
 
 
 async def test_polls_keep_a_minimum_gap_when_a_poll_takes_the_whole_interval(
@@ -256,29 +282,89 @@ async def test_cloud_unreachable_raises_1003_with_its_cause(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
+EVENT_ENTITIES = (
+    "event.living_room_error_events",
+    "event.kitchen_error_events",
+    "event.roam_error_events",
+)
+
+
+def fired(hass: HomeAssistant) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The last event of each player's event entity: when, and its type and details."""
+    states = {entity_id: hass.states.get(entity_id) for entity_id in EVENT_ENTITIES}
+    return {
+        entity_id: (current.state, dict(current.attributes))
+        for entity_id, current in states.items()
+        if current is not None
+    }
+
+
+def error_codes(hass: HomeAssistant) -> dict[str, tuple[str, str | None]]:
+    """Each player's error code sensor: its code and since when."""
+    codes = {}
+    for name in ("living_room", "kitchen", "roam"):
+        current = hass.states.get(f"sensor.{name}_error_code")
+        assert current is not None
+        codes[current.entity_id] = (current.state, current.attributes["since"])
+    return codes
+
+
+def card_items(hass: HomeAssistant) -> list[tuple[str, ir.IssueEntry]]:
+    """The repair cards shown now (active issues of this integration), by issue id."""
+    return [
+        (issue_id, issue)
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN and issue.active
+    ]
+
+
 async def test_restart_mid_error_keeps_start_times(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
 ) -> None:
-    kitchen = household.household.player("Kitchen")
+    """A restart in the middle of a 1001 and a 1003: cards and sensors keep their start times."""
     household.household.set_fault("Kitchen", Fault.OFFLINE)
     household.cloud.set_cloud_reachable(False)
     await poll(hass, setup_entry, 2)
-    since_1001 = hass.states.get("sensor.kitchen_error_code").attributes["since"]  # type: ignore[union-attr]
-    since_1003 = hass.states.get("sensor.roam_error_code").attributes["since"]  # type: ignore[union-attr]
-    issue_ids = set(ir.async_get(hass).issues)
+    sensors = error_codes(hass)
+    assert sensors["sensor.kitchen_error_code"][0] == "1001"
+    assert sensors["sensor.roam_error_code"][0] == "1003"
+    events = fired(hass)
+    assert events["event.kitchen_error_events"][1]["event_type"] == "1001"
+    assert events["event.roam_error_events"][1]["event_type"] == "1003"
+    issues = ir.async_get(hass)
+    cards = {issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)}
+    assert len(cards) == 2
+    cloud_card = f"error_1003_{household.household.household_id}"
+    issues.async_ignore(DOMAIN, cloud_card, True)
 
-    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    # Home Assistant stops: what is stored is written, then a new start reads it back. The
+    # issue registry brings back only the dismissal of non-persistent issues: setup has to
+    # rebuild the cards from the household's own storage.
+    hass.set_state(CoreState.stopping)
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    assert set(dict(card_items(hass))) == set(cards)  # kept while stopping, dismissal included
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
+    await ir.async_load(hass)
+    assert not card_items(hass)
+    freezer.tick(timedelta(minutes=5))  # start times shown to the minute must not move
+    hass.set_state(CoreState.running)
+    assert await hass.config_entries.async_setup(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    await poll(hass, setup_entry)
 
-    assert setup_entry.state is ConfigEntryState.LOADED
-    kitchen_sensor = hass.states.get("sensor.kitchen_error_code")
-    assert kitchen_sensor is not None
-    assert (kitchen_sensor.state, kitchen_sensor.attributes["since"]) == ("1001", since_1001)
-    roam = hass.states.get("sensor.roam_error_code")
-    assert roam is not None
-    assert (roam.state, roam.attributes["since"]) == ("1003", since_1003)
-    assert set(ir.async_get(hass).issues) == issue_ids
-    assert f"error_1001_{kitchen.uid}" in {issue_id for _, issue_id in issue_ids}
+    assert {
+        issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)
+    } == cards
+    restored = issues.async_get_issue(DOMAIN, cloud_card)
+    assert restored is not None
+    assert restored.dismissed_version is not None
+    assert error_codes(hass) == sensors
+    # Nothing started again: no event entity fired a second 1001 or 1003.
+    assert fired(hass) == events
 
 
 async def test_error_that_cleared_while_stopped_is_removed(
@@ -306,32 +392,15 @@ async def test_new_player_appears_without_reload(
     assert office.disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
 
-async def test_removed_player_can_be_deleted(
-    hass: HomeAssistant,
-    setup_entry: MockConfigEntry,
-    household: Emulator,
-    hass_ws_client: WebSocketGenerator,
-) -> None:
+@pytest.fixture
+async def delete_device(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> Callable[[str], Awaitable[bool]]:
+    """Delete a device from its page, as the user does; tell whether the integration let it."""
     assert await async_setup_component(hass, "config", {})
-    devices = dr.async_get(hass)
-    kitchen = household.household.player("Kitchen")
-    roam = household.household.player("Roam")
-    kitchen_device = devices.async_get_device_by_identifier(
-        (DOMAIN, kitchen.uid), setup_entry.entry_id
-    )
-    roam_device = devices.async_get_device_by_identifier((DOMAIN, roam.uid), setup_entry.entry_id)
-    household_device = devices.async_get_device_by_identifier(
-        (DOMAIN, household.household.household_id), setup_entry.entry_id
-    )
-    assert kitchen_device is not None
-    assert roam_device is not None
-    assert household_device is not None
-    household.household.remove_player("Kitchen")
-    household.household.sleep("Roam")
-    await poll(hass, setup_entry)
     client = await hass_ws_client(hass)
 
-    async def remove(device_id: str) -> bool:
+    async def delete(device_id: str) -> bool:
         await client.send_json_auto_id(
             {
                 "type": "config/device_registry/remove_config_entry",
@@ -341,24 +410,81 @@ async def test_removed_player_can_be_deleted(
         )
         return bool((await client.receive_json())["success"])
 
-    assert not await remove(household_device.id)
-    assert not await remove(roam_device.id)  # asleep, still a member
-    assert await remove(kitchen_device.id)
+    return delete
+
+
+def device_id(hass: HomeAssistant, entry: MockConfigEntry, identifier: str) -> str:
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, identifier), entry.entry_id)
+    assert device is not None, identifier
+    return device.id
+
+
+async def test_removed_player_can_be_deleted(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    delete_device: Callable[[str], Awaitable[bool]],
+) -> None:
+    devices = dr.async_get(hass)
+    kitchen = household.household.player("Kitchen")
+    kitchen_device = device_id(hass, setup_entry, kitchen.uid)
+    roam_device = device_id(hass, setup_entry, household.household.player("Roam").uid)
+    household_device = device_id(hass, setup_entry, household.household.household_id)
+    household.household.remove_player("Kitchen")
+    household.household.sleep("Roam")
     await poll(hass, setup_entry)
-    assert devices.async_get(kitchen_device.id) is None
+
+    assert not await delete_device(household_device)
+    assert not await delete_device(roam_device)  # asleep, still a member
+    assert await delete_device(kitchen_device)
+    await poll(hass, setup_entry)
+    assert devices.async_get(kitchen_device) is None
     assert kitchen.uid not in setup_entry.runtime_data.players
     assert state(hass, "sensor.roam_error_code") == "ok"
 
 
-async def test_large_household_without_topology_keeps_probing(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+async def test_deleted_player_that_rejoins_is_back_without_reload(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    delete_device: Callable[[str], Awaitable[bool]],
 ) -> None:
+    kitchen = household.household.player("Kitchen")
+    household.household.remove_player("Kitchen")
+    await poll(hass, setup_entry)
+    assert await delete_device(device_id(hass, setup_entry, kitchen.uid))
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.kitchen_error_code") is None
+
+    # Back before the next poll (plugged in again after a move), same player id.
+    household.household.add_player("Kitchen", uid=kitchen.uid, model_name="Sonos Amp")
+    await poll(hass, setup_entry)
+    assert device_id(hass, setup_entry, kitchen.uid)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"
+    assert hass.states.get("event.kitchen_error_events") is not None
+
+
+async def test_players_are_kept_while_the_household_cannot_tell(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    delete_device: Callable[[str], Awaitable[bool]],
+) -> None:
+    """Without a topology (UPnP 501 from large households) no player can be deleted."""
+    kitchen = household.household.player("Kitchen")
     household.household.zone_group_state_error = 501
-    household.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, setup_entry, 2)
-    assert state(hass, "sensor.kitchen_error_code") == "1001"
-    assert state(hass, "sensor.living_room_error_code") == "ok"
-    assert "501" in str(setup_entry.runtime_data.data.topology_error)
+    household.household.remove_player("Kitchen")
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)  # nothing read yet
+    await hass.async_block_till_done()
+
+    assert not await delete_device(device_id(hass, setup_entry, kitchen.uid))  # gone, or off?
+    roam = household.household.player("Roam")
+    assert not await delete_device(device_id(hass, setup_entry, roam.uid))  # answers, a member
+
+    household.household.zone_group_state_error = None
+    await poll(hass, setup_entry)
+    assert await delete_device(device_id(hass, setup_entry, kitchen.uid))
 
 
 async def test_unreachable_household_at_first_setup_retries(
@@ -372,16 +498,43 @@ async def test_unreachable_household_at_first_setup_retries(
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 
 
-async def test_unload_and_remove(
+async def test_unload_removes_the_cards_and_setup_rebuilds_them(
     hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """Disabling the entry takes its cards away; enabling it shows them with their start time."""
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+    cards = {issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)}
+    assert len(cards) == 1
+
+    await hass.config_entries.async_set_disabled_by(setup_entry.entry_id, ConfigEntryDisabler.USER)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.NOT_LOADED
+    assert not ir.async_get(hass).issues
+
+    await hass.config_entries.async_set_disabled_by(setup_entry.entry_id, None)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.LOADED
+    assert {
+        issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)
+    } == cards
+
+
+async def test_remove_deletes_the_cards_and_the_stored_state(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    hass_storage: dict[str, Any],
 ) -> None:
     household.household.set_fault("Kitchen", Fault.OFFLINE)
     await poll(hass, setup_entry, 2)
+    key = f"{DOMAIN}.{setup_entry.entry_id}"
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
-    assert setup_entry.state is ConfigEntryState.NOT_LOADED
-    assert ir.async_get(hass).issues  # kept for the next start to judge
+    assert hass_storage[key]["data"]["players"]  # kept for the next setup
     await hass.config_entries.async_remove(setup_entry.entry_id)
+    await hass.async_block_till_done()
     assert not ir.async_get(hass).issues
+    assert key not in hass_storage
 
 
 def sockets_to_players() -> set[int]:

@@ -7,7 +7,11 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
-from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
+from .coordinator import (
+    SonosTroubleshooterConfigEntry,
+    SonosTroubleshooterCoordinator,
+    household_store,
+)
 from .entity import async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
 from .remediation import Remediator
@@ -56,23 +60,30 @@ def _async_follow(hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinat
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:
-    """Stop polling and keep the diagnosis; repair issues stay until the next start."""
+    """Stop polling and keep the diagnosis; its repair issues go until the next setup.
+
+    Setup rebuilds them from the stored diagnosis, with their original start times. While
+    Home Assistant stops they stay: the issue registry keeps their dismissal across restarts.
+    """
     await entry.runtime_data.async_save()
+    if not hass.is_stopping:
+        async_remove_issues(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> None:
-    """Remove the household's repair issues with the integration."""
+    """Remove the household's repair issues and stored state with the integration."""
     async_remove_issues(hass, entry)
+    await household_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a player that is no longer part of the household."""
+    """Let the user delete a player the household no longer lists (never when unsure)."""
     coordinator = entry.runtime_data
     uids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
-    if coordinator.household_id in uids or any(coordinator.is_member(uid) for uid in uids):
+    if coordinator.household_id in uids or not all(coordinator.has_left(uid) for uid in uids):
         return False
     for uid in uids:
         await coordinator.async_forget_player(uid)

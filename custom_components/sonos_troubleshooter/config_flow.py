@@ -115,7 +115,11 @@ class SonosTroubleshooterConfigFlow(ConfigFlow, domain=DOMAIN):
         if household_id is None:
             return self.async_abort(reason=next(iter(errors.values())))
         await self.async_set_unique_id(household_id)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+        # Every player of a household is discovered, so a reload per discovery would restart
+        # a working entry once per player. The poll reads the host each time (as the last
+        # address to ask for the topology), and Home Assistant retries an entry still
+        # failing its setup at once.
+        self._abort_if_unique_id_configured(updates={CONF_HOST: host}, reload_on_update=False)
         self._host = host
         assert self._info is not None
         self.context["title_placeholders"] = {"name": self._info.name}

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.async_ import create_eager_task
 
 from . import cloud
 from .cloud import CloudReport
@@ -66,6 +67,9 @@ type SonosTroubleshooterConfigEntry = ConfigEntry[SonosTroubleshooterCoordinator
 STORAGE_VERSION = 1
 # An executor thread stuck past soco's own timeout is abandoned after this much more.
 EXECUTOR_GRACE = 1.0
+# The next player is asked for the topology when the last one asked has not answered within
+# this share of the probe timeout (a healthy player answers in a fraction of it).
+TOPOLOGY_HEDGE = 0.25
 # However long a poll took, the next one waits at least this long (see _keep_polls_on_the_beat).
 MIN_POLL_GAP = timedelta(seconds=1)
 # HA starts a timed poll up to this much after its due time (a random offset that spreads
@@ -145,9 +149,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         # A guided fix's "check again" polls between timer polls; one poll at a time keeps
         # each observation whole (two interleaved polls could count one outage twice).
         self._poll_lock = asyncio.Lock()
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
+        self._store = household_store(hass, entry.entry_id)
 
     # --- persistence ------------------------------------------------------------------
     async def _async_setup(self) -> None:
@@ -200,28 +202,47 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         await self._store.async_save(self._stored())
 
     async def async_forget_player(self, uid: str) -> None:
-        """Stop watching a player that left the household (the user deleted its device)."""
+        """Stop watching a player that left the household (the user deleted its device).
+
+        It leaves the snapshot at once, so the platforms know its entities are gone and
+        add them again if the player rejoins, even before the next poll.
+        """
         self.players.pop(uid, None)
+        self.data = replace(
+            self.data, players={key: item for key, item in self.data.players.items() if key != uid}
+        )
+        self.async_update_listeners()
         await self.async_save()
 
-    def is_member(self, uid: str) -> bool:
-        """Tell whether the household's topology still lists the player (present or vanished)."""
+    def has_left(self, uid: str) -> bool:
+        """Tell whether the topology of the last poll no longer lists the player.
+
+        False when that poll could not read the topology (large households may answer 501):
+        a player is let go only when the household says it left.
+        """
         topology = self._topology
-        if topology is None:
-            return False
-        return any(member.uid == uid for member in topology.members) or any(
-            item.uid == uid for item in topology.vanished
+        return (
+            topology is not None
+            and all(member.uid != uid for member in topology.members)
+            and all(item.uid != uid for item in topology.vanished)
         )
 
     # --- the poll -----------------------------------------------------------------------
-    async def _in_executor[T](self, job: Callable[[], T]) -> T:
-        """Run blocking soco/requests work with a hard upper bound on the wait."""
-        async with asyncio.timeout(PROBE_TIMEOUT + EXECUTOR_GRACE):
-            return await self.hass.async_add_executor_job(job)
+    async def _in_executor[T](self, job: Callable[[float], T], deadline: float) -> T:
+        """Run blocking soco/requests work with the time left until `deadline`.
 
-    async def _probe(self, ip: str) -> ProbeFailure | None:
+        The job gets that time as its own timeout; the wait is bounded hard in case a
+        thread is stuck past it.
+        """
+        left = deadline - self.hass.loop.time()
+        if left <= 0:
+            raise TimeoutError
+        async with asyncio.timeout(left + EXECUTOR_GRACE):
+            return await self.hass.async_add_executor_job(job, left)
+
+    async def _probe(self, ip: str, deadline: float) -> ProbeFailure | None:
         try:
-            await self._in_executor(lambda: ping(ip, PROBE_TIMEOUT))
+            await self._in_executor(lambda timeout: ping(ip, timeout), deadline)
         except SonosError as error:
             LOGGER.debug("Player at %s did not answer properly: %s", ip, error)
             return error.failure
@@ -229,17 +250,18 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             return ProbeFailure.TIMEOUT
         return None
 
-    async def _read_topology(self, ip: str) -> Topology | str:
+    async def _read_topology(self, ip: str, deadline: float) -> Topology | str:
         try:
-            return await self._in_executor(lambda: fetch_topology(ip, PROBE_TIMEOUT))
+            return await self._in_executor(lambda timeout: fetch_topology(ip, timeout), deadline)
         except SonosError as error:
             return str(error)
         except TimeoutError:
             return str(ProbeFailure.TIMEOUT)
 
-    async def _read_info(self, player: KnownPlayer, now: datetime) -> None:
+    async def _read_info(self, player: KnownPlayer, now: datetime, deadline: float) -> None:
+        ip = player.ip
         try:
-            info = await self._in_executor(lambda: fetch_player_info(player.ip, PROBE_TIMEOUT))
+            info = await self._in_executor(lambda timeout: fetch_player_info(ip, timeout), deadline)
         except (SonosError, TimeoutError) as error:
             LOGGER.debug("Could not read the description of %s: %s", player.name, error)
             return
@@ -247,14 +269,27 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             player.info, player.info_read_at = info, now
             player.name = info.name or player.name
 
-    def _topology_sources(self, answering: set[str], tried: str) -> list[str]:
-        """Addresses to ask for the topology next: players that answered, then the configured one.
+    async def _check(
+        self, player: KnownPlayer, now: datetime, deadline: float
+    ) -> ProbeFailure | None:
+        """Probe a player, then re-read its description if it answered and that is due."""
+        failure = await self._probe(player.ip, deadline)
+        if failure is None and (
+            player.info_read_at is None or now - player.info_read_at > INFO_REFRESH
+        ):
+            await self._read_info(player, now, deadline)
+        return failure
 
-        `tried` was asked already this poll; asking it again could cost another timeout.
-        """
-        ips = [player.ip for player in self.players.values() if player.uid in answering]
-        host = self.config_entry.data[CONF_HOST]
-        return [ip for ip in dict.fromkeys([*ips[:2], host]) if ip != tried]
+    def _topology_sources(self, known: list[KnownPlayer]) -> list[str]:
+        """Addresses to ask for the topology: players that answered last time, then the configured one."""
+        answered_last = [
+            player.ip
+            for player in known
+            if (state := self._diagnosis.player(player.uid))
+            and state.failures == 0
+            and player.last_seen is not None
+        ]
+        return list(dict.fromkeys([*answered_last[:3], self.config_entry.data[CONF_HOST]]))
 
     async def _check_cloud(self) -> CloudReport:
         options = self.config_entry.options
@@ -288,36 +323,28 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
     async def _poll(self) -> HouseholdSnapshot:
         now = dt_util.utcnow()
+        # Everything at once, against one deadline: what can only start later (another
+        # topology source, a player that moved) gets the time left, not a timeout of its
+        # own, so a poll ends within about one timeout whatever hangs.
+        deadline = self.hass.loop.time() + PROBE_TIMEOUT
         known = list(self.players.values())
-        # Everything at once, so one hung player or a dead cloud costs one timeout, not N.
-        first_source = self._last_topology_source(known)
-        probe_results, report, first_topology = await asyncio.gather(
-            asyncio.gather(*(self._probe(player.ip) for player in known)),
+        probe_results, report, (found, rechecked) = await asyncio.gather(
+            asyncio.gather(*(self._check(player, now, deadline) for player in known)),
             self._check_cloud(),
-            self._read_topology(first_source),
+            self._follow_topology(self._topology_sources(known), now, deadline),
         )
         failures: dict[str, ProbeFailure | None] = {
             player.uid: failure for player, failure in zip(known, probe_results, strict=True)
         }
-        topology, topology_error = await self._settle_topology(
-            first_topology, first_source, failures
-        )
-        if topology is not None:
-            await self._apply_topology(topology, failures)
-        elif not self.players:
+        failures.update(rechecked)  # a player that moved answers at its new address
+        topology = self._topology = found if isinstance(found, Topology) else None
+        topology_error = found if isinstance(found, str) else None
+        if topology is None and not self.players:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="household_unreachable",
                 translation_placeholders={"host": self.config_entry.data[CONF_HOST]},
             )
-
-        stale = [
-            player
-            for player in self.players.values()
-            if failures.get(player.uid) is None
-            and (player.info_read_at is None or now - player.info_read_at > INFO_REFRESH)
-        ]
-        await asyncio.gather(*(self._read_info(player, now) for player in stale))
 
         vanished = {item.uid: item.reason for item in topology.vanished} if topology else {}
         members = {item.uid for item in topology.members} if topology else set()
@@ -362,40 +389,51 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             updated_at=now,
         )
 
-    def _last_topology_source(self, known: list[KnownPlayer]) -> str:
-        """Ask the player that answered last time; the configured address when none did."""
-        for player in known:
-            state = self._diagnosis.player(player.uid)
-            if state and state.failures == 0 and player.last_seen is not None:
-                return player.ip
-        return str(self.config_entry.data[CONF_HOST])
+    async def _follow_topology(
+        self, sources: list[str], now: datetime, deadline: float
+    ) -> tuple[Topology | str, dict[str, ProbeFailure | None]]:
+        """Read the topology and follow it; return it (or why not) and the players it changed."""
+        found = await self._find_topology(sources, deadline)
+        if isinstance(found, str):
+            LOGGER.debug("No player could tell the household topology: %s", found)
+            return found, {}
+        return found, await self._apply_topology(found, now, deadline)
 
-    async def _settle_topology(
-        self, first: Topology | str, first_source: str, failures: Mapping[str, ProbeFailure | None]
-    ) -> tuple[Topology | None, str | None]:
-        """Fall back to other players that answered when the first one could not tell.
+    async def _find_topology(self, sources: list[str], deadline: float) -> Topology | str:
+        """Ask one player after another, the next as soon as one fails or is slow to answer.
 
+        Any player can tell; a hung one then costs a share of the timeout, not all of it.
         Households of about 20+ players may answer GetZoneGroupState with UPnP error 501;
         then no player can tell and the poll goes on with the players already known.
         """
-        if isinstance(first, Topology):
-            self._topology = first
-            return first, None
-        error = first
-        answering = {uid for uid, failure in failures.items() if failure is None}
-        for ip in self._topology_sources(answering, first_source):
-            result = await self._read_topology(ip)
-            if isinstance(result, Topology):
-                self._topology = result
-                return result, None
-            error = result
-        LOGGER.debug("No player could tell the household topology: %s", error)
-        return None, error
+        waiting = list(sources)
+        asking: set[asyncio.Task[Topology | str]] = set()
+        error = ""
+        try:
+            while waiting or asking:
+                if waiting:
+                    asking.add(create_eager_task(self._read_topology(waiting.pop(0), deadline)))
+                done, asking = await asyncio.wait(
+                    asking,
+                    timeout=PROBE_TIMEOUT * TOPOLOGY_HEDGE if waiting else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for task in done:
+                    if isinstance(result := task.result(), Topology):
+                        return result
+                    error = result
+        finally:
+            for task in asking:
+                task.cancel()
+        return error
 
     async def _apply_topology(
-        self, topology: Topology, failures: dict[str, ProbeFailure | None]
-    ) -> None:
-        """Follow address changes, add players that joined, and refresh names and Wi-Fi."""
+        self, topology: Topology, now: datetime, deadline: float
+    ) -> dict[str, ProbeFailure | None]:
+        """Follow address changes, add players that joined, and refresh names and Wi-Fi.
+
+        Return what the players that joined, moved or vanished answered.
+        """
         recheck: list[KnownPlayer] = []
         for member in topology.members:
             player = self.players.get(member.uid)
@@ -410,6 +448,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                 recheck.append(player)
             player.name = member.name or player.name
             player.channel_freq, player.wired = member.channel_freq, member.wired
+        failures: dict[str, ProbeFailure | None] = {}
         for item in topology.vanished:
             if item.uid not in self.players and item.last_known_ip:
                 self.players[item.uid] = KnownPlayer(
@@ -417,8 +456,14 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                 )
                 failures[item.uid] = ProbeFailure.NO_ANSWER
         # A player that joined or moved is asked right away, so a new address is never a failure.
-        results = await asyncio.gather(*(self._probe(player.ip) for player in recheck))
+        results = await asyncio.gather(*(self._check(player, now, deadline) for player in recheck))
         failures.update(zip((player.uid for player in recheck), results, strict=True))
+        return failures
+
+
+def household_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Return the store of a household's watched players, diagnosis and actions."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
 
 
 def _player_to_dict(player: KnownPlayer) -> dict[str, Any]:

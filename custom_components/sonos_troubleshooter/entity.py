@@ -146,7 +146,10 @@ def add_player_entities(
 
     @callback
     def add_new_players() -> None:
-        new = set(coordinator.data.players) - added
+        players = coordinator.data.players
+        # A player the user deleted has left the snapshot: should it rejoin, it is new again.
+        added.intersection_update(players)
+        new = set(players) - added
         added.update(new)
         if new:
             async_add_entities([entity for uid in sorted(new) for entity in build(uid)])
