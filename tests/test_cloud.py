@@ -1,6 +1,9 @@
 """The cloud check against loopback stand-ins for the Sonos cloud, DNS and status page."""
 
+import asyncio
 from collections.abc import AsyncIterator
+import socket
+import time
 
 import aiohttp
 import pytest
@@ -111,6 +114,32 @@ async def test_ip_literal_targets_skip_dns(emulator: Emulator) -> None:
         f"{endpoint.ip}:{endpoint.port}", emulator.cloud.resolver.resolve, 1
     )
     assert (result.resolved, result.connected) == (True, True)
+
+
+async def test_slow_dns_and_a_hung_connection_share_one_time_limit() -> None:
+    """A name that takes most of the limit to resolve leaves the connection only the rest."""
+    with socket.socket() as full:
+        full.bind(("127.0.0.250", 0))
+        full.listen(0)  # never accepted: once its queue is full, new connections hang
+        port = full.getsockname()[1]
+        queued = []
+        for _ in range(2):
+            waiting = socket.socket()
+            waiting.setblocking(False)
+            waiting.connect_ex(("127.0.0.250", port))
+            queued.append(waiting)
+
+        async def slow(host: str) -> list[str]:
+            await asyncio.sleep(0.6)
+            return ["127.0.0.250"]
+
+        started = time.monotonic()
+        result = await check_target(f"api.sonos.com:{port}", slow, 1.0)
+        took = time.monotonic() - started
+        for waiting in queued:
+            waiting.close()
+    assert (result.resolved, result.connected, result.error) == (True, False, "timeout")
+    assert 0.9 < took < 1.3
 
 
 async def test_resolver_returning_nothing() -> None:
