@@ -2,8 +2,9 @@
 
 Started by `scripts/develop` (see the README). Everything stays on loopback:
 
-- five emulated players on 127.0.2.2-6 port 1400 (as real players listen), the Sonos cloud,
-  two neutral internet hosts and the status page on 127.0.3.x, and a name resolver that
+- five emulated players on 127.0.2.2-6 port 1400 (as real players listen); the Sonos cloud
+  (api.sonos.com, api.ws.sonos.com) and two neutral internet hosts on 127.0.3.1-4, and the
+  status page on 127.0.0.1, each on a free port chosen at start; and a name resolver that
   answers for the Sonos cloud names (the integration's only way to the internet's DNS);
 - Home Assistant itself, this process, on http://127.0.0.1:8123 with the real frontend and
   only the integrations it needs (no `default_config:`: it phones home and multicasts);
@@ -11,7 +12,8 @@ Started by `scripts/develop` (see the README). Everything stays on loopback:
 
 On the first start a demo user is onboarded and the integration is added through its config
 flow and options flow, exactly as a user would; both are printed. With `--lan` nothing is
-simulated: discovery (SSDP and zeroconf) is on and you add your own speakers in the UI.
+simulated: discovery (SSDP and zeroconf) is on and you add your own speakers in the UI; its
+configuration lives in .develop/lan, apart from the simulated demo's .develop/config.
 """
 
 import argparse
@@ -35,13 +37,11 @@ sys.path.insert(0, str(REPO))
 
 from custom_components.sonos_troubleshooter import cloud
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from tests.sonos_emulator import DnsFailure, Emulator, Fault
+from tests.sonos_emulator import DnsFailure, Emulator, Fault, Player
 
 LOGGER = logging.getLogger("develop")
 DEMO_NAME, DEMO_USER, DEMO_PASSWORD = "Demo", "demo", "sonos-demo"
 HOUSEHOLD_ID = "Sonos_DemoHousehold000000001"
-# Onboarding adds these; offline they only fail, and they are not what the demo is about.
-ONLINE_DEFAULTS = frozenset({"met", "radio_browser", "google_translate"})
 
 # name, model name, model number, Wi-Fi channel frequency (None: wired), portable
 DEMO_PLAYERS = (
@@ -141,6 +141,29 @@ class Scenario:
     apply: Callable[[Emulator, str], object]
 
 
+class RefusedError(Exception):
+    """A change the simulated world cannot make; scripts/simulate prints the reason."""
+
+
+def _player(emulator: Emulator, name: str) -> Player:
+    try:
+        return emulator.household.player(name)
+    except KeyError:
+        names = ", ".join(player.name for player in emulator.household.players)
+        raise RefusedError(f"no player named {name!r} (the players: {names})") from None
+
+
+def _sleep(emulator: Emulator, name: str) -> None:
+    """Only portable players (Move, Roam) sleep on battery; a mains-powered one is on or off."""
+    player = _player(emulator, name)
+    if not player.portable:
+        raise RefusedError(
+            f"{player.name} ({player.model_name}) cannot sleep: only portable players"
+            " (Sonos Move, Roam) go to sleep; try `off` instead"
+        )
+    emulator.household.sleep(player.uid)
+
+
 def _outage(emulator: Emulator, _: str) -> None:
     emulator.cloud.status_page.set_status("major", "Partial outage of Sonos services")
     emulator.cloud.set_cloud_reachable(False)
@@ -165,7 +188,7 @@ SCENARIOS: dict[str, Scenario] = {
         "a player accepts connections and never answers",
         lambda e, p: e.household.set_fault(p, Fault.HANG),
     ),
-    "sleep": Scenario(True, "a portable player goes to sleep", lambda e, p: e.household.sleep(p)),
+    "sleep": Scenario(True, "a portable player (Move, Roam) goes to sleep", _sleep),
     "move": Scenario(True, "a player gets a new address", lambda e, p: e.household.move(p)),
     "on": Scenario(True, "a player back to healthy", lambda e, p: e.household.heal(p)),
     "all-off": Scenario(False, "every player off (router down)", _all_off),
@@ -225,8 +248,11 @@ def serve_control(emulator: Emulator, port: int) -> ThreadingHTTPServer:
                 scenario = SCENARIOS[request["scenario"]]
                 player = str(request.get("player") or "")
                 if scenario.needs_player:
-                    emulator.household.player(player)  # KeyError for an unknown name
+                    _player(emulator, player)
                 scenario.apply(emulator, player)
+            except RefusedError as error:
+                self._reply(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+                return
             except (KeyError, ValueError, TypeError) as error:
                 self._reply(HTTPStatus.BAD_REQUEST, {"error": f"{type(error).__name__}: {error}"})
                 return
@@ -367,17 +393,8 @@ class Demo:
         async with aiohttp.ClientSession() as session:
             await self._wait_for_http(session)
             await self._log_in(session)
-            await self._remove_offline_defaults(session)
             if self.emulator is not None:
                 await self._add_integration(session)
-
-    async def _remove_offline_defaults(self, session: aiohttp.ClientSession) -> None:
-        """Remove what onboarding adds that needs the internet (weather, radio, translate)."""
-        for entry in await self._json(session, "GET", "/api/config/config_entries/entry"):
-            if entry["domain"] in ONLINE_DEFAULTS:
-                await self._json(
-                    session, "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
-                )
 
 
 def write_http_settings(config: Path, port: int) -> None:
@@ -409,12 +426,40 @@ def write_http_settings(config: Path, port: int) -> None:
     )
 
 
+def write_onboarding_progress(config: Path) -> None:
+    """On a fresh config, mark onboarding's location step done: configuration.yaml sets it.
+
+    Finishing that step through the API makes onboarding add its default integrations (met,
+    radio_browser, google_translate, shopping_list) in tasks nobody awaits; offline and without
+    their requirements (HA runs with skip_pip) met and radio_browser raise there ("Task
+    exception was never retrieved") and google_translate fails to set up. The user step, and
+    the analytics and integration steps, are still done through the API as the UI does them.
+    """
+    from homeassistant.components.onboarding import STORAGE_KEY, STORAGE_VERSION  # noqa: PLC0415
+    from homeassistant.components.onboarding.const import STEP_CORE_CONFIG  # noqa: PLC0415
+
+    path = config / ".storage" / STORAGE_KEY
+    if path.exists():  # onboarded, or on its way: leave it to Home Assistant
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {"version": STORAGE_VERSION, "key": STORAGE_KEY, "data": {"done": [STEP_CORE_CONFIG]}},
+            indent=2,
+        )
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lan", action="store_true", help="no simulation: add real speakers")
     parser.add_argument("--port", type=int, default=8123, help="Home Assistant's port")
     parser.add_argument("--control-port", type=int, default=8399, help="scripts/simulate's port")
-    parser.add_argument("--config", type=Path, default=REPO / ".develop" / "config")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="configuration folder (default: .develop/config, with --lan .develop/lan)",
+    )
     parser.add_argument(
         "--scan-interval", type=int, default=10, help="seconds between polls (minimum 10)"
     )
@@ -426,7 +471,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    config: Path = args.config.resolve()
+    # Apart for --lan: the simulated demo's entry (127.0.N.x players) would only fail there.
+    config: Path = (args.config or REPO / ".develop" / ("lan" if args.lan else "config")).resolve()
     (config / "blueprints" / "automation").mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(
         CONFIGURATION.format(
@@ -435,6 +481,7 @@ def main() -> int:
         )
     )
     write_http_settings(config, args.port)
+    write_onboarding_progress(config)
     blueprint = config / "blueprints" / "automation" / DOMAIN
     if not blueprint.exists():
         blueprint.symlink_to(REPO / "blueprints" / "automation" / DOMAIN)

@@ -1,19 +1,25 @@
 """The product as a user meets it: scripts/develop's real Home Assistant, driven by Chromium.
 
-Logs in as the demo user, switches a simulated player off, finds its repair card, walks the
-guided fix while the player comes back, and sees the card go away. Screenshots land in
-test-artifacts/browser/ (the README's come from there). Run with `--browser`.
+Starts scripts/develop and measures how long until its dashboard shows in the browser, logs in
+as the demo user, switches a simulated player off, reaches its repair card through Settings,
+walks the guided fix while the player comes back, and sees a card close by itself when its
+player answers again. Screenshots land in test-artifacts/browser/ (the README's come from
+there), with the startup figure in startup.txt. Run with `--browser`.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 import shutil
 import subprocess
 import sys
 import threading
+import time
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 import pytest
+
+from custom_components.sonos_troubleshooter.const import DOMAIN
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,14 +36,28 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-STARTUP_LIMIT = 180  # seconds: scripts/develop promises under two minutes
+# Issue 5's promise: after setup, the dashboard is up with the simulated household in under
+# two minutes, counted from starting scripts/develop to the dashboard drawn in the browser.
+STARTUP_LIMIT = 120  # seconds
+UI_TIMEOUT_MS = 30_000  # a page or an element on a busy 2-core machine
+CARD_TIMEOUT_MS = 60_000  # an error needs two polls 10 s apart plus a probe timeout; clearing one
 CHECK_TIMEOUT_MS = 30_000  # a check: up to two polls of one probe timeout each, plus the cloud
 
 
+@dataclass
+class Develop:
+    """The running scripts/develop: when it was started, and what it printed and logged."""
+
+    started: float  # time.monotonic() just before the process was started
+    log: list[str] = field(default_factory=list)
+    dashboard_after: float | None = None  # seconds from `started` to the first drawn dashboard
+
+
 @pytest.fixture(scope="module")
-def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Develop]:
     """scripts/develop on its own ports and a fresh config: first start, onboarding included."""
     config = tmp_path_factory.mktemp("develop") / "config"
+    demo = Develop(started=time.monotonic())
     process = subprocess.Popen(  # noqa: S603  (our own script, fixed arguments)
         [
             sys.executable,
@@ -53,28 +73,42 @@ def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     )
     assert process.stdout is not None
     ready = threading.Event()
-    log: list[str] = []
 
     def read() -> None:
         for line in process.stdout:  # type: ignore[union-attr]
-            log.append(line)
+            demo.log.append(line)
             if line.startswith("Home Assistant is ready"):
                 ready.set()
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
-        assert ready.wait(STARTUP_LIMIT), "".join(log[-40:])
-        yield
+        assert ready.wait(STARTUP_LIMIT), "".join(demo.log[-40:])
+        yield demo
     finally:
         process.terminate()
         process.wait(60)
+        reader.join(10)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "develop.log").write_text("".join(log))
+        (ARTIFACTS / "develop.log").write_text("".join(demo.log))
+    problems = [line for line in demo.log if is_problem(line)]
+    assert not problems, "scripts/develop logged problems (see develop.log):\n" + "".join(problems)
+
+
+def is_problem(line: str) -> bool:
+    """A log line that says the demo itself went wrong.
+
+    HA's complaints about the host (no ffmpeg, no libturbojpeg) are not the demo's.
+    """
+    if "Task exception was never retrieved" in line:
+        return True
+    ours = f"[custom_components.{DOMAIN}" in line or "[develop]" in line
+    return ours and (" ERROR (" in line or " CRITICAL (" in line)
 
 
 def simulate(scenario: str, player: str = "") -> None:
     """Change the world with the command users run (scripts/simulate's own script)."""
-    subprocess.run(  # noqa: S603  (our own script, fixed arguments)
+    result = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
         [
             sys.executable,
             str(REPO / "scripts" / "simulate.py"),
@@ -82,26 +116,30 @@ def simulate(scenario: str, player: str = "") -> None:
             scenario,
             *player.split(),
         ],
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
         timeout=30,
     )
+    assert result.returncode == 0, f"simulate {scenario} {player}: {result.stderr}"
 
 
 @pytest.fixture
-def page(develop: None) -> Iterator[Page]:
+def page(develop: Develop) -> Iterator[Page]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is missing: run scripts/setup --browser"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(UI_TIMEOUT_MS)
         try:
             yield page
         finally:
-            page.screenshot(path=ARTIFACTS / "last.png")
+            page.screenshot(path=ARTIFACTS / "last.png")  # as it was, for a failure
             browser.close()
+            simulate("healthy")  # whatever a test left off, the next one starts from a sound world
 
 
 def goto(page: Page, path: str) -> None:
@@ -110,27 +148,97 @@ def goto(page: Page, path: str) -> None:
     page.wait_for_selector("#ha-launch-screen", state="detached")
 
 
-def log_in(page: Page) -> None:
+def expect_overview(page: Page) -> None:
+    """The Overview dashboard is drawn: its Devices tile, the players (in no area) behind it."""
+    page.wait_for_selector("#ha-launch-screen", state="detached")
+    expect(page.get_by_role("button", name="Devices", exact=True)).to_be_visible()
+
+
+def log_in(page: Page, develop: Develop) -> None:
+    """Log in as the demo user, as on any first visit; the first login times the startup."""
     page.goto(BASE + "/")
     page.get_by_label("Username").fill("demo")
     page.get_by_label("Password", exact=True).fill("sonos-demo")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/auth/" not in url and "auth_callback" not in url)
+    expect_overview(page)
+    if develop.dashboard_after is None:
+        develop.dashboard_after = time.monotonic() - develop.started
 
 
-def test_repair_card_guides_the_user_until_the_player_is_back(page: Page) -> None:
-    log_in(page)
+def sidebar(page: Page, name: str) -> None:
+    """Click an entry of the sidebar (its links are slotted, not inside its <nav>)."""
+    page.locator("ha-sidebar").get_by_role("link", name=name).click()
+
+
+def open_repairs(page: Page) -> None:
+    """Settings in the sidebar, then System > Repairs, as the README tells users."""
+    sidebar(page, "Settings")
+    page.wait_for_url("**/config/dashboard")
+    page.get_by_role("listitem").filter(has=page.get_by_text("System", exact=True)).click()
+    page.wait_for_url("**/config/system")
+    page.get_by_role("link", name="Repairs").click()
+    page.wait_for_url("**/config/repairs")
+
+
+def open_player_tiles(page: Page) -> None:
+    """Overview in the sidebar, then its Devices tile: every player's tiles."""
+    sidebar(page, "Overview")
+    expect_overview(page)
+    page.get_by_role("button", name="Devices", exact=True).click()
+    page.wait_for_url("**/home/other-devices")
+
+
+def error_code(page: Page, player: str) -> Locator:
+    """The player's Error code row on the Overview's Devices view."""
+    section = page.locator("hui-grid-section").filter(
+        has=page.get_by_role("heading", name=player, exact=True)
+    )
+    return section.locator("hui-sensor-entity-row").filter(has_text="Error code")
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """Save what a user sees at rest: no pointer hovering a row, no dialog half faded in."""
+    page.mouse.move(1279, 899)  # the bottom right corner: empty background on every page here
+    page.screenshot(path=ARTIFACTS / name, animations="disabled", full_page=full_page)
+
+
+def expect_brand_icon(page: Page) -> None:
+    """Our icon (the integration's brand/ folder, served by HA offline too) has loaded."""
+    icon = page.locator(f"img[src*='/api/brands/integration/{DOMAIN}/']").first
+    expect(icon).to_be_visible()
+    page.wait_for_function(
+        "(icon) => icon.complete && icon.naturalWidth > 0", arg=icon.element_handle()
+    )
+
+
+def test_dashboard_with_the_household_within_two_minutes(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
+    assert develop.dashboard_after is not None
+    (ARTIFACTS / "startup.txt").write_text(f"{develop.dashboard_after:.1f}\n")
+    screenshot(page, "overview.png")
+    assert develop.dashboard_after < STARTUP_LIMIT, f"{develop.dashboard_after:.1f} s"
+
+    open_player_tiles(page)
+    for player in ("Living Room", "Kitchen", "Bedroom", "Office", "Roam"):
+        expect(error_code(page, player)).to_contain_text("OK")
+    screenshot(page, "overview-devices.png")
+
+
+def test_repair_card_guides_the_user_until_the_player_is_back(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
     simulate("off", "Kitchen")
-    goto(page, "/config/repairs")
+    open_repairs(page)
     card = page.get_by_text("Kitchen cannot reach the Wi-Fi network (Sonos error 1001)")
-    expect(card).to_be_visible(timeout=60_000)  # two polls, 10 s apart
-    page.screenshot(path=ARTIFACTS / "repairs-dashboard.png")
+    expect(card).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    expect_brand_icon(page)
+    screenshot(page, "repairs-dashboard.png")
 
     card.click()
     dialog = page  # the repair dialog; its content is found by text through the shadow DOM
     expect(dialog.get_by_text("Serial number: ")).to_be_visible()
     expect(dialog.get_by_text("Factory-reset the speaker and set it up again.")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "repair-card.png")
+    screenshot(page, "repair-card.png")
 
     dialog.get_by_text("Walk me through the steps").click()
     expect(dialog.get_by_text("Step 1 of 5: Power-cycle the speaker")).to_be_visible()
@@ -139,20 +247,37 @@ def test_repair_card_guides_the_user_until_the_player_is_back(page: Page) -> Non
     expect(dialog.get_by_text("still does not answer")).to_be_visible(timeout=CHECK_TIMEOUT_MS)
     dialog.get_by_text("Go on to the next step").click()
     expect(dialog.get_by_text("Step 2 of 5: Restart the Wi-Fi router")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "repair-step.png")
+    screenshot(page, "repair-step.png")
 
     simulate("on", "Kitchen")
     dialog.get_by_text("Done, check again").click()
     expect(dialog.get_by_text("Error 1001 is gone and this card is closed.")).to_be_visible(
         timeout=CHECK_TIMEOUT_MS
     )
-    page.screenshot(path=ARTIFACTS / "repair-fixed.png")
+    screenshot(page, "repair-fixed.png")
     page.keyboard.press("Escape")
     expect(card).to_have_count(0)
 
 
-def test_player_device_page(page: Page) -> None:
-    log_in(page)
+def test_card_closes_by_itself_when_the_player_answers_again(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
+    simulate("off", "Bedroom")
+    open_player_tiles(page)
+    expect(error_code(page, "Bedroom")).to_contain_text("1001", timeout=CARD_TIMEOUT_MS)
+    open_repairs(page)
+    card = page.get_by_text("Bedroom cannot reach the Wi-Fi network (Sonos error 1001)")
+    expect(card).to_be_visible()
+
+    simulate("on", "Bedroom")
+    # Nothing clicked, nothing reloaded: the next poll clears the error and the card goes.
+    expect(card).to_have_count(0, timeout=CARD_TIMEOUT_MS)
+    assert page.url == BASE + "/config/repairs"
+    open_player_tiles(page)
+    expect(error_code(page, "Bedroom")).to_contain_text("OK")
+
+
+def test_player_device_page(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
     goto(page, "/config/devices/dashboard")
     page.wait_for_function("document.querySelector('home-assistant')?.hass?.devices")
     device_id = page.evaluate(
@@ -162,4 +287,4 @@ def test_player_device_page(page: Page) -> None:
     goto(page, f"/config/devices/device/{device_id}")
     expect(page.get_by_text("Error code")).to_be_visible()
     expect(page.get_by_text("Network connectivity")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "device-page.png", full_page=True)
+    screenshot(page, "device-page.png", full_page=True)
