@@ -83,6 +83,19 @@ async def switch_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emul
     return issue_id
 
 
+def leave_card(hass: HomeAssistant, entry: MockConfigEntry, issue_id: str, uid: str) -> None:
+    """Put a player's 1001 card in the registry as the integration would have left it."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="error_1001",
+        data={"entry_id": entry.entry_id, "kind": "player", "uid": uid},
+    )
+
+
 async def test_1001_fixed_at_the_second_step(
     hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
@@ -220,16 +233,7 @@ async def test_flow_for_an_issue_that_has_cleared(
     assert response.status == HTTPStatus.BAD_REQUEST  # the card is gone: nothing to open
 
     # A card left over (the error cleared between the poll and the click) closes itself.
-    kitchen = household.household.player("Kitchen")
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=True,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="error_1001",
-        data={"entry_id": setup_entry.entry_id, "kind": "player", "uid": kitchen.uid},
-    )
+    leave_card(hass, setup_entry, issue_id, household.household.player("Kitchen").uid)
     result = await flow.start(issue_id)
     assert result["type"] == "create_entry"
     assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
@@ -250,15 +254,7 @@ async def test_flow_while_the_integration_is_not_running(
 
     # A card left over while the entry is not running (a race with its unload) says why
     # nothing can be checked.
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=True,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="error_1001",
-        data={"entry_id": setup_entry.entry_id, "kind": "player", "uid": "RINCON_GONE"},
-    )
+    leave_card(hass, setup_entry, issue_id, "RINCON_GONE")
     result = await flow.start(issue_id)
     assert result["type"] == "abort"
     assert result["reason"] == "entry_not_loaded"
