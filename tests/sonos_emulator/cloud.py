@@ -14,7 +14,7 @@ import socket
 
 from aiohttp import web
 
-from .loop import EmulatorLoop
+from .loop import EmulatorLoop, finish_accepts
 from .server import JUNK
 
 
@@ -52,6 +52,7 @@ class TcpEndpoint:
 
     async def _stop(self) -> None:
         if self._server is not None:
+            await finish_accepts()
             self._server.close()
             await self._server.wait_closed()
             self._server = None
@@ -175,6 +176,7 @@ class StatusPage:
 
     async def _stop(self) -> None:
         if self._runner is not None:
+            await finish_accepts()
             await self._runner.cleanup()
             self._runner = None
 

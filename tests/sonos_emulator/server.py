@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
+from .loop import finish_accepts
 from .model import (
     PORT,
     SERVICES,
@@ -81,6 +82,7 @@ class PlayerServer:
     async def stop(self) -> None:
         self._notify()
         if self._runner is not None:
+            await finish_accepts()
             await self._runner.cleanup()
         self._runner = None
         self._bound_ip = None
