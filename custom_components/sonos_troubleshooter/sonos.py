@@ -229,6 +229,14 @@ def _call[T](call: Callable[[], T]) -> T:
         raise SonosError(ProbeFailure.INVALID_ANSWER, f"not a SOAP answer ({error!r})") from error
 
 
+def _output(result: object, name: str, missing: str) -> str:
+    """Return an output argument of a UPnP answer; a bad answer when it is absent or empty."""
+    value = result.get(name) if isinstance(result, dict) else None
+    if not value:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, missing)
+    return str(value)
+
+
 def ping(ip: str, timeout: float) -> None:
     """Check the player answers, with the cheap call HA core also uses (master volume)."""
     speaker = soco.SoCo(ip)
@@ -243,10 +251,7 @@ def fetch_household_id(ip: str, timeout: float) -> str:
     result = _call(
         lambda: speaker.deviceProperties.GetHouseholdID([], timeout=timeout, cache=NO_CACHE)
     )
-    household_id = result.get("CurrentHouseholdID") if isinstance(result, dict) else None
-    if not household_id:
-        raise SonosError(ProbeFailure.INVALID_ANSWER, "no household id")
-    return str(household_id)
+    return _output(result, "CurrentHouseholdID", "no household id")
 
 
 def fetch_topology(ip: str, timeout: float) -> Topology:
@@ -255,9 +260,7 @@ def fetch_topology(ip: str, timeout: float) -> Topology:
     result = _call(
         lambda: speaker.zoneGroupTopology.GetZoneGroupState([], timeout=timeout, cache=NO_CACHE)
     )
-    state = result.get("ZoneGroupState") if isinstance(result, dict) else None
-    if not state:
-        raise SonosError(ProbeFailure.INVALID_ANSWER, "empty ZoneGroupState")
+    state = _output(result, "ZoneGroupState", "empty ZoneGroupState")
     if len(state) > MAX_BODY:
         raise SonosError(ProbeFailure.INVALID_ANSWER, "ZoneGroupState larger than 2 MB")
     try:
