@@ -3,18 +3,22 @@
 Starts scripts/develop and measures how long until its dashboard shows in the browser, logs in
 as the demo user, switches a simulated player off, reaches its repair card through Settings,
 walks the guided fix while the player comes back, and sees a card close by itself when its
-player answers again. Screenshots land in test-artifacts/browser/ (the README's come from
-there), with the startup figure in startup.txt. Run with `--browser`.
+player answers again. Then every other scenario of scripts/simulate, checked against what the
+README's table promises the user sees. Screenshots land in test-artifacts/browser/ (the
+README's come from there), with the startup figure in startup.txt. Run with `--browser`.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 import pytest
@@ -42,6 +46,8 @@ STARTUP_LIMIT = 120  # seconds
 UI_TIMEOUT_MS = 30_000  # a page or an element on a busy 2-core machine
 CARD_TIMEOUT_MS = 60_000  # an error needs two polls 10 s apart plus a probe timeout; clearing one
 CHECK_TIMEOUT_MS = 30_000  # a check: up to two polls of one probe timeout each, plus the cloud
+PLAYERS = ("Living Room", "Kitchen", "Bedroom", "Office", "Roam")  # scripts/develop's household
+CONNECTED = re.compile(r"\bConnected")  # and not "Disconnected"
 
 
 @dataclass
@@ -106,8 +112,11 @@ def is_problem(line: str) -> bool:
     return ours and (" ERROR (" in line or " CRITICAL (" in line)
 
 
-def simulate(scenario: str, player: str = "") -> None:
-    """Change the world with the command users run (scripts/simulate's own script)."""
+def simulate(scenario: str, player: str = "") -> dict[str, Any]:
+    """Change the world with the command users run (scripts/simulate's own script).
+
+    Returns the simulated world it prints.
+    """
     result = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
         [
             sys.executable,
@@ -122,6 +131,8 @@ def simulate(scenario: str, player: str = "") -> None:
         timeout=30,
     )
     assert result.returncode == 0, f"simulate {scenario} {player}: {result.stderr}"
+    world: dict[str, Any] = json.loads(result.stdout)
+    return world
 
 
 @pytest.fixture
@@ -189,12 +200,79 @@ def open_player_tiles(page: Page) -> None:
     page.wait_for_url("**/home/other-devices")
 
 
-def error_code(page: Page, player: str) -> Locator:
-    """The player's Error code row on the Overview's Devices view."""
+def overview_row(page: Page, device: str, name: str) -> Locator:
+    """A device's entity row on the Overview's Devices view (e.g. Kitchen's Error code)."""
     section = page.locator("hui-grid-section").filter(
-        has=page.get_by_role("heading", name=player, exact=True)
+        has=page.get_by_role("heading", name=device, exact=True)
     )
-    return section.locator("hui-sensor-entity-row").filter(has_text="Error code")
+    return section.locator("hui-generic-entity-row").filter(has_text=name)
+
+
+def expect_players(
+    page: Page, players: tuple[str, ...], code: str, connectivity: re.Pattern[str] | str
+) -> None:
+    """The players' Error code and Network connectivity rows on the Overview's Devices view."""
+    for player in players:
+        expect(overview_row(page, player, "Error code")).to_contain_text(code)
+        expect(overview_row(page, player, "Network connectivity")).to_contain_text(connectivity)
+
+
+def open_device(page: Page, name: str) -> None:
+    """The device page of a player, as Settings > Devices & services > Devices opens it."""
+    goto(page, "/config/devices/dashboard")
+    page.wait_for_function("document.querySelector('home-assistant')?.hass?.devices")
+    device_id = page.evaluate(
+        "(name) => Object.values(document.querySelector('home-assistant').hass.devices)"
+        ".find((device) => device.name === name).id",
+        name,
+    )
+    goto(page, f"/config/devices/device/{device_id}")
+
+
+def wait_for_polls(page: Page, count: int) -> None:
+    """Let the integration poll `count` more times, as the frontend sees it.
+
+    Every poll moves the Last seen of a player that answers; Living Room answers in every
+    scenario that waits this way. A check that nothing went wrong needs the polls to have run.
+    """
+    last_seen = (
+        "(name) => Object.values(document.querySelector('home-assistant').hass.states)"
+        ".find((state) => state.attributes.friendly_name === name)?.state"
+    )
+    for _ in range(count):
+        before = page.evaluate(last_seen, "Living Room Last seen")
+        page.wait_for_function(
+            f"([name, before]) => ({last_seen})(name) !== before",
+            arg=["Living Room Last seen", before],
+            timeout=CARD_TIMEOUT_MS,
+        )
+
+
+def our_cards(page: Page) -> Locator:
+    """Every repair card of this integration on Settings > System > Repairs."""
+    return page.get_by_text(re.compile(r"\(Sonos error 100[13]\)"))
+
+
+def first_step(page: Page) -> Locator:
+    """The first of the fix steps listed on the open repair card."""
+    return page.locator("ha-markdown ol > li").first
+
+
+def close_dialog(page: Page) -> None:
+    """Close the repair dialog with its X, mid-flow too, as a user leaves it."""
+    close = page.locator("dialog-data-entry-flow").get_by_role("button", name="Close")
+    close.click()
+    expect(close).to_be_hidden()
+
+
+def expect_back_to_healthy(page: Page) -> None:
+    """`scripts/simulate healthy`: back to OK at the next poll, the cards close themselves."""
+    simulate("healthy")
+    open_repairs(page)
+    expect(our_cards(page)).to_have_count(0, timeout=CARD_TIMEOUT_MS)
+    open_player_tiles(page)
+    expect_players(page, PLAYERS, "OK", CONNECTED)
+    expect(overview_row(page, "Sonos household", "Diagnosis")).to_contain_text("OK")
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
@@ -220,8 +298,7 @@ def test_dashboard_with_the_household_within_two_minutes(page: Page, develop: De
     assert develop.dashboard_after < STARTUP_LIMIT, f"{develop.dashboard_after:.1f} s"
 
     open_player_tiles(page)
-    for player in ("Living Room", "Kitchen", "Bedroom", "Office", "Roam"):
-        expect(error_code(page, player)).to_contain_text("OK")
+    expect_players(page, PLAYERS, "OK", CONNECTED)
     screenshot(page, "overview-devices.png")
 
 
@@ -263,7 +340,17 @@ def test_card_closes_by_itself_when_the_player_answers_again(page: Page, develop
     log_in(page, develop)
     simulate("off", "Bedroom")
     open_player_tiles(page)
-    expect(error_code(page, "Bedroom")).to_contain_text("1001", timeout=CARD_TIMEOUT_MS)
+    # The first poll that misses it: Disconnected, but one miss is not an error yet.
+    disconnected = overview_row(page, "Bedroom", "Network connectivity")
+    expect(disconnected).to_contain_text("Disconnected", timeout=CARD_TIMEOUT_MS)
+    expect(overview_row(page, "Bedroom", "Error code")).to_contain_text("OK", timeout=1000)
+    # The second one: error 1001, its event, its card.
+    error_code = overview_row(page, "Bedroom", "Error code")
+    expect(error_code).to_contain_text("1001", timeout=CARD_TIMEOUT_MS)
+    open_device(page, "Bedroom")
+    expect(page.locator("hui-generic-entity-row").filter(has_text="Error events")).to_contain_text(
+        "1001: cannot reach the network"
+    )
     open_repairs(page)
     card = page.get_by_text("Bedroom cannot reach the Wi-Fi network (Sonos error 1001)")
     expect(card).to_be_visible()
@@ -273,18 +360,155 @@ def test_card_closes_by_itself_when_the_player_answers_again(page: Page, develop
     expect(card).to_have_count(0, timeout=CARD_TIMEOUT_MS)
     assert page.url == BASE + "/config/repairs"
     open_player_tiles(page)
-    expect(error_code(page, "Bedroom")).to_contain_text("OK")
+    expect(error_code).to_contain_text("OK")
 
 
 def test_player_device_page(page: Page, develop: Develop) -> None:
     log_in(page, develop)
-    goto(page, "/config/devices/dashboard")
-    page.wait_for_function("document.querySelector('home-assistant')?.hass?.devices")
-    device_id = page.evaluate(
-        "Object.values(document.querySelector('home-assistant').hass.devices)"
-        ".find((device) => device.name === 'Kitchen').id"
-    )
-    goto(page, f"/config/devices/device/{device_id}")
+    open_device(page, "Kitchen")
     expect(page.get_by_text("Error code")).to_be_visible()
     expect(page.get_by_text("Network connectivity")).to_be_visible()
     screenshot(page, "device-page.png", full_page=True)
+
+
+# The README's `scripts/simulate` table, row by row, as the user sees it: each test ends with
+# `scripts/simulate healthy` and checks the household back to OK with every card closed.
+
+
+def test_hung_player_is_1001_while_the_others_keep_answering(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
+    simulate("hang", "Kitchen")
+    open_player_tiles(page)
+    expect(overview_row(page, "Kitchen", "Error code")).to_contain_text(
+        "1001", timeout=CARD_TIMEOUT_MS
+    )
+    others = tuple(player for player in PLAYERS if player != "Kitchen")
+    expect_players(page, others, "OK", CONNECTED)
+    wait_for_polls(page, 2)  # the hung Kitchen holds no one else up: they stay answering
+    expect_players(page, others, "OK", CONNECTED)
+    screenshot(page, "scenario-hang.png")
+    open_repairs(page)
+    expect(
+        page.get_by_text("Kitchen cannot reach the Wi-Fi network (Sonos error 1001)")
+    ).to_be_visible()
+    expect(our_cards(page)).to_have_count(1)
+    expect_back_to_healthy(page)
+
+
+def test_sleeping_portable_is_not_an_error(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
+    simulate("sleep", "Roam")
+    open_player_tiles(page)
+    expect(overview_row(page, "Roam", "Network connectivity")).to_contain_text(
+        "Disconnected", timeout=CARD_TIMEOUT_MS
+    )
+    wait_for_polls(page, 2)  # two misses would be a 1001 for a player that is not asleep
+    expect(overview_row(page, "Roam", "Error code")).to_contain_text("OK")
+    expect(overview_row(page, "Sonos household", "Diagnosis")).to_contain_text("OK")
+    screenshot(page, "scenario-sleep.png")
+    open_repairs(page)
+    expect(our_cards(page)).to_have_count(0)
+    expect_back_to_healthy(page)
+
+
+def test_moved_player_is_followed_to_its_new_address(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
+    world = simulate("move", "Kitchen")
+    address = next(player["address"] for player in world["players"] if player["name"] == "Kitchen")
+    open_device(page, "Kitchen")
+    ip_address = page.locator("hui-generic-entity-row").filter(has_text="IP address")
+    expect(ip_address).to_contain_text(address, timeout=CARD_TIMEOUT_MS)
+    wait_for_polls(page, 2)
+    expect(page.locator("hui-generic-entity-row").filter(has_text="Error code")).to_contain_text(
+        "OK"
+    )
+    screenshot(page, "scenario-move.png", full_page=True)
+    open_repairs(page)
+    expect(our_cards(page)).to_have_count(0)
+    expect_back_to_healthy(page)
+
+
+def test_all_players_off_is_one_card_router_first(page: Page, develop: Develop) -> None:
+    log_in(page, develop)
+    simulate("all-off")
+    open_repairs(page)
+    card = page.get_by_text("No Sonos player can be reached (Sonos error 1001)")
+    expect(card).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    expect(our_cards(page)).to_have_count(1)  # one card, not one per player
+    card.click()
+    expect(first_step(page)).to_contain_text("Restart your Wi-Fi router.")
+    page.get_by_text("Walk me through the steps").click()
+    expect(page.get_by_text("Step 1 of 5: Restart the Wi-Fi router")).to_be_visible()
+    screenshot(page, "scenario-all-off.png")
+    close_dialog(page)
+    open_player_tiles(page)
+    expect_players(page, PLAYERS, "1001", "Disconnected")
+    expect(overview_row(page, "Sonos household", "Diagnosis")).to_contain_text(
+        "No player can be reached (1001)"
+    )
+    expect_back_to_healthy(page)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "cause", "diagnosis", "step_1", "first_step_words"),
+    [
+        (
+            "cloud-blocked",
+            "Sonos traffic blocked",
+            "Sonos traffic blocked (1003)",
+            "Check firewall, VPN and content filters",
+            "Check your router for firewall rules, a VPN or content filtering",
+        ),
+        (
+            "dns-failing",
+            "DNS failure",
+            "DNS failure (1003)",
+            "Restart the router",
+            "Restart your home router",
+        ),
+        (
+            "internet-down",
+            "internet connection down",
+            "Internet down (1003)",
+            "Restart the router",
+            "Restart your home router",
+        ),
+        (
+            "outage",
+            "Sonos cloud outage",
+            "Sonos cloud outage (1003)",
+            "Check the Sonos status page",
+            "Check the Sonos status page for an active outage (now: Partial outage of Sonos services)",
+        ),
+    ],
+)
+def test_cloud_failure_names_its_cause_and_step_first(
+    page: Page,
+    develop: Develop,
+    scenario: str,
+    cause: str,
+    diagnosis: str,
+    step_1: str,
+    first_step_words: str,
+) -> None:
+    log_in(page, develop)
+    simulate(scenario)
+    open_player_tiles(page)
+    expect(overview_row(page, "Sonos household", "Diagnosis")).to_contain_text(
+        diagnosis, timeout=CARD_TIMEOUT_MS
+    )
+    expect(overview_row(page, "Sonos household", "Sonos cloud connectivity")).to_contain_text(
+        "Disconnected"
+    )
+    expect_players(page, PLAYERS, "1003: cannot reach the Sonos cloud", CONNECTED)
+    open_repairs(page)
+    card = page.get_by_text(f"Sonos cannot reach its cloud: {cause} (Sonos error 1003)")
+    expect(card).to_be_visible()
+    expect(our_cards(page)).to_have_count(1)
+    card.click()
+    expect(first_step(page)).to_contain_text(first_step_words)
+    screenshot(page, f"scenario-{scenario}.png")
+    page.get_by_text("Walk me through the steps").click()
+    expect(page.get_by_text(f"Step 1 of 6: {step_1}")).to_be_visible()
+    close_dialog(page)
+    expect_back_to_healthy(page)
