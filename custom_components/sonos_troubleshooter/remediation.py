@@ -96,14 +96,14 @@ class Remediator:
         for record in list(self.coordinator.actions):
             if record.outcome is not Outcome.RUNNING:
                 continue
-            restored = await restore_power(self.hass, record) if record.power_left_off else record
+            interrupted = await _ended(self.hass, record, Outcome.INTERRUPTED)
             LOGGER.warning(
                 "%s: the %s begun at %s was interrupted by a restart",
                 record.subject_name,
                 record.action,
                 record.started,
             )
-            self.coordinator.record_action(restored.finish(Outcome.INTERRUPTED, dt_util.utcnow()))
+            self.coordinator.record_action(interrupted)
 
     # --- starting -----------------------------------------------------------------------
     def start_power_cycle(
@@ -178,11 +178,7 @@ class Remediator:
             return player is not None and answered(player.failure)
 
         async def perform(record: ActionRecord) -> ActionRecord:
-            await call(self.hass, switch, "turn_off")
-            record = self._note(replace(record, switched_off=dt_util.utcnow()))
-            await asyncio.sleep(off_seconds)
-            await call(self.hass, switch, "turn_on")
-            record = self._note(replace(record, switched_on=dt_util.utcnow()))
+            record = await self._switch_off_and_on(record, switch, off_seconds)
             helped = await self._recheck(
                 back, first_after=RECHECK_SECONDS, until=SPEAKER_START_SECONDS
             )
@@ -223,13 +219,10 @@ class Remediator:
 
         async def perform(record: ActionRecord) -> ActionRecord:
             if is_switch:
-                await call(self.hass, entity, "turn_off")
-                record = self._note(replace(record, switched_off=dt_util.utcnow()))
-                await asyncio.sleep(ROUTER_OFF_SECONDS)
-                await call(self.hass, entity, "turn_on")
+                record = await self._switch_off_and_on(record, entity, ROUTER_OFF_SECONDS)
             else:
                 await call(self.hass, entity, "press")
-            record = self._note(replace(record, switched_on=dt_util.utcnow()))
+                record = self._note(replace(record, switched_on=dt_util.utcnow()))
             helped = await self._recheck(
                 is_fixed,
                 first_after=ROUTER_START_SECONDS,
@@ -264,6 +257,16 @@ class Remediator:
         LOGGER.info("%s: %s ended: %s", record.subject_name, record.action, record.outcome)
         return record
 
+    async def _switch_off_and_on(
+        self, record: ActionRecord, switch: str, off_seconds: int
+    ) -> ActionRecord:
+        """Cut the power, wait, give it back; the record says at each moment where it stands."""
+        await call(self.hass, switch, "turn_off")
+        record = self._note(replace(record, switched_off=dt_util.utcnow()))
+        await asyncio.sleep(off_seconds)
+        await call(self.hass, switch, "turn_on")
+        return self._note(replace(record, switched_on=dt_util.utcnow()))
+
     def _note(self, record: ActionRecord) -> ActionRecord:
         """Keep the latest state of the running action in the household's record."""
         self._current = record
@@ -273,10 +276,7 @@ class Remediator:
     async def _close(self, outcome: Outcome, error: str | None = None) -> ActionRecord:
         """End the running action early; switch the power back on if it was left off."""
         assert self._current is not None
-        record = self._current
-        if record.power_left_off:
-            record = await restore_power(self.hass, record)
-        return self._note(record.finish(outcome, dt_util.utcnow(), error))
+        return self._note(await _ended(self.hass, self._current, outcome, error))
 
     async def _poll(self) -> HouseholdSnapshot:
         """Poll now: every rule judges what answers at this moment, not a minute ago."""
@@ -340,3 +340,12 @@ async def restore_power(hass: HomeAssistant, record: ActionRecord) -> ActionReco
         )
         return record
     return replace(record, switched_on=dt_util.utcnow())
+
+
+async def _ended(
+    hass: HomeAssistant, record: ActionRecord, outcome: Outcome, error: str | None = None
+) -> ActionRecord:
+    """Close an action that ended early, giving back the power it left off first."""
+    if record.power_left_off:
+        record = await restore_power(hass, record)
+    return record.finish(outcome, dt_util.utcnow(), error)

@@ -99,7 +99,7 @@ def power_cycle_refusal(
         return Refusal.NOT_CONFIGURED
     if uid in answering:
         return Refusal.PLAYER_REACHABLE
-    if any(other in answering for other, entity in switches.items() if entity == switch):
+    if any(other in answering for other in players_on_switch(uid, switches)):
         return Refusal.SHARED_SWITCH
     if not switch_available:
         return Refusal.ENTITY_UNAVAILABLE
