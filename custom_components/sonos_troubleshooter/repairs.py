@@ -9,6 +9,7 @@ after the last step. Every text lives in the translations; this module only fill
 
 from abc import ABC, abstractmethod
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -93,13 +94,15 @@ class GuidedFixFlow(RepairsFlow, ABC):
     def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
         """Return when the error began (actions before that were for an earlier one)."""
 
+    def _entity_for(
+        self, action: Action | None, coordinator: SonosTroubleshooterCoordinator
+    ) -> str | None:
+        """Return the entity Home Assistant would perform the action with, if it has one."""
+        return router_entity(coordinator) if action is Action.ROUTER_RESTART else None
+
     def _can_do(self, step: str, coordinator: SonosTroubleshooterCoordinator) -> bool:
         """Tell whether Home Assistant has an entity to perform this step with."""
-        match STEP_ACTIONS.get(step):
-            case Action.ROUTER_RESTART:
-                return router_entity(coordinator) is not None
-            case _:
-                return False
+        return self._entity_for(STEP_ACTIONS.get(step), coordinator) is not None
 
     def _start_action(
         self, step: str, coordinator: SonosTroubleshooterCoordinator, snapshot: HouseholdSnapshot
@@ -125,7 +128,7 @@ class GuidedFixFlow(RepairsFlow, ABC):
             **self._facts(snapshot),
             "step": str(self._position + 1),
             "steps": str(len(self._steps)),
-            "checked_at": dt_util.as_local(snapshot.updated_at).strftime("%H:%M:%S"),
+            "checked_at": _clock(snapshot.updated_at),
         }
 
     def _current(self, action: ActionRecord | None = None) -> HouseholdSnapshot | RepairsFlowResult:
@@ -253,7 +256,7 @@ class GuidedFixFlow(RepairsFlow, ABC):
             progress_task=self._action,
             description_placeholders={
                 **self._facts(coordinator.data),
-                "entity": self._entity_for(action, coordinator),
+                "entity": self._entity_for(action, coordinator) or "-",
                 "off_seconds": str(POWER_OFF_SECONDS),
                 "start_seconds": str(
                     SPEAKER_START_SECONDS if action is Action.POWER_CYCLE else ROUTER_START_SECONDS
@@ -261,13 +264,6 @@ class GuidedFixFlow(RepairsFlow, ABC):
                 "router_off_seconds": str(ROUTER_OFF_SECONDS),
             },
         )
-
-    def _entity_for(
-        self, action: Action | None, coordinator: SonosTroubleshooterCoordinator
-    ) -> str:
-        if action is Action.ROUTER_RESTART:
-            return router_entity(coordinator) or "-"
-        return power_switches(coordinator).get(self._subject(), "-")
 
     async def async_step_acted(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Say what was done and whether it helped; end the flow when it did."""
@@ -362,35 +358,38 @@ class GuidedFixFlow(RepairsFlow, ABC):
 async def _follow(action: asyncio.Task[ActionRecord]) -> ActionRecord | RefusedError:
     """Wait for an action without owning it: closing the dialog must not stop it midway."""
     try:
-        record, _ = await asyncio.gather(
-            asyncio.shield(action), asyncio.sleep(CHECK_SHOWN_FOR_SECONDS)
-        )
+        return await _on_screen(action)
     except RefusedError as refused:
         return refused
-    return record
+
+
+def _clock(moment: datetime | None) -> str:
+    """Return a moment as the local time of day, "-" when there is none."""
+    return dt_util.as_local(moment).strftime("%H:%M:%S") if moment else "-"
 
 
 def _record_facts(record: ActionRecord) -> dict[str, str]:
     """Return what a report page says about an action."""
 
-    def clock(moment: datetime | None) -> str:
-        return dt_util.as_local(moment).strftime("%H:%M:%S") if moment else "-"
-
     return {
         "entity": record.entity_id,
         "started_at": when(record.started),
-        "off_at": clock(record.switched_off),
-        "on_at": clock(record.switched_on),
-        "finished_at": clock(record.finished),
+        "off_at": _clock(record.switched_off),
+        "on_at": _clock(record.switched_on),
+        "finished_at": _clock(record.finished),
         "error": record.error or "-",
     }
 
 
 async def _poll_now(coordinator: SonosTroubleshooterCoordinator) -> None:
     # Shielded: closing the dialog cancels this task, but a poll cut short would be lost.
-    await asyncio.gather(
-        asyncio.shield(coordinator.async_refresh()), asyncio.sleep(CHECK_SHOWN_FOR_SECONDS)
-    )
+    await _on_screen(coordinator.async_refresh())
+
+
+async def _on_screen[T](work: Awaitable[T]) -> T:
+    """Wait for work without owning it, for at least CHECK_SHOWN_FOR_SECONDS (see there)."""
+    result, _ = await asyncio.gather(asyncio.shield(work), asyncio.sleep(CHECK_SHOWN_FOR_SECONDS))
+    return result
 
 
 class PlayerFixFlow(GuidedFixFlow):
@@ -415,10 +414,12 @@ class PlayerFixFlow(GuidedFixFlow):
         player = snapshot.players.get(self._uid)
         return player.state.since if player else None
 
-    def _can_do(self, step: str, coordinator: SonosTroubleshooterCoordinator) -> bool:
-        if STEP_ACTIONS.get(step) is Action.POWER_CYCLE:
-            return self._uid in power_switches(coordinator)
-        return super()._can_do(step, coordinator)
+    def _entity_for(
+        self, action: Action | None, coordinator: SonosTroubleshooterCoordinator
+    ) -> str | None:
+        if action is Action.POWER_CYCLE:
+            return power_switches(coordinator).get(self._uid)
+        return super()._entity_for(action, coordinator)
 
     def _start_action(
         self, step: str, coordinator: SonosTroubleshooterCoordinator, snapshot: HouseholdSnapshot
