@@ -14,7 +14,7 @@ import socket
 
 from aiohttp import web
 
-from .loop import EmulatorLoop, finish_accepts
+from .loop import EmulatorLoop, close_runner, finish_accepts, quiet_runner
 from .server import JUNK
 
 
@@ -159,13 +159,7 @@ class StatusPage:
         app = web.Application()
         app.router.add_get("/api/v2/status.json", self._status)
         app.router.add_get("/api/v2/incidents/unresolved.json", self._status)
-        self._runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            shutdown_timeout=0.2,
-            handler_cancellation=True,
-            access_log=None,
-        )
+        self._runner = quiet_runner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.ip, self.port, reuse_address=True)
         await site.start()
@@ -176,8 +170,7 @@ class StatusPage:
 
     async def _stop(self) -> None:
         if self._runner is not None:
-            await finish_accepts()
-            await self._runner.cleanup()
+            await close_runner(self._runner)
             self._runner = None
 
     async def _apply(self, fault: StatusFault) -> None:

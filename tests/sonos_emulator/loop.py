@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+from aiohttp import web
+
 
 class _RealTimeLoop(asyncio.SelectorEventLoop):
     """An event loop on the real clock, even while a test freezes time.
@@ -38,6 +40,27 @@ async def finish_accepts() -> None:
     """
     for _ in range(5):
         await asyncio.sleep(0)
+
+
+def quiet_runner(app: web.Application) -> web.AppRunner:
+    """An aiohttp runner for an emulated server: no access log, no signal handlers.
+
+    A request whose client gave up (soco's timeout) is cancelled rather than left hanging,
+    and hung requests are cut after a short grace period when the server goes away.
+    """
+    return web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=0.2,
+        handler_cancellation=True,
+        access_log=None,
+    )
+
+
+async def close_runner(runner: web.AppRunner) -> None:
+    """Close an emulated server once the connections it accepted are transports."""
+    await finish_accepts()
+    await runner.cleanup()
 
 
 class EmulatorLoop:

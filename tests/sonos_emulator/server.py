@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 from aiohttp import web
 
-from .loop import finish_accepts
+from .loop import close_runner, quiet_runner
 from .model import (
     PORT,
     SERVICES,
@@ -66,15 +66,7 @@ class PlayerServer:
             return
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        # A request whose client gave up (soco's timeout) is cancelled rather than left hanging,
-        # and hung requests are cut after a short grace period when the player goes away.
-        self._runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            shutdown_timeout=0.2,
-            handler_cancellation=True,
-            access_log=None,
-        )
+        self._runner = quiet_runner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, want, PORT, reuse_address=True).start()
         self._bound_ip = want
@@ -82,8 +74,7 @@ class PlayerServer:
     async def stop(self) -> None:
         self._notify()
         if self._runner is not None:
-            await finish_accepts()
-            await self._runner.cleanup()
+            await close_runner(self._runner)
         self._runner = None
         self._bound_ip = None
 
