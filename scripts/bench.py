@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import ctypes
 import ctypes.util
 from dataclasses import dataclass, field
+import functools
 import gc
 import logging
 import os
@@ -43,12 +44,13 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntrySt
 from homeassistant.const import CONF_HOST
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import slugify
 
 from custom_components.sonos_troubleshooter import cloud
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
 from tests.sonos_emulator import Fault
-from tests.sonos_emulator.process import EmulatorProcess
+from tests.sonos_emulator.process import EmulatorProcess, PlayerAddress
 
 PLAYERS, HUNG = 32, 8
 CONFIGURATION = """\
@@ -111,6 +113,7 @@ HA_MALLOC_CONF = (
 MALLCTL_ARENAS_ALL = 4096  # jemalloc's "every arena" index in mallctl names
 
 
+@functools.cache
 def allocator() -> str:
     """Name the malloc this process runs with: jemalloc when preloaded, else glibc's."""
     maps = Path("/proc/self/maps").read_text()
@@ -170,7 +173,7 @@ class LoopMonitor:
     """
 
     def __init__(self) -> None:
-        self.worst_callback = self.worst_wakeup = self.worst_gc = 0.0
+        self.reset()
         self._gc_wall = self._gc_cpu = 0.0
         self._gc_started = (0.0, 0.0)
 
@@ -229,6 +232,11 @@ class BlockingCallLog(logging.Handler):
             self.reports.append(message)
 
 
+def error_code_entity(name: str) -> str:
+    """Return the entity id HA gives a player's error code sensor."""
+    return f"sensor.{slugify(name)}_error_code"
+
+
 class Bench:
     """A real HA with the integration set up against an emulated household."""
 
@@ -246,6 +254,17 @@ class Bench:
     async def world(self, change: Callable[..., object], *args: object) -> None:
         """Change the emulated world from a worker thread (it waits for the emulator)."""
         await self.hass.async_add_executor_job(change, *args)
+
+    async def hang(self, players: list[PlayerAddress]) -> None:
+        """Make the players accept connections and never answer."""
+        for player in players:
+            await self.world(self.emulator.set_fault, player.name, Fault.HANG)
+
+    async def heal(self, players: list[PlayerAddress]) -> None:
+        """Heal the players and poll until they answer again."""
+        for player in players:
+            await self.world(self.emulator.heal, player.name)
+        await self.timed_polls(2)
 
     async def add_integration(self, scan_interval: int) -> None:
         """Add the integration as a user does: config flow, then options flow."""
@@ -297,7 +316,7 @@ class Bench:
         return durations
 
     def error_code(self, name: str) -> str:
-        entity_id = f"sensor.{name.lower().replace(' ', '_')}_error_code"
+        entity_id = error_code_entity(name)
         state = self.hass.states.get(entity_id)
         assert state is not None, entity_id
         return state.state
@@ -329,8 +348,7 @@ async def measure_setup(bench: Bench, report: Report) -> None:
         max(healthy) < 2,
     )
     hung = bench.emulator.players[:HUNG]
-    for player in hung:
-        await bench.world(bench.emulator.set_fault, player.name, Fault.HANG)
+    await bench.hang(hung)
     with_hung = await bench.timed_setup()
     report.add(
         f"setup, {HUNG} of them hung",
@@ -338,9 +356,7 @@ async def measure_setup(bench: Bench, report: Report) -> None:
         f"< timeout + 2 s = {PROBE_TIMEOUT + 2:.0f} s",
         with_hung < PROBE_TIMEOUT + 2,
     )
-    for player in hung:
-        await bench.world(bench.emulator.heal, player.name)
-    await bench.timed_polls(2)  # the hung players answer again
+    await bench.heal(hung)
 
 
 async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> None:
@@ -363,8 +379,7 @@ async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> No
     report.add("longest event-loop wake-up delay while polling (GC apart)", ms(stalls.worst_wakeup))
     report.add("longest GC pause while polling (whole process)", ms(stalls.worst_gc))
     hung = bench.emulator.players[:HUNG]
-    for player in hung:
-        await bench.world(bench.emulator.set_fault, player.name, Fault.HANG)
+    await bench.hang(hung)
     with_hung = await bench.timed_polls(5)
     report.add(
         f"poll cycle, {HUNG} of {PLAYERS} hung",
@@ -372,9 +387,7 @@ async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> No
         f"<= timeout + 1 s = {PROBE_TIMEOUT + 1:.0f} s",
         max(with_hung) <= PROBE_TIMEOUT + 1,
     )
-    for player in hung:
-        await bench.world(bench.emulator.heal, player.name)
-    await bench.timed_polls(2)
+    await bench.heal(hung)
 
 
 @dataclass(slots=True)
@@ -403,7 +416,7 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
     hass = bench.hass
     players = bench.emulator.players
     names = [player.name for player in players]
-    by_entity = {f"sensor.{n.lower().replace(' ', '_')}_error_code": n for n in names}
+    by_entity = {error_code_entity(name): name for name in names}
     by_issue = {f"error_1001_{player.uid}": player.name for player in players}
     soak = Soak(random.Random(1001))  # noqa: S311 - a reproducible simulation
     false_alarms: list[str] = []  # a 1001 or a repair issue for a player that was not gone
@@ -593,11 +606,12 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
             print("Polling", flush=True)
             await measure_polls(bench, report, stalls)
             gc.collect()
+            added = resident_mb() - baseline
             report.add(
                 f"resident memory added by the integration, {PLAYERS} players",
-                f"{resident_mb() - baseline:.1f} MiB",
+                f"{added:.1f} MiB",
                 "< 15 MiB",
-                resident_mb() - baseline < 15,
+                added < 15,
             )
             print(f"Soak ({WARM_UP} warm-up + {args.cycles} cycles)", flush=True)
             await measure_soak(bench, report, args.cycles, trace_heap=args.trace_heap)
