@@ -55,20 +55,25 @@ def fix_flow(
     phrases: Phrases,
     *,
     card: dict[str, str],
-    overview: str,
+    code: str,
+    escalation: str,
     steps: tuple[str, ...],
-    titles: dict[str, str],
-    texts: dict[str, str],
     facts: dict[str, str],
-    escalate: str,
     actions: tuple[Action, ...],
     flow_title: str | None = None,
+    **overview_slots: str,
 ) -> dict[str, object]:
     """One guided fix: overview, a page per step, the check, the verdict, the escalation.
 
-    `actions` are the steps Home Assistant can perform in this flow: each has a progress
-    text, a success message and a page for when it did not help.
+    The overview lists the same step texts, in the same order, as the step pages. `actions`
+    are the steps Home Assistant can perform in this flow: each has a progress text, a
+    success message and a page for when it did not help.
     """
+    texts, titles = phrases["steps"][code], phrases["step_titles"][code]
+    escalate = phrases["escalate"][escalation]
+    overview = fill(
+        card["overview"], steps=numbered(steps, texts), escalate=escalate, **overview_slots
+    )
     guided = phrases["guided_fix"]
     said = phrases["actions"]
     report_menu = guided["report_menu"]
@@ -133,28 +138,20 @@ def fix_flow(
 
 
 def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
-    steps, titles, facts = phrases["steps"], phrases["step_titles"], phrases["facts"]
-    escalate = phrases["escalate"]
+    facts, escalate = phrases["facts"], phrases["escalate"]
     card = phrases["error_1001"]
-    steps_1001 = steps_for(ErrorCode.E1001)
     result: dict[str, dict[str, object]] = {
         "error_1001": {
             "title": card["title"],
             "fix_flow": fix_flow(
                 phrases,
                 card=card,
-                overview=fill(
-                    card["overview"],
-                    causes=phrases["causes_1001"],
-                    steps=numbered(steps_1001, steps["1001"]),
-                    escalate=escalate["1001"],
-                ),
-                steps=steps_1001,
-                titles=titles["1001"],
-                texts=steps["1001"],
+                code="1001",
+                escalation="1001",
+                steps=steps_for(ErrorCode.E1001),
                 facts=facts["1001"],
-                escalate=escalate["1001"],
                 actions=(Action.POWER_CYCLE, Action.ROUTER_RESTART),
+                causes=phrases["causes_1001"],
             ),
         },
     }
@@ -166,22 +163,15 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
         "fix_flow": fix_flow(
             phrases,
             card=card,
-            overview=fill(
-                card["overview"],
-                steps=numbered(steps_all, steps["1001"]),
-                escalate=escalate["1001_all_players"],
-            ),
+            code="1001",
+            escalation="1001_all_players",
             steps=steps_all,
-            titles=titles["1001"],
-            texts=steps["1001"],
             facts={step: facts_all.get(step, facts_all["default"]) for step in steps_all},
-            escalate=escalate["1001_all_players"],
             actions=(Action.ROUTER_RESTART,),
         ),
     }
     card = phrases["error_1003"]
     for cause in CloudCause:
-        steps_1003 = steps_for(ErrorCode.E1003, cause)
         cause_title = phrases["cause_title_1003"][cause]
         for escalated in (False, True):
             result[f"error_1003_{cause}{'_escalated' if escalated else ''}"] = {
@@ -189,21 +179,15 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
                 "fix_flow": fix_flow(
                     phrases,
                     card=card,
-                    flow_title=fill(card["flow_title"], cause=cause_title),
-                    overview=fill(
-                        card["overview"],
-                        lead=escalate["1003_escalated_lead"] + "\n\n" if escalated else "",
-                        severity=card["severity_escalated" if escalated else "severity"],
-                        cause=phrases["cause_1003"][cause],
-                        steps=numbered(steps_1003, steps["1003"]),
-                        escalate=escalate["1003"],
-                    ),
-                    steps=steps_1003,
-                    titles=titles["1003"],
-                    texts=steps["1003"],
+                    code="1003",
+                    escalation="1003",
+                    steps=steps_for(ErrorCode.E1003, cause),
                     facts=facts["1003"],
-                    escalate=escalate["1003"],
                     actions=(Action.ROUTER_RESTART,),
+                    flow_title=fill(card["flow_title"], cause=cause_title),
+                    lead=escalate["1003_escalated_lead"] + "\n\n" if escalated else "",
+                    severity=card["severity_escalated" if escalated else "severity"],
+                    cause=phrases["cause_1003"][cause],
                 ),
             }
     return result
@@ -216,9 +200,7 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
     attributes = phrases["error_attributes"]
     titles = phrases["step_titles"]
     error_attributes = {
-        "cause": attributes["cause"],
-        "since": attributes["since"],
-        "severity": attributes["severity"],
+        **attributes,
         # Step ids shared by both errors take the 1003 title, as the merged attribute did.
         "first_step": {**attributes["first_step"], "state": {**titles["1001"], **titles["1003"]}},
     }
@@ -250,12 +232,12 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
             },
             "binary_sensor": entity["binary_sensor"],
             "sensor": {
+                **entity["sensor"],
                 "error_code": {
                     "name": error_code["name"],
                     "state": {**error_code["state"], **names},
                     "state_attributes": error_attributes,
                 },
-                **{key: value for key, value in entity["sensor"].items() if key != "error_code"},
             },
         },
         "exceptions": static["exceptions"],
