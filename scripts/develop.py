@@ -219,10 +219,7 @@ def world(emulator: Emulator) -> dict[str, Any]:
             }
             for player in emulator.household.players
         ],
-        "cloud_reachable": all(
-            emulator.cloud.endpoints[target.split(":")[0]].up
-            for target in emulator.cloud.cloud_targets
-        ),
+        "cloud_reachable": emulator.cloud.cloud_reachable,
         "dns_failure": str(emulator.cloud.resolver.failure),
     }
 

@@ -221,6 +221,11 @@ class CloudSimulation:
             f"{self.endpoints[name].ip}:{self.endpoints[name].port}" for name in REFERENCE_NAMES
         ]
 
+    @property
+    def cloud_reachable(self) -> bool:
+        """Tell whether every Sonos host accepts connections."""
+        return all(self.endpoints[name].up for name in CLOUD_NAMES)
+
     def set_cloud_reachable(self, up: bool) -> None:
         """Sonos' hosts accept connections (True) or are blocked/down (False)."""
         for name in CLOUD_NAMES:
