@@ -6,10 +6,13 @@ from unittest.mock import PropertyMock, patch
 
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import pytest_socket
 
+from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
@@ -18,6 +21,7 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_STATUS_URL,
     DOMAIN,
 )
+from tests.repair_flow import Flow
 from tests.sonos_emulator import Emulator
 
 
@@ -124,3 +128,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if collection_path.name == "test_browser.py" and not config.getoption("--browser"):
         return True
     return None
+
+
+@pytest.fixture
+def instant_checks() -> Iterator[None]:
+    """Checks of a repair flow end with their poll; the minimum time on screen has its test."""
+    with patch.object(repairs, "CHECK_SHOWN_FOR_SECONDS", 0):
+        yield
+
+
+@pytest.fixture
+async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow:
+    """A repair flow client, with the repairs integration (and its HTTP API) set up."""
+    assert await async_setup_component(hass, "repairs", {})
+    return Flow(hass, await hass_client())

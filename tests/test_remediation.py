@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import timedelta
 import time
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
@@ -23,18 +22,20 @@ from homeassistant.util import dt as dt_util
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.const import (
     CONF_POWER_SWITCHES,
     CONF_ROUTER_ENTITY,
     DOMAIN,
 )
 from custom_components.sonos_troubleshooter.remedy import Action, ActionRecord, Outcome
+from tests.repair_flow import Flow
 from tests.sonos_emulator import Emulator, Fault
 from tests.test_init import poll, state
-from tests.test_repairs import Flow, switch_off
+from tests.test_repairs import switch_off
+
+# No minimum time on screen: the waits under test are the documented ones.
+pytestmark = pytest.mark.usefixtures("instant_checks")
 
 PLUG = "switch.kitchen_plug"
 STRIP = "switch.power_strip"
@@ -156,19 +157,6 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
             hass, lambda: not any(entry.runtime_data._poll_lock.locked() for entry in entries)
         )
         await pause(hass)
-
-
-@pytest.fixture(autouse=True)
-def instant_checks() -> Any:
-    """No minimum time on screen: the waits under test are the documented ones."""
-    with patch.object(repairs, "CHECK_SHOWN_FOR_SECONDS", 0):
-        yield
-
-
-@pytest.fixture
-async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow:
-    assert await async_setup_component(hass, "repairs", {})
-    return Flow(hass, await hass_client())
 
 
 async def kitchen_down_on_a_plug(

@@ -1,77 +1,28 @@
 """Guided fixes driven as the frontend drives them: HTTP calls to the repairs flow API."""
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.catalog import ERROR_1001, ERROR_1003, steps_for
 from custom_components.sonos_troubleshooter.const import DOMAIN, STATUS_PAGE_URL
 from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from tests.repair_flow import FIX, Flow
 from tests.sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.test_init import poll, state
 
-FIX = "/api/repairs/issues/fix"
-
-
-class Flow:
-    """One repair flow, clicked through like the repair dialog does."""
-
-    def __init__(self, hass: HomeAssistant, client: TestClient) -> None:
-        self.hass = hass
-        self.client = client
-        self.flow_id = ""
-
-    async def start(self, issue_id: str) -> dict[str, Any]:
-        response = await self.client.post(FIX, json={"handler": DOMAIN, "issue_id": issue_id})
-        assert response.status == HTTPStatus.OK, await response.text()
-        result: dict[str, Any] = await response.json()
-        self.flow_id = result["flow_id"]
-        return result
-
-    async def choose(self, option: str) -> dict[str, Any]:
-        """Pick a menu option; a check shows progress, then the verdict once it is done."""
-        response = await self.client.post(f"{FIX}/{self.flow_id}", json={"next_step_id": option})
-        assert response.status == HTTPStatus.OK, await response.text()
-        result: dict[str, Any] = await response.json()
-        if result["type"] == "progress" and result["progress_action"] == "check":
-            await self.hass.async_block_till_done()
-            result = await self.reload()  # as on the progress event
-        return result
-
-    async def reload(self) -> dict[str, Any]:
-        """Fetch the flow again, as the dialog does when progress is done."""
-        response = await self.client.get(f"{FIX}/{self.flow_id}")
-        assert response.status == HTTPStatus.OK, await response.text()
-        result: dict[str, Any] = await response.json()
-        return result
-
-
-@pytest.fixture(autouse=True)
-def instant_checks() -> Iterator[None]:
-    """Checks end with their poll here; the minimum time on screen has its own test."""
-    with patch.object(repairs, "CHECK_SHOWN_FOR_SECONDS", 0):
-        yield
-
-
-@pytest.fixture
-async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow:
-    assert await async_setup_component(hass, "repairs", {})
-    return Flow(hass, await hass_client())
+pytestmark = pytest.mark.usefixtures("instant_checks")
 
 
 async def switch_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:

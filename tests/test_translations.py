@@ -13,9 +13,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.catalog import ERROR_1001
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from tests.repair_flow import Flow
 from tests.scripts import import_script
 from tests.sonos_emulator import Emulator
-from tests.test_repairs import Flow, flow, switch_off  # noqa: F401  (flow is a fixture)
+from tests.test_repairs import switch_off
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "custom_components" / DOMAIN / "translations"
@@ -125,7 +126,7 @@ async def test_repair_card_in_each_language(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     household: Emulator,
-    flow: Flow,  # noqa: F811
+    flow: Flow,
     language: str,
 ) -> None:
     """Render the 1001 card and its step pages through HA's translation loader."""
