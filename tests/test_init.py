@@ -12,7 +12,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryDisabler, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
@@ -309,13 +309,13 @@ def error_codes(hass: HomeAssistant) -> dict[str, tuple[str, str | None]]:
     return codes
 
 
-def card_items(hass: HomeAssistant) -> list[tuple[str, ir.IssueEntry]]:
-    """The repair cards shown now (active issues of this integration), by issue id."""
-    return [
-        (issue_id, issue)
+def shown_cards(hass: HomeAssistant) -> dict[str, dict[str, str] | None]:
+    """The repair cards shown now (active issues of this integration): their placeholders."""
+    return {
+        issue_id: issue.translation_placeholders
         for (domain, issue_id), issue in ir.async_get(hass).issues.items()
         if domain == DOMAIN and issue.active
-    ]
+    }
 
 
 async def test_restart_mid_error_keeps_start_times(
@@ -335,7 +335,7 @@ async def test_restart_mid_error_keeps_start_times(
     assert events["event.kitchen_error_events"][1]["event_type"] == "1001"
     assert events["event.roam_error_events"][1]["event_type"] == "1003"
     issues = ir.async_get(hass)
-    cards = {issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)}
+    cards = shown_cards(hass)
     assert len(cards) == 2
     cloud_card = f"error_1003_{household.household.household_id}"
     issues.async_ignore(DOMAIN, cloud_card, True)
@@ -345,20 +345,18 @@ async def test_restart_mid_error_keeps_start_times(
     # rebuild the cards from the household's own storage.
     hass.set_state(CoreState.stopping)
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
-    assert set(dict(card_items(hass))) == set(cards)  # kept while stopping, dismissal included
+    assert set(shown_cards(hass)) == set(cards)  # kept while stopping, dismissal included
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     await ir.async_load(hass)
-    assert not card_items(hass)
+    assert not shown_cards(hass)
     freezer.tick(timedelta(minutes=5))  # start times shown to the minute must not move
     hass.set_state(CoreState.running)
     assert await hass.config_entries.async_setup(setup_entry.entry_id)
     await hass.async_block_till_done()
     await poll(hass, setup_entry)
 
-    assert {
-        issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)
-    } == cards
+    assert shown_cards(hass) == cards
     restored = issues.async_get_issue(DOMAIN, cloud_card)
     assert restored is not None
     assert restored.dismissed_version is not None
@@ -413,7 +411,7 @@ async def delete_device(
     return delete
 
 
-def device_id(hass: HomeAssistant, entry: MockConfigEntry, identifier: str) -> str:
+def device_id(hass: HomeAssistant, entry: ConfigEntry, identifier: str) -> str:
     device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, identifier), entry.entry_id)
     assert device is not None, identifier
     return device.id
@@ -504,7 +502,7 @@ async def test_unload_removes_the_cards_and_setup_rebuilds_them(
     """Disabling the entry takes its cards away; enabling it shows them with their start time."""
     household.household.set_fault("Kitchen", Fault.OFFLINE)
     await poll(hass, setup_entry, 2)
-    cards = {issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)}
+    cards = shown_cards(hass)
     assert len(cards) == 1
 
     await hass.config_entries.async_set_disabled_by(setup_entry.entry_id, ConfigEntryDisabler.USER)
@@ -515,9 +513,7 @@ async def test_unload_removes_the_cards_and_setup_rebuilds_them(
     await hass.config_entries.async_set_disabled_by(setup_entry.entry_id, None)
     await hass.async_block_till_done()
     assert setup_entry.state is ConfigEntryState.LOADED
-    assert {
-        issue_id: issue.translation_placeholders for issue_id, issue in card_items(hass)
-    } == cards
+    assert shown_cards(hass) == cards
 
 
 async def test_remove_deletes_the_cards_and_the_stored_state(

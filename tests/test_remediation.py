@@ -15,7 +15,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -31,8 +31,9 @@ from custom_components.sonos_troubleshooter.const import (
 from custom_components.sonos_troubleshooter.remedy import Action, ActionRecord, Outcome
 from tests.repair_flow import Flow
 from tests.sonos_emulator import Emulator, Fault
-from tests.test_init import poll, state
-from tests.test_repairs import switch_off
+from tests.test_config_flow import open_options
+from tests.test_init import device_id, state
+from tests.test_repairs import all_off, cloud_card, switch_off
 
 # No minimum time on screen: the waits under test are the documented ones.
 pytestmark = pytest.mark.usefixtures("instant_checks")
@@ -238,8 +239,7 @@ async def test_choosing_a_plug_in_the_options(
     """The options flow lists the household's players and checks the plug chosen."""
     kitchen = uid(household, "Kitchen")
     options = hass.config_entries.options
-    result = await options.async_init(setup_entry.entry_id)
-    result = await options.async_configure(result["flow_id"], {"next_step_id": "power_switches"})
+    result = await open_options(hass, setup_entry, "power_switches")
     assert result["type"] is FlowResultType.FORM
     assert result["description_placeholders"] == {"assigned": "-"}
     players = result["data_schema"].schema["player"].config["options"]
@@ -266,8 +266,7 @@ async def test_choosing_a_plug_in_the_options(
     await hass.async_block_till_done()
     assert setup_entry.options[CONF_POWER_SWITCHES] == {kitchen: PLUG}
 
-    result = await options.async_init(setup_entry.entry_id)  # the entry reloaded
-    result = await options.async_configure(result["flow_id"], {"next_step_id": "power_switches"})
+    result = await open_options(hass, setup_entry, "power_switches")  # the entry reloaded
     assert result["description_placeholders"] == {"assigned": f"Kitchen: {PLUG}"}
     result = await options.async_configure(result["flow_id"], {"player": kitchen})
     assert result["type"] is FlowResultType.CREATE_ENTRY  # left empty: the plug is removed
@@ -391,10 +390,7 @@ async def cloud_blocked(
     """Choose the router's entity, block the Sonos cloud until 1003; return the issue id."""
     await set_options(hass, entry, **{CONF_ROUTER_ENTITY: router})
     emulator.cloud.set_cloud_reachable(False)
-    await poll(hass, entry, times=2)
-    issue_id = f"error_1003_{emulator.household.household_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    return issue_id
+    return (await cloud_card(hass, entry, emulator)).issue_id
 
 
 async def test_router_restart_button_from_the_1003_card(
@@ -454,12 +450,8 @@ async def test_router_restart_refused_when_home_assistant_is_cut_off(
     hass: HomeAssistant, plugs: None, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
     await set_options(hass, setup_entry, **{CONF_ROUTER_ENTITY: ROUTER})
-    for player in household.household.players:
-        household.household.set_fault(player.name, Fault.OFFLINE)
     household.cloud.set_internet(False)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1001_all_{household.household.household_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    issue_id = await all_off(hass, setup_entry, household)
 
     await do_it(hass, flow, issue_id, "restart_router")
     result = await outcome(hass, flow)
@@ -560,12 +552,7 @@ async def test_restart_mid_cycle_switches_the_plug_back_on_at_start(
 def device_of(hass: HomeAssistant, emulator: Emulator, name: str) -> str:
     """Return the id of a player's device (or the household's, by its id)."""
     identifier = emulator.household.household_id if name == "household" else uid(emulator, name)
-    entry = hass.config_entries.async_entries(DOMAIN)[0]
-    return next(
-        device.id
-        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
-        if (DOMAIN, identifier) in device.identifiers
-    )
+    return device_id(hass, hass.config_entries.async_entries(DOMAIN)[0], identifier)
 
 
 async def test_power_cycle_action_from_an_automation(

@@ -34,6 +34,28 @@ async def switch_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emul
     return issue_id
 
 
+async def all_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
+    """Switch every player off until the household's 1001 card shows; return its issue id."""
+    for player in emulator.household.players:
+        emulator.household.set_fault(player.name, Fault.OFFLINE)
+    await poll(hass, entry, times=2)
+    issue_id = f"error_1001_all_{emulator.household.household_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    return issue_id
+
+
+async def cloud_card(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator
+) -> ir.IssueEntry:
+    """Poll until the household's 1003 card shows (its cloud check failing); return it."""
+    await poll(hass, entry, times=2)
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"error_1003_{emulator.household.household_id}"
+    )
+    assert issue is not None
+    return issue
+
+
 def leave_card(hass: HomeAssistant, entry: MockConfigEntry, issue_id: str, uid: str) -> None:
     """Put a player's 1001 card in the registry as the integration would have left it."""
     ir.async_create_issue(
@@ -122,17 +144,14 @@ async def test_check_from_the_overview_and_pages_that_reload(
     await flow.start(issue_id)
     result = await flow.choose("check")
     assert result["step_id"] == "still_failing"
-    response = await flow.client.get(f"{FIX}/{flow.flow_id}")  # a reload shows the same page
-    assert (await response.json())["step_id"] == "still_failing"
+    assert (await flow.reload())["step_id"] == "still_failing"  # a reload shows the same page
     result = await flow.choose("next")
     assert result["step_id"] == ERROR_1001.steps[0]
     result = await flow.choose("skip")
-    response = await flow.client.get(f"{FIX}/{flow.flow_id}")
-    assert (await response.json())["step_id"] == ERROR_1001.steps[1]
+    assert (await flow.reload())["step_id"] == ERROR_1001.steps[1]
     for _ in ERROR_1001.steps[1:]:
         result = await flow.choose("skip")
-    response = await flow.client.get(f"{FIX}/{flow.flow_id}")
-    assert (await response.json())["step_id"] == "escalate"
+    assert (await flow.reload())["step_id"] == "escalate"
 
 
 async def test_check_stays_on_screen_until_the_dialog_can_follow_it(
@@ -148,8 +167,7 @@ async def test_check_stays_on_screen_until_the_dialog_can_follow_it(
         response = await flow.client.post(f"{FIX}/{flow.flow_id}", json={"next_step_id": "check"})
         assert (await response.json())["type"] == "progress"
         await asyncio.wait_for(polled.wait(), 10)  # the poll itself is quick
-        response = await flow.client.get(f"{FIX}/{flow.flow_id}")
-        assert (await response.json())["type"] == "progress"  # still shown: no lost event
+        assert (await flow.reload())["type"] == "progress"  # still shown: no lost event
 
     unsubscribe()
     response = await flow.client.delete(f"{FIX}/{flow.flow_id}")  # closing the dialog
@@ -216,10 +234,7 @@ async def test_flow_while_the_integration_is_not_running(
 async def test_all_players_down_starts_with_the_router(
     hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
-    for player in household.household.players:
-        household.household.set_fault(player.name, Fault.OFFLINE)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1001_all_{household.household.household_id}"
+    issue_id = await all_off(hass, setup_entry, household)
     result = await flow.start(issue_id)
     assert result["description_placeholders"]["count"] == "3"
     details = result["description_placeholders"]["details"].splitlines()
@@ -242,10 +257,8 @@ async def test_1003_walkthrough_names_what_failed(
     hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
 ) -> None:
     household.cloud.set_cloud_reachable(False)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1003_{household.household.household_id}"
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
+    issue = await cloud_card(hass, setup_entry, household)
+    issue_id = issue.issue_id
     assert issue.translation_key == "error_1003_ports_blocked"
     assert issue.is_fixable
 
@@ -316,10 +329,8 @@ async def test_1003_flow_per_cause_says_what_was_measured(
     first_step: str,
 ) -> None:
     change(household.cloud)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1003_{household.household.household_id}"
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
+    issue = await cloud_card(hass, setup_entry, household)
+    issue_id = issue.issue_id
     assert issue.translation_key == f"error_1003_{cause}"
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["details"].count("\n- **") == 2  # three players
@@ -352,10 +363,8 @@ async def test_1003_escalates_after_24_hours(
     hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
 ) -> None:
     household.cloud.set_dns(DnsFailure.SERVFAIL)
-    await poll(hass, setup_entry, times=2)
-    issue_id = f"error_1003_{household.household.household_id}"
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
+    issue = await cloud_card(hass, setup_entry, household)
+    issue_id = issue.issue_id
     assert issue.translation_key == "error_1003_dns_failure"
     assert issue.severity is ir.IssueSeverity.WARNING
 
