@@ -28,7 +28,7 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_ROUTER_ENTITY,
     DOMAIN,
 )
-from custom_components.sonos_troubleshooter.remedy import Action, ActionRecord, Outcome
+from custom_components.sonos_troubleshooter.remedy import ActionRecord, Outcome
 from tests.repair_flow import Flow
 from tests.sonos_emulator import Emulator, Fault
 from tests.test_config_flow import open_options
@@ -41,9 +41,6 @@ pytestmark = pytest.mark.usefixtures("instant_checks")
 PLUG = "switch.kitchen_plug"
 STRIP = "switch.power_strip"
 ROUTER = "button.router_restart"
-NOTHING_YET = ActionRecord(
-    action=Action.POWER_CYCLE, entity_id="", subject="", subject_name="", started=dt_util.utcnow()
-)
 
 
 def _template_switch(name: str, power: str, *, available: str = "true") -> dict[str, Any]:
@@ -169,9 +166,19 @@ async def kitchen_down_on_a_plug(
 
 
 def last_action(entry: MockConfigEntry) -> ActionRecord:
-    """Return the household's latest action (a dummy before the first)."""
+    """Return the household's latest action; there must be one."""
     actions: list[ActionRecord] = entry.runtime_data.actions
-    return actions[-1] if actions else NOTHING_YET
+    assert actions, "no action recorded"
+    return actions[-1]
+
+
+async def settle_action(
+    hass: HomeAssistant, entry: MockConfigEntry, done: Callable[[ActionRecord], bool]
+) -> None:
+    """Wait until the household has an action and `done(latest action)`."""
+    await settle(
+        hass, lambda: bool(entry.runtime_data.actions) and done(entry.runtime_data.actions[-1])
+    )
 
 
 def uid(emulator: Emulator, name: str) -> str:
@@ -206,7 +213,7 @@ async def test_power_cycle_from_the_card_with_the_documented_timing(
     assert result["progress_action"] == "power_cycle"
     assert result["description_placeholders"]["entity"] == PLUG
     assert result["description_placeholders"]["off_seconds"] == "30"
-    await settle(hass, lambda: last_action(setup_entry).switched_off is not None)
+    await settle_action(hass, setup_entry, lambda record: record.switched_off is not None)
     assert switched == ["off"]
 
     await advance(hass, freezer, 29)
@@ -216,7 +223,7 @@ async def test_power_cycle_from_the_card_with_the_documented_timing(
     assert state(hass, "sensor.kitchen_error_code") == "1001"  # not checked yet
 
     await advance(hass, freezer, 10)  # the first check after power returns
-    await settle(hass, lambda: last_action(setup_entry).outcome is not Outcome.RUNNING)
+    await settle_action(hass, setup_entry, lambda record: record.outcome is not Outcome.RUNNING)
     result = await flow.reload()
     assert result["type"] == "create_entry", result
     assert result["description"] == "fixed_power_cycle"
@@ -408,7 +415,7 @@ async def test_router_restart_button_from_the_1003_card(
     result = await do_it(hass, flow, issue_id, "restart_router")
     assert result["progress_action"] == "router_restart"
     assert result["description_placeholders"]["start_seconds"] == "120"
-    await settle(hass, lambda: last_action(setup_entry).switched_on is not None)
+    await settle_action(hass, setup_entry, lambda record: record.switched_on is not None)
     assert state(hass, "input_boolean.router_pressed") == "on"
     await advance(hass, freezer, 119)
     # The timer's own polls saw the cloud come back; the action judges only after the
@@ -601,7 +608,7 @@ async def test_power_cycle_action_from_an_automation(
     await advance(hass, freezer, 10)  # the automation asked for 10 seconds
     await settle(hass, lambda: switched == ["off", "on"])
     await advance(hass, freezer, 10)
-    await settle(hass, lambda: last_action(setup_entry).outcome is Outcome.HELPED)
+    await settle_action(hass, setup_entry, lambda record: record.outcome is Outcome.HELPED)
     await settle(hass, lambda: state(hass, "input_boolean.router_pressed") == "on")
     assert state(hass, "sensor.kitchen_error_code") == "ok"
     record = last_action(setup_entry)
