@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 import pytest
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
@@ -135,31 +135,22 @@ def simulate(scenario: str, player: str = "") -> dict[str, Any]:
     return world
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, started once; each test gets its own fresh context from it."""
+@pytest.fixture
+def page(develop: Develop) -> Iterator[Page]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is missing: run scripts/setup --browser"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(develop: Develop, browser: Browser) -> Iterator[Page]:
-    """A page in a new context: no login or other state carried over from the last test."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=UI_TIMEOUT_MS)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    try:
-        yield page
-    finally:
-        page.screenshot(path=ARTIFACTS / "last.png")  # as it was, for a failure
-        context.close()
-        simulate("healthy")  # whatever a test left off, the next one starts from a sound world
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        try:
+            yield page
+        finally:
+            page.screenshot(path=ARTIFACTS / "last.png")  # as it was, for a failure
+            browser.close()
+            simulate("healthy")  # whatever a test left off, the next one starts from a sound world
 
 
 def goto(page: Page, path: str) -> None:
