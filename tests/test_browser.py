@@ -137,6 +137,11 @@ def simulate(scenario: str, player: str = "") -> dict[str, Any]:
 
 @pytest.fixture
 def page(develop: Develop) -> Iterator[Page]:
+    """Chromium for one test, started anew each time.
+
+    Playwright's sync API runs an event loop of its own for as long as it is open; kept open
+    across tests, it is still running when the next test's event loop is set up, which fails.
+    """
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is missing: run scripts/setup --browser"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
