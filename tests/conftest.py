@@ -21,8 +21,8 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_STATUS_URL,
     DOMAIN,
 )
+from sonos_emulator import Emulator
 from tests.repair_flow import Flow
-from tests.sonos_emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,7 @@ def short_probe_timeout() -> Iterator[None]:
 def cloud_dns(emulator: Emulator) -> Iterator[None]:
     """Cloud host names resolve through the emulator's resolver instead of the internet."""
     with patch(
-        "custom_components.sonos_troubleshooter.cloud.resolve_host",
+        "custom_components.sonos_troubleshooter.cloud_client.resolve_host",
         emulator.cloud.resolver.resolve,
     ):
         yield

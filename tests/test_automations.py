@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 import yaml
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from tests.sonos_emulator import Emulator, Fault
+from sonos_emulator import Emulator, Fault
 from tests.test_init import poll
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -67,7 +67,7 @@ def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Develop]:
     process = subprocess.Popen(  # noqa: S603  (our own script, fixed arguments)
         [
             sys.executable,
-            str(REPO / "scripts" / "develop.py"),
+            str(REPO / "tools" / "develop.py"),
             f"--port={PORT}",
             f"--control-port={CONTROL_PORT}",
             f"--config={config}",
@@ -120,7 +120,7 @@ def simulate(scenario: str, player: str = "") -> dict[str, Any]:
     result = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
         [
             sys.executable,
-            str(REPO / "scripts" / "simulate.py"),
+            str(REPO / "tools" / "simulate.py"),
             f"--control-port={CONTROL_PORT}",
             scenario,
             *player.split(),

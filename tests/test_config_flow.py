@@ -30,7 +30,7 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_STATUS_URL,
     DOMAIN,
 )
-from tests.sonos_emulator import Emulator, Fault
+from sonos_emulator import Emulator, Fault
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import soco
 import yaml
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from tests.scripts import import_script
+from tools import draw_brand
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -136,12 +136,12 @@ def test_brand_image(name: str, size: tuple[int | None, int]) -> None:
 
 
 def test_brand_images_are_drawn_by_the_script() -> None:
-    drawn = import_script("draw_brand").images()
+    drawn = draw_brand.images()
     assert set(drawn) == set(BRAND_FILES)
     for name, image in drawn.items():
         with Image.open(INTEGRATION / "brand" / name) as committed:
             assert committed.tobytes() == image.tobytes(), (
-                f"{name}: run scripts/exec python scripts/draw_brand.py"
+                f"{name}: run scripts/exec python tools/draw_brand.py"
             )
 
 

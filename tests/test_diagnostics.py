@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from tests.sonos_emulator import Emulator, Fault
+from sonos_emulator import Emulator, Fault
 
 
 async def test_diagnostics_redact_personal_data(

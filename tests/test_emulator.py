@@ -11,7 +11,7 @@ import requests
 import soco
 from soco.exceptions import SoCoUPnPException, UnknownSoCoException
 
-from tests.sonos_emulator import (
+from sonos_emulator import (
     REASON_POWERED_OFF,
     REASON_SLEEPING,
     DnsFailure,
@@ -19,7 +19,7 @@ from tests.sonos_emulator import (
     Fault,
     StatusFault,
 )
-from tests.sonos_emulator.process import EmulatorProcess
+from sonos_emulator.process import EmulatorProcess
 
 MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
 

@@ -6,7 +6,7 @@ from homeassistant.loader import async_get_integration
 import soco
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from tests.sonos_emulator import Emulator
+from sonos_emulator import Emulator
 
 
 async def test_integration_loads_under_current_home_assistant(hass: HomeAssistant) -> None:

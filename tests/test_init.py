@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.coordinator import MIN_POLL_GAP
-from tests.sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
+from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 
 
 async def poll(hass: HomeAssistant, entry: MockConfigEntry, times: int = 1) -> None:

@@ -14,12 +14,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter import repairs
-from custom_components.sonos_troubleshooter.catalog import ERROR_1001, ERROR_1003, steps_for
 from custom_components.sonos_troubleshooter.const import DOMAIN, STATUS_PAGE_URL
-from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.error_catalog import ERROR_1001, ERROR_1003, steps_for
+from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.repair_flow import FIX, Flow
-from tests.sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.test_init import poll, state
 
 pytestmark = pytest.mark.usefixtures("instant_checks")

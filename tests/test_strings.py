@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from custom_components.sonos_troubleshooter.catalog import (
+from custom_components.sonos_troubleshooter.error_catalog import (
     ERROR_1001,
     ERROR_1003,
     FIRST_STEP,
     FIRST_STEP_ALL_PLAYERS_DOWN,
     ordered_steps,
 )
-from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
 from custom_components.sonos_troubleshooter.sensor import HOUSEHOLD_DIAGNOSES, WIFI_BANDS
 

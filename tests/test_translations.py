@@ -11,23 +11,21 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sonos_troubleshooter.catalog import ERROR_1001
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.error_catalog import ERROR_1001
+from sonos_emulator import Emulator
 from tests.repair_flow import Flow
-from tests.scripts import import_script
-from tests.sonos_emulator import Emulator
 from tests.test_repairs import switch_off
+from tools import build_strings
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "custom_components" / DOMAIN / "translations"
-PHRASES = ROOT / "scripts" / "phrases"
+PHRASES = ROOT / "phrasebooks"
 LANGUAGES = ("de", "es", "fr", "it", "nl")  # besides English; the README lists them
 PLACEHOLDER = re.compile(r"\{\w+\}|\[\[\w+\]\]")
 HTML_TAG = re.compile(r"<[a-zA-Z/]")  # any tag opening, closed or not
 QUOTED_PLACEHOLDER = re.compile(r"['\"]\{\w+\}['\"]")
 TRANSLATION_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")  # hassfest's
-
-build_strings = import_script("build_strings")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -93,7 +91,7 @@ def test_differences_finds_what_a_translator_can_get_wrong() -> None:
 def test_translation_is_built_from_its_phrase_book(language: str) -> None:
     committed = (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
     assert committed == build_strings.rendered(language), (
-        "run: scripts/exec python scripts/build_strings.py"
+        "run: scripts/exec python tools/build_strings.py"
     )
 
 

@@ -14,7 +14,7 @@ from .coordinator import (
 )
 from .entity import async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
-from .remediation import Remediator
+from .power_control import Remediator
 from .services import async_setup_services
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]

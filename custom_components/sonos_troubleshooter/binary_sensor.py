@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
-from .sonos import answered
+from .player_client import answered
 
 PARALLEL_UPDATES = 0
 

@@ -18,7 +18,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 import probatio
 
-from .cloud import parse_target
+from .cloud_client import parse_target
 from .const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
@@ -36,7 +36,13 @@ from .const import (
     PROBE_TIMEOUT,
 )
 from .coordinator import SonosTroubleshooterConfigEntry
-from .sonos import PlayerInfo, ProbeFailure, SonosError, fetch_household_id, fetch_player_info
+from .player_client import (
+    PlayerInfo,
+    ProbeFailure,
+    SonosError,
+    fetch_household_id,
+    fetch_player_info,
+)
 
 # Form errors by failure; soco 0.31 addresses players by IPv4 literal only.
 ERRORS = {

@@ -15,8 +15,8 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import create_eager_task
 
-from . import cloud
-from .cloud import CloudReport
+from . import cloud_client
+from .cloud_client import CloudReport
 from .const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
@@ -32,7 +32,7 @@ from .const import (
     LOGGER,
     PROBE_TIMEOUT,
 )
-from .diagnosis import (
+from .error_rules import (
     DiagnosisState,
     Observation,
     PlayerObservation,
@@ -41,14 +41,7 @@ from .diagnosis import (
     from_dict,
     to_dict,
 )
-from .remedy import (
-    RECORDS_KEPT,
-    ActionRecord,
-    Outcome,
-    from_dict as action_from_dict,
-    to_dict as action_to_dict,
-)
-from .sonos import (
+from .player_client import (
     PlayerInfo,
     ProbeFailure,
     SonosError,
@@ -58,9 +51,16 @@ from .sonos import (
     fetch_topology,
     ping,
 )
+from .power_rules import (
+    RECORDS_KEPT,
+    ActionRecord,
+    Outcome,
+    from_dict as action_from_dict,
+    to_dict as action_to_dict,
+)
 
 if TYPE_CHECKING:
-    from .remediation import Remediator
+    from .power_control import Remediator
 
 type SonosTroubleshooterConfigEntry = ConfigEntry[SonosTroubleshooterCoordinator]
 
@@ -293,9 +293,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
     async def _check_cloud(self) -> CloudReport:
         options = self.config_entry.options
-        return await cloud.check_cloud(
+        return await cloud_client.check_cloud(
             async_get_clientsession(self.hass),
-            cloud.resolve_host,
+            cloud_client.resolve_host,
             cloud_targets=options.get(CONF_CLOUD_TARGETS, DEFAULT_CLOUD_TARGETS),
             reference_targets=options.get(CONF_REFERENCE_TARGETS, DEFAULT_REFERENCE_TARGETS),
             status_url=options.get(CONF_STATUS_URL, DEFAULT_STATUS_URL),

@@ -8,8 +8,8 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_POWER_SWITCHES
 from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
-from .diagnosis import to_dict
-from .remedy import to_dict as record_to_dict
+from .error_rules import to_dict
+from .power_rules import to_dict as record_to_dict
 
 # Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too, also as
 # the subject of an action.

@@ -13,8 +13,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
-from .diagnosis import ErrorCode
 from .entity import PlayerEntity, add_player_entities
+from .error_rules import ErrorCode
 from .sensor import error_attributes
 
 PARALLEL_UPDATES = 0

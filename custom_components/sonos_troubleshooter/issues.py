@@ -16,11 +16,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
 from .const import DOMAIN, STATUS_PAGE_URL, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
-from .diagnosis import ErrorCode
-from .sonos import answered, wifi_band
+from .error_catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
+from .error_rules import ErrorCode
+from .player_client import answered, wifi_band
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 

@@ -19,13 +19,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .catalog import ERROR_1001, ERROR_1003, steps_for
 from .const import DOMAIN
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .diagnosis import ErrorCode
+from .error_catalog import ERROR_1001, ERROR_1003, steps_for
+from .error_rules import ErrorCode
 from .issues import IssueKind, all_players_facts, answering_players, cloud_facts, player_facts, when
-from .remediation import RefusedError, power_switches, router_entity
-from .remedy import (
+from .power_control import RefusedError, power_switches, router_entity
+from .power_rules import (
     POWER_OFF_SECONDS,
     ROUTER_OFF_SECONDS,
     ROUTER_START_SECONDS,

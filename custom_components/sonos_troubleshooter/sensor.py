@@ -10,16 +10,16 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .catalog import CATALOG, steps_for
 from .coordinator import (
     HouseholdSnapshot,
     PlayerSnapshot,
     SonosTroubleshooterConfigEntry,
     SonosTroubleshooterCoordinator,
 )
-from .diagnosis import CloudCause, ErrorCode
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
-from .sonos import wifi_band
+from .error_catalog import CATALOG, steps_for
+from .error_rules import CloudCause, ErrorCode
+from .player_client import wifi_band
 
 # Coordinator-driven: no entity polls on its own.
 PARALLEL_UPDATES = 0

@@ -23,8 +23,8 @@ import probatio
 
 from .const import DOMAIN
 from .coordinator import SonosTroubleshooterConfigEntry
-from .remediation import RefusedError, power_switches
-from .remedy import (
+from .power_control import RefusedError, power_switches
+from .power_rules import (
     MIN_POWER_OFF_SECONDS,
     POWER_OFF_SECONDS,
     ActionRecord,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.remedy import (
+from custom_components.sonos_troubleshooter.power_rules import (
     Action,
     ActionRecord,
     Outcome,

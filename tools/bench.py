@@ -38,7 +38,6 @@ from unittest.mock import patch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from develop import write_http_settings  # scripts/develop.py, beside this file
 from homeassistant import bootstrap, runner
 from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.const import CONF_HOST
@@ -46,11 +45,12 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
 
-from custom_components.sonos_troubleshooter import cloud
+from custom_components.sonos_troubleshooter import cloud_client
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
-from tests.sonos_emulator import Fault
-from tests.sonos_emulator.process import EmulatorProcess, PlayerAddress
+from sonos_emulator import Fault
+from sonos_emulator.process import EmulatorProcess, PlayerAddress
+from tools.develop import write_http_settings
 
 PLAYERS, HUNG = 32, 8
 CONFIGURATION = """\
@@ -588,7 +588,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
     )
     try:
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
-        resolver = patch.object(cloud, "resolve_host", emulator.resolver.resolve)
+        resolver = patch.object(cloud_client, "resolve_host", emulator.resolver.resolve)
         resolver.start()
         runtime = runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True)
         hass = await bootstrap.async_setup_hass(runtime)

@@ -13,7 +13,7 @@ import socket
 
 import aiohttp
 
-from .diagnosis import CloudObservation
+from .error_rules import CloudObservation
 
 type Resolver = Callable[[str], Awaitable[list[str]]]
 

@@ -28,9 +28,9 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_ROUTER_ENTITY,
     DOMAIN,
 )
-from custom_components.sonos_troubleshooter.remedy import ActionRecord, Outcome
+from custom_components.sonos_troubleshooter.power_rules import ActionRecord, Outcome
+from sonos_emulator import Emulator, Fault
 from tests.repair_flow import Flow
-from tests.sonos_emulator import Emulator, Fault
 from tests.test_config_flow import open_options
 from tests.test_init import device_id, state
 from tests.test_repairs import all_off, cloud_card, switch_off

@@ -2,7 +2,7 @@
 
 import pytest
 
-from custom_components.sonos_troubleshooter.sonos import (
+from custom_components.sonos_troubleshooter.player_client import (
     ProbeFailure,
     SonosError,
     fetch_household_id,
@@ -13,7 +13,7 @@ from custom_components.sonos_troubleshooter.sonos import (
     ping,
     wifi_band,
 )
-from tests.sonos_emulator import REASON_SLEEPING, Emulator, Fault
+from sonos_emulator import REASON_SLEEPING, Emulator, Fault
 
 
 def test_player_info_household_and_topology(emulator: Emulator) -> None:

@@ -7,9 +7,9 @@ import sys
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from develop import SCENARIOS
+from tools.develop import SCENARIOS
 
 
 def main() -> int:

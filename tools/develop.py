@@ -35,9 +35,9 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from custom_components.sonos_troubleshooter import cloud
+from custom_components.sonos_troubleshooter import cloud_client
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from tests.sonos_emulator import DnsFailure, Emulator, Fault, Player
+from sonos_emulator import DnsFailure, Emulator, Fault, Player
 
 LOGGER = logging.getLogger("develop")
 DEMO_NAME, DEMO_USER, DEMO_PASSWORD = "Demo", "demo", "sonos-demo"
@@ -533,7 +533,7 @@ def main() -> int:
         if emulator is None:
             return runner.run(runtime)
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
-        with patch.object(cloud, "resolve_host", emulator.cloud.resolver.resolve):
+        with patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve):
             return runner.run(runtime)
     finally:
         if emulator is not None:

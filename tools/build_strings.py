@@ -3,11 +3,11 @@
 Repair cards list the documented fix steps in the order the catalog gives for each diagnosed
 cause. Home Assistant translations are static text, so each (error, cause) pair gets its own
 card, assembled here from one text per step. Translators therefore work on a phrase book
-(`scripts/phrases/<language>.json`: each step, cause and sentence once), not on the 20-odd
+(`phrasebooks/<language>.json`: each step, cause and sentence once), not on the 20-odd
 cards built from it. In a phrase, `{name}` is a placeholder Home Assistant fills in and
 `[[steps]]` a slot this script fills in.
 
-Run `scripts/exec python scripts/build_strings.py` after changing a phrase book or the
+Run `scripts/exec python tools/build_strings.py` after changing a phrase book or the
 catalog; tests/test_translations.py fails until you do.
 """
 
@@ -19,12 +19,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.sonos_troubleshooter.catalog import steps_for
-from custom_components.sonos_troubleshooter.diagnosis import CloudCause, ErrorCode
-from custom_components.sonos_troubleshooter.remedy import Action, Refusal
+from custom_components.sonos_troubleshooter.error_catalog import steps_for
+from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.power_rules import Action, Refusal
 
 INTEGRATION = Path(__file__).resolve().parents[1] / "custom_components" / "sonos_troubleshooter"
-PHRASES = Path(__file__).resolve().parent / "phrases"
+PHRASES = Path(__file__).resolve().parents[1] / "phrasebooks"
 SOURCE_LANGUAGE = "en"
 SLOT = re.compile(r"\[\[(\w+)\]\]")
 

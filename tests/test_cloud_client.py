@@ -8,14 +8,14 @@ import time
 import aiohttp
 import pytest
 
-from custom_components.sonos_troubleshooter.cloud import (
+from custom_components.sonos_troubleshooter.cloud_client import (
     check_cloud,
     check_target,
     fetch_status,
     parse_target,
     resolve_host,
 )
-from tests.sonos_emulator import DnsFailure, Emulator, StatusFault
+from sonos_emulator import DnsFailure, Emulator, StatusFault
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ async def test_system_resolver() -> None:
 
 
 def test_no_reference_targets_means_internet_assumed() -> None:
-    from custom_components.sonos_troubleshooter.cloud import CloudReport, StatusResult
+    from custom_components.sonos_troubleshooter.cloud_client import CloudReport, StatusResult
 
     report = CloudReport(cloud=(), reference=(), status=StatusResult())
     assert report.observation.reference_connected

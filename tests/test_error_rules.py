@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from custom_components.sonos_troubleshooter.diagnosis import (
+from custom_components.sonos_troubleshooter.error_rules import (
     EXPECTED_ABSENCES,
     FAILURES_TO_RAISE,
     CloudCause,

@@ -2,7 +2,7 @@
 
 Our own artwork, not Sonos': a speaker (cabinet, woofer, tweeter) with a round badge holding a
 check mark, the troubleshooter's promise. Drawn at 4x and scaled down for smooth edges, so
-`scripts/exec python scripts/draw_brand.py` gives the same pixels every time; the brand test
+`scripts/exec python tools/draw_brand.py` gives the same pixels every time; the brand test
 compares the committed images with a fresh drawing.
 
 Sizes follow HA's brands rules: icon 256x256 (@2x 512x512); logo landscape with its shorter

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .diagnosis import CloudCause, ErrorCode
+from .error_rules import CloudCause, ErrorCode
 
 
 class Severity(StrEnum):

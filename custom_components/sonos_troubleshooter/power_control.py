@@ -4,7 +4,7 @@ Power-cycling a player: its plug (a `switch` in the options) off, the documented
 a poll every few seconds until the player answers or its start-up time has passed. Restarting
 the router: its restart `button` pressed (or its power `switch` cycled), the documented two
 minutes for it to start, then polls until the error is gone. Each action polls first, so the
-rules of `remedy.py` judge what answers right now. An action runs as a task of the config
+rules of `power_rules.py` judge what answers right now. An action runs as a task of the config
 entry, not of the repair dialog: closing the dialog must not leave a player unpowered.
 """
 
@@ -22,7 +22,8 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_POWER_SWITCHES, CONF_ROUTER_ENTITY, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .remedy import (
+from .player_client import answered
+from .power_rules import (
     RECHECK_SECONDS,
     ROUTER_OFF_SECONDS,
     ROUTER_START_SECONDS,
@@ -35,7 +36,6 @@ from .remedy import (
     power_cycle_refusal,
     router_restart_refusal,
 )
-from .sonos import answered
 
 # A switch or button call that has not returned by then has failed (its integration hangs).
 CALL_TIMEOUT = 30.0
