@@ -19,8 +19,8 @@ async def test_diagnostics_redact_personal_data(
     hass_client: ClientSessionGenerator,
 ) -> None:
     household.household.set_fault("Kitchen", Fault.OFFLINE)
-    await setup_entry.runtime_data.async_refresh()
-    await setup_entry.runtime_data.async_refresh()
+    await setup_entry.runtime_data.coordinator.async_refresh()
+    await setup_entry.runtime_data.coordinator.async_refresh()
 
     result = await get_diagnostics_for_config_entry(hass, hass_client, setup_entry)
     text = json.dumps(result)

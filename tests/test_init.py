@@ -22,7 +22,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.const import CONF_HOUSEHOLD_ID, DOMAIN
 from custom_components.sonos_troubleshooter.coordinator import MIN_POLL_GAP
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 
@@ -30,7 +30,7 @@ from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 async def poll(hass: HomeAssistant, entry: MockConfigEntry, times: int = 1) -> None:
     """Run the coordinator's poll now, as its timer would."""
     for _ in range(times):
-        await entry.runtime_data.async_refresh()
+        await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
 
 
@@ -117,7 +117,7 @@ async def test_hung_player_raises_1001_without_delaying_the_poll(
     assert state(hass, "sensor.kitchen_error_code") == "ok"
     assert state(hass, "binary_sensor.living_room_network_connectivity") == "off"
     # The next poll starts one interval after this one started: the timeout is not added on.
-    coordinator = setup_entry.runtime_data
+    coordinator = setup_entry.runtime_data.coordinator
     waited_out = coordinator.interval - coordinator.update_interval
     assert timedelta(seconds=0.5) <= waited_out < timedelta(seconds=4)
 
@@ -136,18 +136,18 @@ async def test_poll_ends_within_one_timeout_when_a_moved_player_and_the_source_h
     household.household.set_fault("Kitchen", Fault.HANG)
     with patch("custom_components.sonos_troubleshooter.coordinator.PROBE_TIMEOUT", timeout):
         started = time.monotonic()
-        await setup_entry.runtime_data.async_refresh()
+        await setup_entry.runtime_data.coordinator.async_refresh()
         took = time.monotonic() - started
     await hass.async_block_till_done()
     assert 0.9 * timeout < took < 1.5 * timeout
-    player = setup_entry.runtime_data.data.players[kitchen.uid]
+    player = setup_entry.runtime_data.coordinator.data.players[kitchen.uid]
     assert (player.ip, player.failure) == (kitchen.ip, "timeout")  # asked where it is now
 
 
 async def test_polls_keep_a_minimum_gap_when_a_poll_takes_the_whole_interval(
     hass: HomeAssistant, setup_entry: MockConfigEntry
 ) -> None:
-    coordinator = setup_entry.runtime_data
+    coordinator = setup_entry.runtime_data.coordinator
     coordinator._keep_polls_on_the_beat(coordinator.interval.total_seconds() + 5)
     assert coordinator.update_interval == MIN_POLL_GAP
 
@@ -437,7 +437,7 @@ async def test_removed_player_can_be_deleted(
     assert await delete_device(kitchen_device)
     await poll(hass, setup_entry)
     assert devices.async_get(kitchen_device) is None
-    assert kitchen.uid not in setup_entry.runtime_data.players
+    assert kitchen.uid not in setup_entry.runtime_data.coordinator.household.players
     assert state(hass, "sensor.roam_error_code") == "ok"
 
 
@@ -559,13 +559,13 @@ async def test_reload_and_unload_leave_nothing_behind(
     at its end; this checks the moment of the unload itself.
     """
     household.household.set_fault("Kitchen", Fault.HANG)
-    polling = hass.async_create_task(setup_entry.runtime_data.async_refresh())
+    polling = hass.async_create_task(setup_entry.runtime_data.coordinator.async_refresh())
     await asyncio.sleep(0.2)
     assert sockets_to_players()  # the hung request's connection, at least
     await polling
     assert await hass.config_entries.async_reload(setup_entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = setup_entry.runtime_data
+    coordinator = setup_entry.runtime_data.coordinator
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
     household.household.heal("Kitchen")
     await hass.async_block_till_done()
@@ -631,7 +631,9 @@ async def test_player_device_links_to_core_sonos_device(
     kitchen = household.household.player("Kitchen")
     other = devices.async_get_device_by_identifier((DOMAIN, kitchen.uid), config_entry.entry_id)
     assert other is not None
-    assert other.via_device_id == config_entry.runtime_data.household_device_id
+    assert other.via_device_id == device_id(
+        hass, config_entry, config_entry.data[CONF_HOUSEHOLD_ID]
+    )
 
 
 async def test_core_sonos_device_set_up_later_is_linked_by_mac(
@@ -642,7 +644,7 @@ async def test_core_sonos_device_set_up_later_is_linked_by_mac(
     devices = dr.async_get(hass)
     ours = devices.async_get_device_by_identifier((DOMAIN, kitchen.uid), setup_entry.entry_id)
     assert ours is not None
-    assert ours.via_device_id == setup_entry.runtime_data.household_device_id
+    assert ours.via_device_id == device_id(hass, setup_entry, setup_entry.data[CONF_HOUSEHOLD_ID])
 
     await poll(hass, setup_entry)
     ours = devices.async_get_device_by_identifier((DOMAIN, kitchen.uid), setup_entry.entry_id)
@@ -653,4 +655,4 @@ async def test_core_sonos_device_set_up_later_is_linked_by_mac(
     await poll(hass, setup_entry)
     ours = devices.async_get_device_by_identifier((DOMAIN, kitchen.uid), setup_entry.entry_id)
     assert ours is not None
-    assert ours.via_device_id == setup_entry.runtime_data.household_device_id
+    assert ours.via_device_id == device_id(hass, setup_entry, setup_entry.data[CONF_HOUSEHOLD_ID])

@@ -152,7 +152,10 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
         for _ in range(3):
             await pause(hass)
         await settle(
-            hass, lambda: not any(entry.runtime_data._poll_lock.locked() for entry in entries)
+            hass,
+            lambda: (
+                not any(entry.runtime_data.coordinator._poll_lock.locked() for entry in entries)
+            ),
         )
         await pause(hass)
 
@@ -167,7 +170,7 @@ async def kitchen_down_on_a_plug(
 
 def last_action(entry: MockConfigEntry) -> ActionRecord:
     """Return the household's latest action; there must be one."""
-    actions: list[ActionRecord] = entry.runtime_data.actions
+    actions: list[ActionRecord] = entry.runtime_data.action_log.records
     assert actions, "no action recorded"
     return actions[-1]
 
@@ -177,7 +180,11 @@ async def settle_action(
 ) -> None:
     """Wait until the household has an action and `done(latest action)`."""
     await settle(
-        hass, lambda: bool(entry.runtime_data.actions) and done(entry.runtime_data.actions[-1])
+        hass,
+        lambda: (
+            bool(entry.runtime_data.action_log.records)
+            and done(entry.runtime_data.action_log.records[-1])
+        ),
     )
 
 
@@ -358,7 +365,7 @@ async def test_a_plug_that_also_feeds_an_answering_player_is_not_cut(
     assert result["description_placeholders"]["others"] == "Roam"
     assert result["description_placeholders"]["entity"] == STRIP
     assert switched == []
-    assert setup_entry.runtime_data.actions == []  # nothing done, nothing recorded
+    assert setup_entry.runtime_data.action_log.records == []  # nothing done, nothing recorded
 
 
 async def test_an_unavailable_plug_is_not_trusted(
@@ -495,12 +502,12 @@ async def test_unloading_mid_cycle_switches_the_plug_back_on(
     await do_it(hass, flow, issue_id, "power_cycle_speaker")
     await settle(hass, lambda: switched == ["off"])
     await advance(hass, freezer, 5)
-    coordinator = setup_entry.runtime_data
+    action_log = setup_entry.runtime_data.action_log
 
     await hass.config_entries.async_unload(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert switched == ["off", "on"]  # never left without power
-    record = coordinator.actions[-1]
+    record = action_log.records[-1]
     assert record.outcome is Outcome.INTERRUPTED
     assert record.switched_on is not None
 
@@ -553,7 +560,7 @@ async def test_restart_mid_cycle_switches_the_plug_back_on_at_start(
     record = last_action(config_entry)
     assert record.outcome is Outcome.INTERRUPTED
     assert record.switched_on is not None
-    assert len(config_entry.runtime_data.actions) == 1  # the unreadable one is dropped
+    assert len(config_entry.runtime_data.action_log.records) == 1  # the unreadable one is dropped
 
 
 def device_of(hass: HomeAssistant, emulator: Emulator, name: str) -> str:
@@ -603,7 +610,7 @@ async def test_power_cycle_action_from_an_automation(
     )
     household.household.set_fault("Kitchen", Fault.OFFLINE)
     for _ in range(2):  # not poll(): it waits for the automation, which waits for the clock
-        await setup_entry.runtime_data.async_refresh()
+        await setup_entry.runtime_data.coordinator.async_refresh()
     await settle(hass, lambda: switched == ["off"])
     await advance(hass, freezer, 10)  # the automation asked for 10 seconds
     await settle(hass, lambda: switched == ["off", "on"])

@@ -1,20 +1,14 @@
 """The rules that say when Home Assistant may perform a fix step: a table of scenarios."""
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from custom_components.sonos_troubleshooter.power_rules import (
-    Action,
-    ActionRecord,
-    Outcome,
     Refusal,
-    from_dict,
     players_on_switch,
     power_cycle_refusal,
     router_restart_refusal,
-    to_dict,
 )
 
 PLUGS = {"kitchen": "switch.kitchen_plug", "den": "switch.strip", "office": "switch.strip"}
@@ -80,48 +74,3 @@ def test_router_restart_refusal(
 def test_players_on_switch() -> None:
     assert players_on_switch("den", PLUGS) == ["office"]
     assert players_on_switch("kitchen", PLUGS) == []
-
-
-def test_record_round_trip_and_power_left_off() -> None:
-    record = ActionRecord(
-        action=Action.POWER_CYCLE,
-        entity_id="switch.kitchen_plug",
-        subject="kitchen",
-        subject_name="Kitchen",
-        started=AT,
-        switched_off=AT + timedelta(seconds=1),
-    )
-    assert record.power_left_off
-    assert from_dict(to_dict(record)) == record
-    closed = record.finish(Outcome.INTERRUPTED, AT + timedelta(seconds=5))
-    assert closed.outcome is Outcome.INTERRUPTED
-    assert closed.finished == AT + timedelta(seconds=5)
-    assert from_dict(to_dict(closed)) == closed
-    assert not replace(record, switched_on=AT + timedelta(seconds=31)).power_left_off
-
-
-@pytest.mark.parametrize(
-    "broken",
-    [
-        {},
-        {"action": "explode", "entity_id": "x", "subject": "s", "subject_name": "n"},
-        {
-            "action": "power_cycle",
-            "entity_id": "x",
-            "subject": "s",
-            "subject_name": "n",
-            "outcome": "helped",
-        },  # no start
-        {
-            "action": "power_cycle",
-            "entity_id": "x",
-            "subject": "s",
-            "subject_name": "n",
-            "started": "yesterday",
-            "outcome": "helped",
-        },
-    ],
-)
-def test_broken_records_are_refused(broken: dict[str, object]) -> None:
-    with pytest.raises((KeyError, ValueError)):
-        from_dict(broken)

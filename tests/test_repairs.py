@@ -161,7 +161,7 @@ async def test_check_stays_on_screen_until_the_dialog_can_follow_it(
     await flow.start(issue_id)
     await flow.choose("start")
     polled = asyncio.Event()
-    unsubscribe = setup_entry.runtime_data.async_add_listener(polled.set)
+    unsubscribe = setup_entry.runtime_data.coordinator.async_add_listener(polled.set)
 
     with patch.object(repairs, "CHECK_SHOWN_FOR_SECONDS", 3600):
         response = await flow.client.post(f"{FIX}/{flow.flow_id}", json={"next_step_id": "check"})
@@ -427,6 +427,6 @@ async def test_flow_kinds_and_step_handlers(
         hass, "error_1001_gone", {"entry_id": setup_entry.entry_id, "kind": "player", "uid": "gone"}
     )
     # A player deleted while its flow is open is named by its id and counts as fixed.
-    snapshot = setup_entry.runtime_data.data
+    snapshot = setup_entry.runtime_data.coordinator.data
     assert player_flow._facts(snapshot) == {"name": "gone", "address": "-"}
     assert not player_flow._is_failing(snapshot)

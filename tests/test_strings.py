@@ -13,9 +13,13 @@ from custom_components.sonos_troubleshooter.error_catalog import (
     FIRST_STEP_ALL_PLAYERS_DOWN,
     ordered_steps,
 )
-from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.error_rules import (
+    HOUSEHOLD_FINDINGS,
+    CloudCause,
+    ErrorCode,
+)
 from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
-from custom_components.sonos_troubleshooter.sensor import HOUSEHOLD_DIAGNOSES, WIFI_BANDS
+from custom_components.sonos_troubleshooter.sensor import WIFI_BANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
@@ -96,7 +100,7 @@ def test_cause_first_and_unknown_first_step() -> None:
 def test_every_state_the_code_can_report_is_translated() -> None:
     sensors = STRINGS["entity"]["sensor"]
     assert set(sensors["error_code"]["state"]) == {str(code) for code in ErrorCode}
-    assert set(sensors["diagnosis"]["state"]) == set(HOUSEHOLD_DIAGNOSES)
+    assert set(sensors["diagnosis"]["state"]) == set(HOUSEHOLD_FINDINGS)
     assert set(sensors["wifi_band"]["state"]) == set(WIFI_BANDS)
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
     assert set(icons["entity"]["sensor"]) == set(sensors)

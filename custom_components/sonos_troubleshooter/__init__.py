@@ -7,15 +7,13 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
-from .coordinator import (
-    SonosTroubleshooterConfigEntry,
-    SonosTroubleshooterCoordinator,
-    household_store,
-)
+from .coordinator import SonosTroubleshooterCoordinator
 from .entity import async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
-from .power_control import Remediator
+from .power_control import PowerControl
+from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
 from .services import async_setup_services
+from .store import HouseholdStore
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -29,21 +27,23 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:
     """Start watching the household of the configured player."""
-    coordinator = SonosTroubleshooterCoordinator(hass, entry)
+    store = HouseholdStore(hass, entry.entry_id)
+    household, action_log = await store.async_load()
+    coordinator = SonosTroubleshooterCoordinator(hass, entry, household, store)
     await coordinator.async_config_entry_first_refresh()
     # Players hang off the household device, which must exist before they refer to it.
-    coordinator.household_device_id = (
-        dr.async_get(hass)
-        .async_get_or_create(config_entry_id=entry.entry_id, **household_device(coordinator))
-        .id
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **household_device(coordinator)
     )
-    coordinator.remediator = remediator = Remediator(hass, coordinator)
-    entry.runtime_data = coordinator
+    power_control = PowerControl(hass, coordinator, action_log)
+    entry.runtime_data = SonosTroubleshooterData(
+        coordinator=coordinator, store=store, action_log=action_log, power_control=power_control
+    )
     # A power cycle cut short by a restart left a plug off: switch it on once its
     # integration is up (at once when Home Assistant is already running).
 
     async def finish_interrupted(_: HomeAssistant) -> None:
-        await remediator.async_finish_interrupted()
+        await power_control.async_finish_interrupted()
 
     entry.async_on_unload(async_at_started(hass, finish_interrupted))
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_follow(hass, coordinator)))
@@ -65,7 +65,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SonosTroubleshooterConf
     Setup rebuilds them from the stored diagnosis, with their original start times. While
     Home Assistant stops they stay: the issue registry keeps their dismissal across restarts.
     """
-    await entry.runtime_data.async_save()
+    await entry.runtime_data.store.async_save()
     if not hass.is_stopping:
         async_remove_issues(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
@@ -74,16 +74,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: SonosTroubleshooterConf
 async def async_remove_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> None:
     """Remove the household's repair issues and stored state with the integration."""
     async_remove_issues(hass, entry)
-    await household_store(hass, entry.entry_id).async_remove()
+    await HouseholdStore(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Let the user delete a player the household no longer lists (never when unsure)."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     uids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
-    if coordinator.household_id in uids or not all(coordinator.has_left(uid) for uid in uids):
+    household = coordinator.household
+    if coordinator.household_id in uids or not all(household.has_left(uid) for uid in uids):
         return False
     for uid in uids:
         await coordinator.async_forget_player(uid)

@@ -7,9 +7,10 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
+from .coordinator import SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
 from .player_client import answered
+from .runtime_data import SonosTroubleshooterConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -31,7 +32,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the cloud connectivity sensor and one connectivity sensor per player."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     async_add_entities([CloudConnectivitySensor(coordinator, CLOUD_CONNECTIVITY)])
     add_player_entities(
         coordinator,

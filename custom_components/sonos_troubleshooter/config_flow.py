@@ -1,6 +1,5 @@
 """Config, discovery, reconfigure and options flows for Sonos Troubleshooter."""
 
-import ipaddress
 from typing import Any
 from urllib.parse import urlparse
 
@@ -16,6 +15,7 @@ from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.util.network import is_ipv4_address
 import probatio
 
 from .cloud_client import parse_target
@@ -35,7 +35,6 @@ from .const import (
     MIN_SCAN_INTERVAL,
     PROBE_TIMEOUT,
 )
-from .coordinator import SonosTroubleshooterConfigEntry
 from .player_client import (
     PlayerInfo,
     ProbeFailure,
@@ -43,6 +42,7 @@ from .player_client import (
     fetch_household_id,
     fetch_player_info,
 )
+from .runtime_data import SonosTroubleshooterConfigEntry
 
 # Form errors by failure; soco 0.31 addresses players by IPv4 literal only.
 ERRORS = {
@@ -66,14 +66,6 @@ async def read_player(hass: HomeAssistant, host: str) -> tuple[PlayerInfo, str]:
     return info, household_id
 
 
-def _valid_ipv4(host: str) -> bool:
-    try:
-        ipaddress.IPv4Address(host)
-    except ValueError:
-        return False
-    return True
-
-
 class SonosTroubleshooterConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a household by the address of any one of its players."""
 
@@ -86,7 +78,7 @@ class SonosTroubleshooterConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_validate(self, host: str) -> tuple[dict[str, str], str | None]:
         """Read the player; return form errors, or none and the household id."""
-        if not _valid_ipv4(host):
+        if not is_ipv4_address(host):
             return {CONF_HOST: "invalid_host"}, None
         try:
             self._info, household_id = await read_player(self.hass, host)
@@ -271,7 +263,7 @@ class SonosTroubleshooterOptionsFlow(OptionsFlowWithReload):
         """Choose the smart plug that feeds a player, so its power cycle can be done for you."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
-        players = self.config_entry.runtime_data.players
+        players = self.config_entry.runtime_data.coordinator.household.players
         switches: dict[str, str] = dict(self.config_entry.options.get(CONF_POWER_SWITCHES, {}))
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -7,9 +7,9 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_POWER_SWITCHES
-from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
-from .error_rules import to_dict
-from .power_rules import to_dict as record_to_dict
+from .coordinator import SonosTroubleshooterCoordinator
+from .runtime_data import SonosTroubleshooterConfigEntry
+from .store import action_to_dict, diagnosis_to_dict
 
 # Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too, also as
 # the subject of an action.
@@ -20,9 +20,9 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry
 ) -> dict[str, Any]:
     """Return the configuration, the last poll, the diagnosis state and the actions taken."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     snapshot = coordinator.data
-    diagnosis = to_dict(snapshot.diagnosis)
+    diagnosis = diagnosis_to_dict(snapshot.diagnosis)
     states = cast(dict[str, dict[str, Any]], diagnosis["players"])
     players = [
         {
@@ -43,7 +43,7 @@ async def async_get_config_entry_diagnostics(
             },
             "topology_error": snapshot.topology_error,
             # What Home Assistant did to fix things: power cycles and router restarts.
-            "actions": [record_to_dict(record) for record in coordinator.actions],
+            "actions": [action_to_dict(record) for record in entry.runtime_data.action_log.records],
             "updated_at": snapshot.updated_at.isoformat(),
         },
         TO_REDACT,
@@ -54,7 +54,7 @@ def _options(coordinator: SonosTroubleshooterCoordinator) -> dict[str, Any]:
     """Return the options, the plugs named by player (their keys are player ids)."""
     options = dict(coordinator.config_entry.options)
     if CONF_POWER_SWITCHES in options:
-        players = coordinator.players
+        players = coordinator.household.players
         options[CONF_POWER_SWITCHES] = {
             (players[uid].name if uid in players else "(a player since deleted)"): entity_id
             for uid, entity_id in options[CONF_POWER_SWITCHES].items()

@@ -11,11 +11,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, SONOS_CORE_DOMAIN
-from .coordinator import (
-    PlayerSnapshot,
-    SonosTroubleshooterConfigEntry,
-    SonosTroubleshooterCoordinator,
-)
+from .coordinator import PlayerSnapshot, SonosTroubleshooterCoordinator
+from .runtime_data import SonosTroubleshooterConfigEntry
 
 
 class SonosTroubleshooterEntity(CoordinatorEntity[SonosTroubleshooterCoordinator]):
@@ -60,8 +57,15 @@ def core_sonos_device_id(hass: HomeAssistant, player: PlayerSnapshot) -> str | N
 def player_via_device_id(
     hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator, player: PlayerSnapshot
 ) -> str:
-    """Return the core Sonos device of the speaker when there is one, else the household's."""
-    return core_sonos_device_id(hass, player) or coordinator.household_device_id
+    """Return the core Sonos device of the speaker when there is one, else the household's.
+
+    The household device is registered at setup, before any player refers to it.
+    """
+    household = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, coordinator.household_id)}
+    )
+    assert household is not None
+    return core_sonos_device_id(hass, player) or household.id
 
 
 @callback

@@ -1,6 +1,6 @@
 """The documented Sonos errors this integration diagnoses: the single source of truth.
 
-Codes, severities, documented causes and fix steps (as keys, in the documented order) live
+Codes, severities, the measured causes and fix steps (as keys, in the documented order) live
 here; their words live in strings.json and translations under the same keys. Entities,
 repair issues and the README all follow this table. Pure: no Home Assistant imports.
 """
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .error_rules import CloudCause, ErrorCode
+from .error_rules import CloudCause, DiagnosisState, ErrorCode, PlayerState
 
 
 class Severity(StrEnum):
@@ -25,20 +25,12 @@ class CatalogEntry:
 
     code: ErrorCode
     severity: Severity
-    causes: tuple[str, ...]  # documented common causes, in the documentation's order
     steps: tuple[str, ...]  # documented fix steps, in the documentation's order
 
 
 ERROR_1001 = CatalogEntry(
     code=ErrorCode.E1001,
     severity=Severity.MODERATE,
-    causes=(
-        "wifi_password_changed",
-        "router_restarted",
-        "out_of_range",
-        "band_not_supported",
-        "firmware_glitch",
-    ),
     steps=(
         "power_cycle_speaker",
         "restart_router",
@@ -51,13 +43,6 @@ ERROR_1001 = CatalogEntry(
 ERROR_1003 = CatalogEntry(
     code=ErrorCode.E1003,
     severity=Severity.MINOR,
-    causes=(
-        CloudCause.SONOS_OUTAGE,
-        CloudCause.PORTS_BLOCKED,
-        CloudCause.DNS_FAILURE,
-        "vpn_or_filtering",
-        "session_expired",
-    ),
     steps=(
         "check_status_page",
         "restart_router",
@@ -107,3 +92,25 @@ ESCALATE_1003_AFTER = timedelta(hours=24)
 def is_escalated(since: datetime | None, now: datetime) -> bool:
     """Tell whether a 1003 that began at `since` has lasted past the documented 24 hours."""
     return since is not None and now - since > ESCALATE_1003_AFTER
+
+
+def error_summary(state: PlayerState, diagnosis: DiagnosisState) -> dict[str, str | None]:
+    """Return cause, since, severity and first fix step of a player's error (None when ok).
+
+    What the error entities show, so automations can act on the cause without reading cards.
+    """
+    entry = CATALOG.get(state.code)
+    cause: str | None = None
+    if state.code is ErrorCode.E1003:
+        cause = diagnosis.cloud.cause
+    elif state.code is ErrorCode.E1001 and diagnosis.all_players_down:
+        cause = "all_players_unreachable"
+    steps = steps_for(
+        state.code, diagnosis.cloud.cause, all_players_down=diagnosis.all_players_down
+    )
+    return {
+        "cause": cause,
+        "since": state.since.isoformat() if state.since else None,
+        "severity": str(entry.severity) if entry else None,
+        "first_step": steps[0] if steps else None,
+    }

@@ -33,6 +33,14 @@ EXPECTED_ABSENCES: frozenset[str] = frozenset(
 )
 """VanishedDevices reasons that mean the player left on purpose, so its silence is no error."""
 
+HOUSEHOLD_FINDINGS: tuple[str, ...] = (
+    "ok",
+    "player_unreachable",
+    "all_players_unreachable",
+    *CloudCause,
+)
+"""What the household sensor can say, most important first (see `household_finding`)."""
+
 FAILURES_TO_RAISE = 2
 """Consecutive failed polls before an error is raised; one failure is often a dropped packet."""
 
@@ -247,129 +255,12 @@ def _expected_absence(reason: str | None) -> str | None:
     return normalized if normalized in EXPECTED_ABSENCES else None
 
 
-# Storage: the glue persists the state so a restart keeps the original start times.
-
-
-def to_dict(state: DiagnosisState) -> dict[str, object]:
-    """Return a JSON-safe form of the state for Home Assistant's storage."""
-    cloud = state.cloud
-    return {
-        "players": {
-            uid: {
-                "code": player.code.value,
-                "failures": player.failures,
-                "failing_since": _iso(player.failing_since),
-                "since": _iso(player.since),
-                "expected_absence": player.expected_absence,
-            }
-            for uid, player in state.players.items()
-        },
-        "cloud": {
-            "failures": cloud.failures,
-            "failing_since": _iso(cloud.failing_since),
-            "failing": cloud.failing,
-            "cause": None if cloud.cause is None else cloud.cause.value,
-            "since": _iso(cloud.since),
-            "status_indicator": cloud.status_indicator,
-        },
-        "all_players_down": state.all_players_down,
-        "all_players_down_since": _iso(state.all_players_down_since),
-    }
-
-
-def from_dict(data: object) -> DiagnosisState:
-    """Rebuild a stored state; anything unreadable starts afresh rather than break setup."""
-    try:
-        return _parse_state(_mapping(data))
-    except KeyError, ValueError:
-        return DiagnosisState.initial()
-
-
-class _MalformedError(ValueError):
-    """Stored data does not describe a state `diagnose` can continue from."""
-
-
-def _parse_state(data: Mapping[str, object]) -> DiagnosisState:
-    """Parse `to_dict` output, checking the invariants `diagnose` relies on."""
-    players = {}
-    for key, raw in _mapping(data["players"]).items():
-        uid, player = _text(key), _mapping(raw)
-        players[uid] = PlayerState(
-            uid=uid,
-            code=ErrorCode(_text(player["code"])),
-            failures=_count(player["failures"]),
-            failing_since=_time(player["failing_since"]),
-            since=_time(player["since"]),
-            expected_absence=_optional_text(player["expected_absence"]),
-        )
-    raw_cloud = _mapping(data["cloud"])
-    cause = _optional_text(raw_cloud["cause"])
-    cloud = CloudState(
-        failures=_count(raw_cloud["failures"]),
-        failing_since=_time(raw_cloud["failing_since"]),
-        failing=_flag(raw_cloud["failing"]),
-        cause=None if cause is None else CloudCause(cause),
-        since=_time(raw_cloud["since"]),
-        status_indicator=_optional_text(raw_cloud["status_indicator"]),
-    )
-    state = DiagnosisState(
-        players=players,
-        cloud=cloud,
-        all_players_down=_flag(data["all_players_down"]),
-        all_players_down_since=_time(data["all_players_down_since"]),
-    )
-    streaks = [(p.failures, p.failing_since) for p in players.values()]
-    streaks.append((cloud.failures, cloud.failing_since))
-    if any((failures == 0) != (start is None) for failures, start in streaks) or (
-        state.all_players_down != (state.all_players_down_since is not None)
-    ):
-        raise _MalformedError("inconsistent failure streak")
-    return state
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """Return a datetime as an ISO 8601 string, which round-trips exactly."""
-    return None if moment is None else moment.isoformat()
-
-
-def _mapping(value: object) -> Mapping[str, object]:
-    """Return the value if it is a mapping."""
-    if not isinstance(value, Mapping):
-        raise _MalformedError("not a mapping")
-    return value
-
-
-def _text(value: object) -> str:
-    """Return the value if it is a string."""
-    if not isinstance(value, str):
-        raise _MalformedError("not a string")
-    return value
-
-
-def _optional_text(value: object) -> str | None:
-    """Return the value if it is a string or None."""
-    return None if value is None else _text(value)
-
-
-def _count(value: object) -> int:
-    """Return the value if it is a non-negative integer (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _MalformedError("not a count")
-    return value
-
-
-def _flag(value: object) -> bool:
-    """Return the value if it is a bool."""
-    if not isinstance(value, bool):
-        raise _MalformedError("not a bool")
-    return value
-
-
-def _time(value: object) -> datetime | None:
-    """Parse an aware ISO 8601 datetime; naive ones could not be compared with poll times."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(_text(value))
-    if moment.tzinfo is None:
-        raise _MalformedError("naive datetime")
-    return moment
+def household_finding(state: DiagnosisState) -> str:
+    """Return the household's most important finding: the network first, then the cloud."""
+    if state.all_players_down:
+        return "all_players_unreachable"
+    if any(player.code is ErrorCode.E1001 for player in state.players.values()):
+        return "player_unreachable"
+    if state.cloud.failing and state.cloud.cause is not None:
+        return str(state.cloud.cause)
+    return "ok"

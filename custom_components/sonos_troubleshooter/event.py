@@ -12,10 +12,11 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import SonosTroubleshooterConfigEntry, SonosTroubleshooterCoordinator
+from .coordinator import SonosTroubleshooterCoordinator
 from .entity import PlayerEntity, add_player_entities
+from .error_catalog import error_summary
 from .error_rules import ErrorCode
-from .sensor import error_attributes
+from .runtime_data import SonosTroubleshooterConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -34,7 +35,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add one error event entity per player, now and for players that join later."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     add_player_entities(
         coordinator,
         entry,
@@ -66,6 +67,7 @@ class PlayerErrorEvent(PlayerEntity, EventEntity):
                 self._trigger_event(EVENT_CLEARED, {"code": str(previous)})
             else:
                 self._trigger_event(
-                    str(code), error_attributes(players[self.uid], self.coordinator.data)
+                    str(code),
+                    error_summary(players[self.uid].state, self.coordinator.data.diagnosis),
                 )
         super()._handle_coordinator_update()

@@ -7,20 +7,17 @@ original start time, and deletes any whose error cleared while Home Assistant wa
 Every issue is fixable: `repairs.py` walks the user through the documented steps.
 """
 
-from collections.abc import Iterable
-from datetime import datetime
 from enum import StrEnum
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, STATUS_PAGE_URL, SUPPORT_URL
-from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
+from .const import DOMAIN, SUPPORT_URL
+from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .error_catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
 from .error_rules import ErrorCode
-from .player_client import answered, wifi_band
+from .repair_facts import all_players_facts, cloud_facts, player_facts
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 
@@ -31,75 +28,6 @@ class IssueKind(StrEnum):
     PLAYER = "player"
     ALL_PLAYERS = "all_players"
     CLOUD = "cloud"
-
-
-def when(moment: datetime | None) -> str:
-    """Format a moment in the local time zone, as the cards show it."""
-    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def player_facts(player: PlayerSnapshot) -> dict[str, str]:
-    """Return what the cards and the guided fix say about one player in 1001."""
-    info = player.info
-    band = wifi_band(player.channel_freq)
-    return {
-        "name": player.name,
-        "model": info.model_name if info else "Sonos",
-        "address": player.ip,
-        "serial": info.serial_number if info else "-",
-        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
-        "since": when(player.state.since),
-        "last_seen": when(player.last_seen),
-        "support_url": SUPPORT_URL,
-    }
-
-
-def player_details(players: Iterable[PlayerSnapshot]) -> str:
-    """List players with model, address and serial number, which support asks for (markdown)."""
-    lines = []
-    for player in sorted(players, key=lambda p: p.name):
-        facts = player_facts(player)
-        lines.append(f"- **{player.name}**: {facts['model']}, {player.ip}, `{facts['serial']}`")
-    return "\n".join(lines) or "-"
-
-
-def answering_players(snapshot: HouseholdSnapshot, uid: str) -> str:
-    """Name the other players that answer: one silent player among answering ones is its own."""
-    others = (p for p in snapshot.players.values() if p.uid != uid and answered(p.failure))
-    return ", ".join(sorted(p.name for p in others)) or "-"
-
-
-def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
-    """Return what the cards and the guided fix say when no player answers."""
-    down = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1001]
-    return {
-        "players": ", ".join(sorted(p.name for p in down)) or "-",
-        "details": player_details(down),
-        "count": str(len(down)),
-        "since": when(snapshot.diagnosis.all_players_down_since),
-        "support_url": SUPPORT_URL,
-    }
-
-
-def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
-    """Return what the cards and the guided fix say about the cloud: what failed, and how."""
-    cloud = snapshot.diagnosis.cloud
-    report = snapshot.cloud
-    affected = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1003]
-    unresolved = [r.target for r in report.cloud if not r.resolved]
-    refused = [r.target for r in report.cloud if r.resolved and not r.connected]
-    reachable = sum(r.connected for r in report.reference)
-    return {
-        "players": ", ".join(sorted(p.name for p in affected)) or "-",
-        "details": player_details(affected),
-        "since": when(cloud.since),
-        "failed_targets": ", ".join(refused) or "-",
-        "unresolved": ", ".join(unresolved) or "-",
-        "reference": f"{reachable}/{len(report.reference)}",
-        "status": report.status.description or report.status.indicator or "-",
-        "status_url": STATUS_PAGE_URL,
-        "support_url": SUPPORT_URL,
-    }
 
 
 def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:

@@ -29,6 +29,7 @@ from .power_rules import (
     ROUTER_START_SECONDS,
     SPEAKER_START_SECONDS,
     Action,
+    ActionLog,
     ActionRecord,
     Outcome,
     Refusal,
@@ -76,13 +77,19 @@ def _available(hass: HomeAssistant, entity_id: str) -> bool:
     return state is not None and state.state != STATE_UNAVAILABLE
 
 
-class Remediator:
-    """Runs one action at a time for a household and keeps its record."""
+class PowerControl:
+    """Runs one action at a time for a household and records it in the action log."""
 
-    def __init__(self, hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        coordinator: SonosTroubleshooterCoordinator,
+        action_log: ActionLog,
+    ) -> None:
         """Act for the household of this coordinator."""
         self.hass = hass
         self.coordinator = coordinator
+        self.action_log = action_log
         self._running: asyncio.Task[ActionRecord] | None = None
         self._current: ActionRecord | None = None
 
@@ -93,7 +100,7 @@ class Remediator:
 
     async def async_finish_interrupted(self) -> None:
         """Close actions Home Assistant stopped in the middle of; give back power left off."""
-        for record in list(self.coordinator.actions):
+        for record in list(self.action_log.records):
             if record.outcome is not Outcome.RUNNING:
                 continue
             interrupted = await _ended(self.hass, record, Outcome.INTERRUPTED)
@@ -103,14 +110,14 @@ class Remediator:
                 record.action,
                 record.started,
             )
-            self.coordinator.record_action(interrupted)
+            self.action_log.record(interrupted)
 
     # --- starting -----------------------------------------------------------------------
     def start_power_cycle(
         self, uid: str, *, off_seconds: int, progress: Progress | None = None
     ) -> asyncio.Task[ActionRecord]:
         """Power-cycle a player through its plug, as a task of the config entry."""
-        player = self.coordinator.players.get(uid)
+        player = self.coordinator.household.players.get(uid)
         return self._start(
             self._power_cycle(uid, off_seconds, progress), player.name if player else uid
         )
@@ -270,7 +277,7 @@ class Remediator:
     def _note(self, record: ActionRecord) -> ActionRecord:
         """Keep the latest state of the running action in the household's record."""
         self._current = record
-        self.coordinator.record_action(record)
+        self.action_log.record(record)
         return record
 
     async def _close(self, outcome: Outcome, error: str | None = None) -> ActionRecord:

@@ -6,7 +6,7 @@ or power switch. Cutting power is not undone by a click, so the rules that say n
 pure (no Home Assistant imports) and tested by a table. Timings are the documentation's.
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -135,43 +135,37 @@ def players_on_switch(uid: str, switches: Mapping[str, str]) -> list[str]:
     return [other for other, entity in switches.items() if entity == switch and other != uid]
 
 
-def to_dict(record: ActionRecord) -> dict[str, str | None]:
-    """Return the record as stored and shown in diagnostics."""
-    moments = ("started", "switched_off", "switched_on", "finished")
-    return {
-        "action": record.action,
-        "entity_id": record.entity_id,
-        "subject": record.subject,
-        "subject_name": record.subject_name,
-        **{key: _iso(getattr(record, key)) for key in moments},
-        "outcome": record.outcome,
-        "error": record.error,
-    }
+class ActionLog:
+    """What Home Assistant did to fix things (power cycles, router restarts), oldest first.
 
+    One record per action, known by its start; only the last RECORDS_KEPT are kept. Every
+    change is reported to `on_change` (the store saves it).
+    """
 
-def from_dict(data: Mapping[str, object]) -> ActionRecord:
-    """Return the record stored by to_dict; raise ValueError, KeyError or TypeError if broken."""
+    def __init__(
+        self, records: Iterable[ActionRecord] = (), on_change: Callable[[], None] = lambda: None
+    ) -> None:
+        """Start from the stored records."""
+        self.records: list[ActionRecord] = list(records)[-RECORDS_KEPT:]
+        self._on_change = on_change
 
-    def moment(key: str) -> datetime | None:
-        value = data.get(key)
-        return None if value is None else datetime.fromisoformat(str(value))
+    def record(self, record: ActionRecord) -> None:
+        """Keep an action's latest state."""
+        self.records = [
+            *(kept for kept in self.records if kept.started != record.started),
+            record,
+        ][-RECORDS_KEPT:]
+        self._on_change()
 
-    started = moment("started")
-    if started is None:
-        raise ValueError("a record without a start")
-    return ActionRecord(
-        action=Action(str(data["action"])),
-        entity_id=str(data["entity_id"]),
-        subject=str(data["subject"]),
-        subject_name=str(data["subject_name"]),
-        started=started,
-        switched_off=moment("switched_off"),
-        switched_on=moment("switched_on"),
-        finished=moment("finished"),
-        outcome=Outcome(str(data["outcome"])),
-        error=None if data.get("error") is None else str(data["error"]),
-    )
+    def last_unhelpful(self, subject: str, since: datetime | None) -> ActionRecord | None:
+        """Return the last action about the current error that ended without fixing it.
 
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+        For a player (or the household) since the error began at `since`; one that fixed
+        things ended the error, so it belongs to an earlier one.
+        """
+        for record in reversed(self.records):
+            if record.subject != subject or record.outcome in (Outcome.RUNNING, Outcome.HELPED):
+                continue
+            if since is None or record.started >= since:
+                return record
+        return None

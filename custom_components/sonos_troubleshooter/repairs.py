@@ -11,19 +11,17 @@ from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Awaitable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .error_catalog import ERROR_1001, ERROR_1003, steps_for
+from .error_catalog import steps_for
 from .error_rules import ErrorCode
-from .issues import IssueKind, all_players_facts, answering_players, cloud_facts, player_facts, when
+from .issues import IssueKind
 from .power_control import RefusedError, power_switches, router_entity
 from .power_rules import (
     POWER_OFF_SECONDS,
@@ -33,10 +31,18 @@ from .power_rules import (
     Action,
     ActionRecord,
     Outcome,
-    Refusal,
 )
+from .repair_facts import (
+    TIME_OF_DAY,
+    action_facts,
+    all_players_facts,
+    answering_players,
+    cloud_facts,
+    player_facts,
+    when,
+)
+from .runtime_data import SonosTroubleshooterData
 
-DOCUMENTED_STEPS = frozenset({*ERROR_1001.steps, *ERROR_1003.steps})
 # The documented steps Home Assistant can perform itself, given the entity to do it with.
 STEP_ACTIONS = {"power_cycle_speaker": Action.POWER_CYCLE, "restart_router": Action.ROUTER_RESTART}
 # Pages that report an action: the step id each outcome is told on.
@@ -45,14 +51,6 @@ OUTCOME_PAGES = {
     Outcome.FAILED: "action_failed",
     Outcome.INTERRUPTED: "action_interrupted",
 }
-REPORT_PAGES = frozenset(
-    {
-        *(f"refused_{refusal}" for refusal in Refusal),
-        *(f"{action}_not_helped" for action in Action),
-        "action_failed",
-        "action_interrupted",
-    }
-)
 
 # The repair dialog subscribes to "progress done" events only once it has drawn the progress
 # page, so a check that ends sooner (a healthy household answers in milliseconds) would leave
@@ -94,72 +92,84 @@ class GuidedFixFlow(RepairsFlow, ABC):
     def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
         """Return when the error began (actions before that were for an earlier one)."""
 
-    def _entity_for(
-        self, action: Action | None, coordinator: SonosTroubleshooterCoordinator
-    ) -> str | None:
+    def _entity_for(self, action: Action | None, runtime: SonosTroubleshooterData) -> str | None:
         """Return the entity Home Assistant would perform the action with, if it has one."""
-        return router_entity(coordinator) if action is Action.ROUTER_RESTART else None
+        return router_entity(runtime.coordinator) if action is Action.ROUTER_RESTART else None
 
-    def _can_do(self, step: str, coordinator: SonosTroubleshooterCoordinator) -> bool:
+    def _can_do(self, step: str, runtime: SonosTroubleshooterData) -> bool:
         """Tell whether Home Assistant has an entity to perform this step with."""
-        return self._entity_for(STEP_ACTIONS.get(step), coordinator) is not None
+        return self._entity_for(STEP_ACTIONS.get(step), runtime) is not None
 
     def _start_action(
-        self, step: str, coordinator: SonosTroubleshooterCoordinator, snapshot: HouseholdSnapshot
+        self, step: str, runtime: SonosTroubleshooterData
     ) -> asyncio.Task[ActionRecord]:
         """Start performing the step; the router restart is the same for every error."""
-        return coordinator.remediator.start_router_restart(
+        return runtime.power_control.start_router_restart(
             self._subject(),
-            self._facts(snapshot).get("name", coordinator.household_id),
+            self._facts(runtime.coordinator.data).get("name", runtime.coordinator.household_id),
             lambda snapshot: not self._is_failing(snapshot),
             progress=self.async_update_progress,
         )
 
-    # --- shared steps ------------------------------------------------------------------
-    def _coordinator(self) -> SonosTroubleshooterCoordinator | None:
+    # --- where the flow stands --------------------------------------------------------------
+    def _runtime(self) -> SonosTroubleshooterData | None:
+        """Return what the household's config entry owns, None when it is not loaded."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return None
-        coordinator: SonosTroubleshooterCoordinator = entry.runtime_data
-        return coordinator
+        runtime: SonosTroubleshooterData = entry.runtime_data
+        return runtime
+
+    @property
+    def _loaded(self) -> SonosTroubleshooterData:
+        """Return the runtime data of an entry `_ended()` just found loaded."""
+        runtime = self._runtime()
+        assert runtime is not None
+        return runtime
+
+    def _ended(self, action: ActionRecord | None = None) -> RepairsFlowResult | None:
+        """Return how the flow ends when there is nothing left to fix, else None.
+
+        The entry may have been unloaded, or the error cleared while the flow was open.
+        After an action, the success message names what Home Assistant did.
+        """
+        runtime = self._runtime()
+        if runtime is None:
+            return self.async_abort(reason="entry_not_loaded")
+        snapshot = runtime.coordinator.data
+        if self._is_failing(snapshot):
+            return None
+        if action is None:
+            return self.async_create_entry(
+                data={}, description="fixed", description_placeholders=self._facts(snapshot)
+            )
+        return self.async_create_entry(
+            data={},
+            description=f"fixed_{action.action}",
+            description_placeholders={**self._facts(snapshot), **action_facts(action)},
+        )
 
     def _placeholders(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         return {
             **self._facts(snapshot),
             "step": str(self._position + 1),
             "steps": str(len(self._steps)),
-            "checked_at": _clock(snapshot.updated_at),
+            "checked_at": when(snapshot.updated_at, TIME_OF_DAY),
         }
 
-    def _current(self, action: ActionRecord | None = None) -> HouseholdSnapshot | RepairsFlowResult:
-        """Return the latest poll, or how the flow ends when there is nothing left to fix.
+    def _last_action(self, runtime: SonosTroubleshooterData) -> ActionRecord | None:
+        """Return what Home Assistant last did about this error without fixing it."""
+        since = self._since(runtime.coordinator.data)
+        return runtime.action_log.last_unhelpful(self._subject(), since)
 
-        After an action, the success message names what Home Assistant did.
-        """
-        coordinator = self._coordinator()
-        if coordinator is None:
-            return self.async_abort(reason="entry_not_loaded")
-        snapshot = coordinator.data
-        if not self._is_failing(snapshot):
-            if action is None:
-                return self.async_create_entry(
-                    data={}, description="fixed", description_placeholders=self._facts(snapshot)
-                )
-            return self.async_create_entry(
-                data={},
-                description=f"fixed_{action.action}",
-                description_placeholders={**self._facts(snapshot), **_record_facts(action)},
-            )
-        return snapshot
-
+    # --- the overview and the documented steps -----------------------------------------------
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Show what is wrong, why, and every step; offer the walk-through or a check."""
-        snapshot = self._current()
-        if not isinstance(snapshot, HouseholdSnapshot):
-            return snapshot
+        if ended := self._ended():
+            return ended
+        snapshot = self._loaded.coordinator.data
         self._steps = self._steps_for(snapshot)
-        coordinator = self._coordinator()
-        done = coordinator and coordinator.last_action(self._subject(), self._since(snapshot))
+        done = self._last_action(self._loaded)
         return self.async_show_menu(
             step_id="init",
             menu_options=["start", "check", *(["last_action"] if done else [])],
@@ -181,12 +191,21 @@ class GuidedFixFlow(RepairsFlow, ABC):
     async def async_step_next(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Show the next documented step, or the escalation advice after the last one."""
         self._position = min(self._position + 1, len(self._steps))
-        return await self._async_show_position()
+        return self._show_position()
 
-    async def _async_show_position(self) -> RepairsFlowResult:
-        snapshot = self._current()  # the error may have cleared while the flow was open
-        if not isinstance(snapshot, HouseholdSnapshot):
-            return snapshot
+    async def async_step_escalate(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Show the escalation advice again (the page is reloaded)."""
+        self._position = len(self._steps)
+        return self._show_position()
+
+    def _show_position(self) -> RepairsFlowResult:
+        """Show the step at the current position, or the escalation advice past the last."""
+        if ended := self._ended():
+            return ended
+        runtime = self._loaded
+        snapshot = runtime.coordinator.data
         if self._position == len(self._steps):
             return self.async_show_menu(
                 step_id="escalate",
@@ -194,57 +213,89 @@ class GuidedFixFlow(RepairsFlow, ABC):
                 description_placeholders=self._placeholders(snapshot),
             )
         step = self._steps[self._position]
-        coordinator = self._coordinator()
-        can_do = coordinator is not None and self._can_do(step, coordinator)
         return self.async_show_menu(
             step_id=step,
-            menu_options=[*(["do_it"] if can_do else []), "check", "skip"],
+            menu_options=[*(["do_it"] if self._can_do(step, runtime) else []), "check", "skip"],
             description_placeholders=self._placeholders(snapshot),
         )
 
-    async def async_step_escalate(
+    def _show_step(self, step: str) -> RepairsFlowResult:
+        """Show a documented step again (the flow manager calls its handler on a reload)."""
+        self._position = self._steps.index(step)
+        return self._show_position()
+
+    # One handler per documented step of the catalog (tests check none is missing).
+    async def async_step_power_cycle_speaker(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        """Show the escalation advice again (the page is reloaded)."""
-        self._position = len(self._steps)
-        return await self._async_show_position()
+        """Error 1001 step 1, error 1003 step 3: unplug the speaker, wait, plug it back in."""
+        return self._show_step("power_cycle_speaker")
 
-    async def _async_step_page(
-        self, step: str, user_input: dict[str, Any] | None = None
+    async def async_step_restart_router(
+        self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        self._position = self._steps.index(step)
-        return await self._async_show_position()
+        """Unplug the router for 30 seconds, plug it back, wait two minutes."""
+        return self._show_step("restart_router")
 
-    def __getattr__(self, name: str) -> Any:
-        """Serve `async_step_<documented step>` and the report pages.
+    async def async_step_factory_reset(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1001: reset the speaker and set it up again."""
+        return self._show_step("factory_reset")
 
-        The flow manager requires a handler for every step id it shows; it calls it when
-        the page is reloaded. The step ids are the catalog's, so they are looked up there.
-        """
-        step = name.removeprefix("async_step_")
-        if step != name and step in DOCUMENTED_STEPS:
-            return partial(self._async_step_page, step)
-        if step != name and step in REPORT_PAGES:
-            return self._async_show_report
-        raise AttributeError(name)
+    async def async_step_move_closer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1001: set the speaker up near the router."""
+        return self._show_step("move_closer")
+
+    async def async_step_enable_2_4_ghz(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1001: make sure the network offers 2.4 GHz."""
+        return self._show_step("enable_2_4_ghz")
+
+    async def async_step_check_status_page(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1003: look for a Sonos outage."""
+        return self._show_step("check_status_page")
+
+    async def async_step_sign_in_again(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1003: sign out of the Sonos account and back in."""
+        return self._show_step("sign_in_again")
+
+    async def async_step_check_firewall(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1003: let Sonos traffic through (TCP 80, 443, 1400)."""
+        return self._show_step("check_firewall")
+
+    async def async_step_try_hotspot(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1003: try another network to tell the router from the account."""
+        return self._show_step("try_hotspot")
 
     # --- performing a step ---------------------------------------------------------------
     async def async_step_do_it(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Perform the step on screen, showing progress until it is done and re-checked."""
         if self._action is not None and self._action.done():
             return self.async_show_progress_done(next_step_id="acted")
-        coordinator = self._coordinator()
-        if coordinator is None:
+        runtime = self._runtime()
+        if runtime is None:
             return self.async_abort(reason="entry_not_loaded")
         step = self._steps[self._position] if 0 <= self._position < len(self._steps) else ""
         action = STEP_ACTIONS.get(step)
         if self._action is None:
-            if action is None or not self._can_do(step, coordinator):
-                return await self._async_show_position()
+            if action is None or not self._can_do(step, runtime):
+                return self._show_position()
             try:
-                started = self._start_action(step, coordinator, coordinator.data)
+                started = self._start_action(step, runtime)
             except RefusedError as refused:
-                return await self._async_refused(refused)
+                return self._show_refusal(refused)
             # In the background: the action may take minutes and must not hold up anything
             # that waits for Home Assistant's tasks to settle.
             self._action = self.hass.async_create_background_task(
@@ -255,8 +306,8 @@ class GuidedFixFlow(RepairsFlow, ABC):
             progress_action=str(action),
             progress_task=self._action,
             description_placeholders={
-                **self._facts(coordinator.data),
-                "entity": self._entity_for(action, coordinator) or "-",
+                **self._facts(runtime.coordinator.data),
+                "entity": self._entity_for(action, runtime) or "-",
                 "off_seconds": str(POWER_OFF_SECONDS),
                 "start_seconds": str(
                     SPEAKER_START_SECONDS if action is Action.POWER_CYCLE else ROUTER_START_SECONDS
@@ -271,34 +322,32 @@ class GuidedFixFlow(RepairsFlow, ABC):
         result = self._action.result()
         self._action = None
         if isinstance(result, RefusedError):
-            return await self._async_refused(result)
-        snapshot = self._current(result)
-        if not isinstance(snapshot, HouseholdSnapshot):
-            return snapshot
-        return self._async_report(result, snapshot)
+            return self._show_refusal(result)
+        if ended := self._ended(result):
+            return ended
+        return self._show_action(result)
 
     async def async_step_last_action(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
         """Show what Home Assistant did about this error last time, and how it went."""
-        snapshot = self._current()
-        if not isinstance(snapshot, HouseholdSnapshot):
-            return snapshot
-        coordinator = self._coordinator()
-        assert coordinator is not None  # _current() ended the flow otherwise
-        record = coordinator.last_action(self._subject(), self._since(snapshot))
+        if ended := self._ended():
+            return ended
+        record = self._last_action(self._loaded)
         if record is None:
             return await self.async_step_init()
-        return self._async_report(record, snapshot)
+        return self._show_action(record)
 
-    def _async_report(self, record: ActionRecord, snapshot: HouseholdSnapshot) -> RepairsFlowResult:
+    # --- reports on an action or a refusal ----------------------------------------------
+    def _show_action(self, record: ActionRecord) -> RepairsFlowResult:
         page = OUTCOME_PAGES.get(record.outcome, "{action}_not_helped").format(action=record.action)
-        return self._show_report(page, {**self._placeholders(snapshot), **_record_facts(record)})
+        snapshot = self._loaded.coordinator.data
+        return self._show_report(page, {**self._placeholders(snapshot), **action_facts(record)})
 
-    async def _async_refused(self, refused: RefusedError) -> RepairsFlowResult:
-        snapshot = self._current()  # a player that answers again is fixed, not refused
-        if not isinstance(snapshot, HouseholdSnapshot):
-            return snapshot
+    def _show_refusal(self, refused: RefusedError) -> RepairsFlowResult:
+        if ended := self._ended():  # a player that answers again is fixed, not refused
+            return ended
+        snapshot = self._loaded.coordinator.data
         return self._show_report(
             f"refused_{refused.refusal}", {**self._placeholders(snapshot), **refused.placeholders}
         )
@@ -310,25 +359,38 @@ class GuidedFixFlow(RepairsFlow, ABC):
             step_id=page, menu_options=["next", "check"], description_placeholders=placeholders
         )
 
-    async def _async_show_report(
+    async def _async_show_last_report(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        """Show the last report page again (the page is reloaded)."""
+        """Show the last report page again (the flow manager calls its handler on a reload)."""
         return self._show_report(*self._report)
 
+    # One handler per report page (tests check none is missing); a reload shows it again.
+    async_step_refused_busy = _async_show_last_report
+    async_step_refused_not_configured = _async_show_last_report
+    async_step_refused_player_reachable = _async_show_last_report
+    async_step_refused_shared_switch = _async_show_last_report
+    async_step_refused_entity_unavailable = _async_show_last_report
+    async_step_refused_no_network_path = _async_show_last_report
+    async_step_power_cycle_not_helped = _async_show_last_report
+    async_step_router_restart_not_helped = _async_show_last_report
+    async_step_action_failed = _async_show_last_report
+    async_step_action_interrupted = _async_show_last_report
+
+    # --- checking again ------------------------------------------------------------------
     async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Poll the household and the cloud now, showing progress while it runs."""
-        coordinator = self._coordinator()
-        if coordinator is None:
+        runtime = self._runtime()
+        if runtime is None:
             return self.async_abort(reason="entry_not_loaded")
         if self._check is None:
-            self._check = self.hass.async_create_task(_poll_now(coordinator))
+            self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
         if not self._check.done():
             return self.async_show_progress(
                 step_id="check",
                 progress_action="check",
                 progress_task=self._check,
-                description_placeholders=self._facts(coordinator.data),
+                description_placeholders=self._facts(runtime.coordinator.data),
             )
         self._check = None
         return self.async_show_progress_done(next_step_id="checked")
@@ -337,13 +399,12 @@ class GuidedFixFlow(RepairsFlow, ABC):
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
         """Say in words what the check found: fixed, or still failing and how."""
-        snapshot = self._current()
-        if not isinstance(snapshot, HouseholdSnapshot):
-            return snapshot
+        if ended := self._ended():
+            return ended
         return self.async_show_menu(
             step_id="still_failing",
             menu_options=["next", "check"],
-            description_placeholders=self._placeholders(snapshot),
+            description_placeholders=self._placeholders(self._loaded.coordinator.data),
         )
 
     async_step_still_failing = async_step_checked  # the verdict page, reloaded
@@ -361,24 +422,6 @@ async def _follow(action: asyncio.Task[ActionRecord]) -> ActionRecord | RefusedE
         return await _on_screen(action)
     except RefusedError as refused:
         return refused
-
-
-def _clock(moment: datetime | None) -> str:
-    """Return a moment as the local time of day, "-" when there is none."""
-    return dt_util.as_local(moment).strftime("%H:%M:%S") if moment else "-"
-
-
-def _record_facts(record: ActionRecord) -> dict[str, str]:
-    """Return what a report page says about an action."""
-
-    return {
-        "entity": record.entity_id,
-        "started_at": when(record.started),
-        "off_at": _clock(record.switched_off),
-        "on_at": _clock(record.switched_on),
-        "finished_at": _clock(record.finished),
-        "error": record.error or "-",
-    }
 
 
 async def _poll_now(coordinator: SonosTroubleshooterCoordinator) -> None:
@@ -414,21 +457,19 @@ class PlayerFixFlow(GuidedFixFlow):
         player = snapshot.players.get(self._uid)
         return player.state.since if player else None
 
-    def _entity_for(
-        self, action: Action | None, coordinator: SonosTroubleshooterCoordinator
-    ) -> str | None:
+    def _entity_for(self, action: Action | None, runtime: SonosTroubleshooterData) -> str | None:
         if action is Action.POWER_CYCLE:
-            return power_switches(coordinator).get(self._uid)
-        return super()._entity_for(action, coordinator)
+            return power_switches(runtime.coordinator).get(self._uid)
+        return super()._entity_for(action, runtime)
 
     def _start_action(
-        self, step: str, coordinator: SonosTroubleshooterCoordinator, snapshot: HouseholdSnapshot
+        self, step: str, runtime: SonosTroubleshooterData
     ) -> asyncio.Task[ActionRecord]:
         if STEP_ACTIONS.get(step) is Action.POWER_CYCLE:
-            return coordinator.remediator.start_power_cycle(
+            return runtime.power_control.start_power_cycle(
                 self._uid, off_seconds=POWER_OFF_SECONDS, progress=self.async_update_progress
             )
-        return super()._start_action(step, coordinator, snapshot)
+        return super()._start_action(step, runtime)
 
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         player = snapshot.players.get(self._uid)

@@ -10,47 +10,17 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import (
-    HouseholdSnapshot,
-    PlayerSnapshot,
-    SonosTroubleshooterConfigEntry,
-    SonosTroubleshooterCoordinator,
-)
+from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
-from .error_catalog import CATALOG, steps_for
-from .error_rules import CloudCause, ErrorCode
+from .error_catalog import error_summary
+from .error_rules import HOUSEHOLD_FINDINGS, ErrorCode, household_finding
 from .player_client import wifi_band
+from .runtime_data import SonosTroubleshooterConfigEntry
 
 # Coordinator-driven: no entity polls on its own.
 PARALLEL_UPDATES = 0
 
 WIFI_BANDS = ["2_4_ghz", "5_ghz", "wired"]
-HOUSEHOLD_DIAGNOSES = ["ok", "player_unreachable", "all_players_unreachable", *CloudCause]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def error_attributes(player: PlayerSnapshot, household: HouseholdSnapshot) -> dict[str, Any]:
-    """Return cause, since, severity and first fix step of the player's error (None when ok)."""
-    state = player.state
-    entry = CATALOG.get(state.code)
-    diagnosis = household.diagnosis
-    cause: str | None = None
-    if state.code is ErrorCode.E1003:
-        cause = diagnosis.cloud.cause
-    elif state.code is ErrorCode.E1001 and diagnosis.all_players_down:
-        cause = "all_players_unreachable"
-    steps = steps_for(
-        state.code, diagnosis.cloud.cause, all_players_down=diagnosis.all_players_down
-    )
-    return {
-        "cause": cause,
-        "since": _iso(state.since),
-        "severity": str(entry.severity) if entry else None,
-        "first_step": steps[0] if steps else None,
-    }
 
 
 def _band(player: PlayerSnapshot) -> str | None:
@@ -75,7 +45,7 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[str(code) for code in ErrorCode],
         value_fn=lambda player: str(player.state.code),
-        attributes_fn=error_attributes,
+        attributes_fn=lambda player, household: error_summary(player.state, household.diagnosis),
     ),
     PlayerSensorDescription(
         key="address",
@@ -115,25 +85,13 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
 )
 
 
-def household_diagnosis(snapshot: HouseholdSnapshot) -> str:
-    """Return the household's most important finding: network first, then the cloud."""
-    diagnosis = snapshot.diagnosis
-    if diagnosis.all_players_down:
-        return "all_players_unreachable"
-    if any(player.state.code is ErrorCode.E1001 for player in snapshot.players.values()):
-        return "player_unreachable"
-    if diagnosis.cloud.failing and diagnosis.cloud.cause is not None:
-        return str(diagnosis.cloud.cause)
-    return "ok"
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: SonosTroubleshooterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the household's sensor and every player's sensors."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     async_add_entities([HouseholdDiagnosisSensor(coordinator)])
     add_player_entities(
         coordinator,
@@ -174,7 +132,7 @@ class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
                 key="diagnosis",
                 translation_key="diagnosis",
                 device_class=SensorDeviceClass.ENUM,
-                options=HOUSEHOLD_DIAGNOSES,
+                options=list(HOUSEHOLD_FINDINGS),
             ),
         )
 
@@ -182,7 +140,7 @@ class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
     @override
     def native_value(self) -> str:
         """Return the most important finding of the last poll."""
-        return household_diagnosis(self.coordinator.data)
+        return household_finding(self.coordinator.data.diagnosis)
 
     @property
     @override
@@ -191,7 +149,7 @@ class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
         data = self.coordinator.data
         cloud = data.diagnosis.cloud
         return {
-            "cloud_failing_since": _iso(cloud.since),
+            "cloud_failing_since": cloud.since.isoformat() if cloud.since else None,
             "status_indicator": cloud.status_indicator,
             "unreachable_players": sorted(
                 player.name

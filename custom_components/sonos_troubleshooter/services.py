@@ -22,15 +22,10 @@ from homeassistant.util.json import JsonObjectType
 import probatio
 
 from .const import DOMAIN
-from .coordinator import SonosTroubleshooterConfigEntry
 from .power_control import RefusedError, power_switches
-from .power_rules import (
-    MIN_POWER_OFF_SECONDS,
-    POWER_OFF_SECONDS,
-    ActionRecord,
-    Outcome,
-    to_dict as record_to_dict,
-)
+from .power_rules import MIN_POWER_OFF_SECONDS, POWER_OFF_SECONDS, ActionRecord, Outcome
+from .runtime_data import SonosTroubleshooterConfigEntry
+from .store import action_to_dict
 
 SERVICE_POWER_CYCLE = "power_cycle"
 ATTR_OFF_SECONDS = "off_seconds"
@@ -68,7 +63,7 @@ def _player(hass: HomeAssistant, device_id: str) -> tuple[SonosTroubleshooterCon
                 translation_placeholders={"name": name},
             )
         for uid in uids:
-            if uid in entry.runtime_data.players:
+            if uid in entry.runtime_data.coordinator.household.players:
                 return entry, uid
     raise ServiceValidationError(
         translation_domain=DOMAIN,
@@ -82,17 +77,19 @@ async def _power_cycle(call: ServiceCall) -> ServiceResponse:
     hass = call.hass
     targets = [_player(hass, device_id) for device_id in call.data[ATTR_DEVICE_ID]]
     for entry, uid in targets:  # every static rule, before anything is switched
-        if uid not in power_switches(entry.runtime_data):
+        if uid not in power_switches(entry.runtime_data.coordinator):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="no_power_switch",
-                translation_placeholders={"name": entry.runtime_data.players[uid].name},
+                translation_placeholders={
+                    "name": entry.runtime_data.coordinator.household.players[uid].name
+                },
             )
     records: list[ActionRecord] = []
     for entry, uid in targets:
-        remediator = entry.runtime_data.remediator
+        power_control = entry.runtime_data.power_control
         try:
-            task = remediator.start_power_cycle(uid, off_seconds=call.data[ATTR_OFF_SECONDS])
+            task = power_control.start_power_cycle(uid, off_seconds=call.data[ATTR_OFF_SECONDS])
             # Shielded: an automation stopped meanwhile must not leave the plug off.
             record = await asyncio.shield(task)
         except RefusedError as refused:
@@ -116,7 +113,7 @@ async def _power_cycle(call: ServiceCall) -> ServiceResponse:
 
 
 def _response(record: ActionRecord) -> JsonObjectType:
-    data = record_to_dict(record)
+    data = action_to_dict(record)
     del data["subject"]  # the player's id carries its MAC address; its name says enough
     return {**data, "helped": record.outcome is Outcome.HELPED}
 

@@ -1,0 +1,102 @@
+"""The measured facts repair cards and guided fixes fill into their texts.
+
+Every text lives in the translations; these functions only say which player, since when, at
+which address, what failed and what Home Assistant did, formatted as the cards show them.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from homeassistant.util import dt as dt_util
+
+from .const import STATUS_PAGE_URL, SUPPORT_URL
+from .coordinator import HouseholdSnapshot, PlayerSnapshot
+from .error_rules import ErrorCode
+from .player_client import answered, wifi_band
+from .power_rules import ActionRecord
+
+# When an error began: a card may stay open for days.
+DATE_AND_TIME = "%Y-%m-%d %H:%M"
+# The moments of a check or an action on screen, seconds apart.
+TIME_OF_DAY = "%H:%M:%S"
+
+
+def when(moment: datetime | None, style: str = DATE_AND_TIME) -> str:
+    """Format a moment in the local time zone, as the cards show it; "-" when there is none."""
+    return dt_util.as_local(moment).strftime(style) if moment else "-"
+
+
+def player_facts(player: PlayerSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say about one player in 1001."""
+    info = player.info
+    band = wifi_band(player.channel_freq)
+    return {
+        "name": player.name,
+        "model": info.model_name if info else "Sonos",
+        "address": player.ip,
+        "serial": info.serial_number if info else "-",
+        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
+        "since": when(player.state.since),
+        "last_seen": when(player.last_seen),
+        "support_url": SUPPORT_URL,
+    }
+
+
+def player_details(players: Iterable[PlayerSnapshot]) -> str:
+    """List players with model, address and serial number, which support asks for (markdown)."""
+    lines = []
+    for player in sorted(players, key=lambda p: p.name):
+        facts = player_facts(player)
+        lines.append(f"- **{player.name}**: {facts['model']}, {player.ip}, `{facts['serial']}`")
+    return "\n".join(lines) or "-"
+
+
+def answering_players(snapshot: HouseholdSnapshot, uid: str) -> str:
+    """Name the other players that answer: one silent player among answering ones is its own."""
+    others = (p for p in snapshot.players.values() if p.uid != uid and answered(p.failure))
+    return ", ".join(sorted(p.name for p in others)) or "-"
+
+
+def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say when no player answers."""
+    down = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1001]
+    return {
+        "players": ", ".join(sorted(p.name for p in down)) or "-",
+        "details": player_details(down),
+        "count": str(len(down)),
+        "since": when(snapshot.diagnosis.all_players_down_since),
+        "support_url": SUPPORT_URL,
+    }
+
+
+def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say about the cloud: what failed, and how."""
+    cloud = snapshot.diagnosis.cloud
+    report = snapshot.cloud
+    affected = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1003]
+    unresolved = [r.target for r in report.cloud if not r.resolved]
+    refused = [r.target for r in report.cloud if r.resolved and not r.connected]
+    reachable = sum(r.connected for r in report.reference)
+    return {
+        "players": ", ".join(sorted(p.name for p in affected)) or "-",
+        "details": player_details(affected),
+        "since": when(cloud.since),
+        "failed_targets": ", ".join(refused) or "-",
+        "unresolved": ", ".join(unresolved) or "-",
+        "reference": f"{reachable}/{len(report.reference)}",
+        "status": report.status.description or report.status.indicator or "-",
+        "status_url": STATUS_PAGE_URL,
+        "support_url": SUPPORT_URL,
+    }
+
+
+def action_facts(record: ActionRecord) -> dict[str, str]:
+    """Return what a report page says about an action."""
+    return {
+        "entity": record.entity_id,
+        "started_at": when(record.started),
+        "off_at": when(record.switched_off, TIME_OF_DAY),
+        "on_at": when(record.switched_on, TIME_OF_DAY),
+        "finished_at": when(record.finished, TIME_OF_DAY),
+        "error": record.error or "-",
+    }

@@ -1,0 +1,23 @@
+"""Everything a config entry owns while it is loaded, in one typed place (entry.runtime_data)."""
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+
+from .coordinator import SonosTroubleshooterCoordinator
+from .power_control import PowerControl
+from .power_rules import ActionLog
+from .store import HouseholdStore
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SonosTroubleshooterData:
+    """The household's poll, what Home Assistant did to fix it, and what can do more."""
+
+    coordinator: SonosTroubleshooterCoordinator
+    store: HouseholdStore
+    action_log: ActionLog
+    power_control: PowerControl
+
+
+type SonosTroubleshooterConfigEntry = ConfigEntry[SonosTroubleshooterData]
