@@ -1,0 +1,105 @@
+"""The layout's rules: data flows one way, pure rules stay pure, tests stand on their own."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
+PACKAGE = "custom_components.sonos_troubleshooter"
+# Decision logic a table of scenarios tests: no Home Assistant import may creep in.
+PURE = ("error_rules", "error_catalog", "power_rules", "household", "player_client", "cloud_client")
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    """Return the absolute names of the modules a file imports (relative imports resolved)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+                # `from . import cloud_client` names a module, not a symbol.
+                names.update(f"{base}.{alias.name}" for alias in node.names)
+            names.add(base)
+    return names
+
+
+def integration_graph() -> dict[str, set[str]]:
+    """Map each integration module to the integration modules it imports."""
+    modules = {path.stem: path for path in INTEGRATION.glob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        imported = imported_modules(path, PACKAGE)
+        graph[name] = {
+            other
+            for other in modules
+            if other != name and f"{PACKAGE}.{other}" in imported and other != "__init__"
+        }
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """No circle of any length: transport -> model -> rules -> coordinator -> entities."""
+    graph = integration_graph()
+    state: dict[str, str] = {}
+    circles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for other in sorted(graph[module]):
+            if state.get(other) == "open":
+                circles.append([*path[path.index(other) :], other])
+            elif other not in state:
+                visit(other, [*path, other])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []
+
+
+def test_graph_sees_the_imports() -> None:
+    """The check above must not pass by seeing nothing."""
+    graph = integration_graph()
+    assert "coordinator" in graph["runtime_data"]
+    assert "household" in graph["store"]
+    assert "cloud_client" in graph["coordinator"]  # `from . import cloud_client`
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_import_no_home_assistant(module: str) -> None:
+    imported = imported_modules(INTEGRATION / f"{module}.py", PACKAGE)
+    assert not {name for name in imported if name.startswith("homeassistant")}
+    pure_or_const = {f"{PACKAGE}.{name}" for name in (*PURE, "const")} | {PACKAGE}
+    assert not {
+        name
+        for name in imported
+        if name.startswith(PACKAGE) and name not in pure_or_const and name.count(".") == 2
+    }
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared helpers live in helper modules and conftest, as in Home Assistant core."""
+    offenders = {
+        path.name: sorted(
+            name
+            for name in imported_modules(path, "tests")
+            if name.startswith("tests.test_") or name.startswith("test_")
+        )
+        for path in (ROOT / "tests").glob("test_*.py")
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_tools_and_emulator_do_not_import_tests() -> None:
+    """The emulator and the programs are used by tests, never the other way round."""
+    for folder in ("sonos_emulator", "tools"):
+        for path in (ROOT / folder).glob("*.py"):
+            imported = imported_modules(path, folder)
+            assert not {name for name in imported if name.split(".")[0] == "tests"}, path
