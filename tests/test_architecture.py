@@ -90,7 +90,7 @@ def test_no_test_module_imports_another() -> None:
         path.name: sorted(
             name
             for name in imported_modules(path, "tests")
-            if name.startswith("tests.test_") or name.startswith("test_")
+            if name.startswith(("tests.test_", "test_"))
         )
         for path in (ROOT / "tests").glob("test_*.py")
     }
