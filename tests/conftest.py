@@ -22,6 +22,7 @@ from custom_components.sonos_troubleshooter.const import (
     DOMAIN,
 )
 from sonos_emulator import Emulator
+from tests.plugs import async_setup_plugs
 from tests.repair_flow import Flow
 
 
@@ -142,3 +143,9 @@ async def flow(hass: HomeAssistant, hass_client: ClientSessionGenerator) -> Flow
     """A repair flow client, with the repairs integration (and its HTTP API) set up."""
     assert await async_setup_component(hass, "repairs", {})
     return Flow(hass, await hass_client())
+
+
+@pytest.fixture
+async def plugs(hass: HomeAssistant) -> None:
+    """Kitchen's plug, a power strip, a dead plug and the router's restart button (tests/plugs.py)."""
+    await async_setup_plugs(hass)

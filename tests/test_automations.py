@@ -17,64 +17,11 @@ import yaml
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from sonos_emulator import Emulator, Fault
-from tests.test_init import poll
+from tests.helpers import poll
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINT = ROOT / "blueprints" / "automation" / DOMAIN / "notify_on_error.yaml"
 STRINGS = json.loads((ROOT / "custom_components" / DOMAIN / "strings.json").read_text())
-
-
-async def test_event_entity_fires_on_start_and_clear_only(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
-) -> None:
-    entity_id = "event.kitchen_error_events"
-    initial = hass.states.get(entity_id)
-    assert initial is not None
-    assert initial.attributes["event_types"] == ["1001", "1003", "cleared"]
-    assert initial.state == "unknown"  # nothing has happened yet
-
-    household.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, setup_entry)
-    assert hass.states.get(entity_id).state == "unknown"  # one failed poll is not an error
-    await poll(hass, setup_entry)
-    fired = hass.states.get(entity_id)
-    assert fired.attributes["event_type"] == "1001"
-    assert fired.attributes["severity"] == "moderate"
-    assert fired.attributes["first_step"] == "power_cycle_speaker"
-    assert fired.attributes["since"]
-
-    await poll(hass, setup_entry)  # still 1001: no new event
-    assert hass.states.get(entity_id).state == fired.state
-
-    household.household.heal("Kitchen")
-    await poll(hass, setup_entry)
-    cleared = hass.states.get(entity_id)
-    assert cleared.attributes["event_type"] == "cleared"
-    assert cleared.attributes["code"] == "1001"
-
-
-async def test_1003_event_carries_the_cause(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
-) -> None:
-    household.cloud.set_internet(False)
-    await poll(hass, setup_entry, times=2)
-    fired = hass.states.get("event.roam_error_events")
-    assert fired.attributes["event_type"] == "1003"
-    assert fired.attributes["cause"] == "internet_down"
-    assert fired.attributes["severity"] == "minor"
-    assert fired.attributes["first_step"] == "restart_router"
-
-
-async def test_restart_mid_error_fires_nothing(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
-) -> None:
-    household.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, setup_entry, times=2)
-    before = hass.states.get("event.kitchen_error_events").state
-    assert await hass.config_entries.async_reload(setup_entry.entry_id)
-    await hass.async_block_till_done()
-    await poll(hass, setup_entry)
-    assert hass.states.get("event.kitchen_error_events").state == before
 
 
 async def test_user_automations_on_the_sensor_and_the_event_run(

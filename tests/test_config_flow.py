@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sonos_troubleshooter.const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
+    CONF_POWER_SWITCHES,
     CONF_REFERENCE_TARGETS,
     CONF_ROUTER_ENTITY,
     CONF_SCAN_INTERVAL,
@@ -31,11 +32,20 @@ from custom_components.sonos_troubleshooter.const import (
     DOMAIN,
 )
 from sonos_emulator import Emulator, Fault
+from tests.helpers import open_options, uid
+from tests.plugs import PLUG
 
 
 @pytest.fixture(autouse=True)
-def no_setup() -> Iterator[None]:
-    """Flows are tested on their own; entry setup is tested in test_init."""
+def no_setup(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Flows are tested on their own; entry setup is tested in test_init.
+
+    A test asking for `setup_entry` gets the integration running (options that need its
+    players).
+    """
+    if "setup_entry" in request.fixturenames:
+        yield
+        return
     with (
         patch("custom_components.sonos_troubleshooter.async_setup_entry", return_value=True),
         patch("custom_components.sonos_troubleshooter.async_unload_entry", return_value=True),
@@ -252,16 +262,6 @@ async def test_reconfigure_refuses_another_household(
     assert result["reason"] == "wrong_household"
 
 
-async def open_options(hass: HomeAssistant, entry: MockConfigEntry, page: str) -> ConfigFlowResult:
-    """Open the options and pick one group from its menu."""
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["settings", "power_switches", "router"]
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": page}
-    )
-
-
 async def test_options_interval_only(hass: HomeAssistant, household: Emulator) -> None:
     entry = existing_entry(hass, household)
     result = await open_options(hass, entry, "settings")
@@ -374,3 +374,44 @@ async def test_options_router(hass: HomeAssistant, household: Emulator, switches
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {}
+
+
+async def test_choosing_a_plug_in_the_options(
+    hass: HomeAssistant, plugs: None, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """The options flow lists the household's players and checks the plug chosen."""
+    kitchen = uid(household, "Kitchen")
+    options = hass.config_entries.options
+    result = await open_options(hass, setup_entry, "power_switches")
+    assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"] == {"assigned": "-"}
+    players = result["data_schema"].schema["player"].config["options"]
+    assert [option["label"] for option in players] == ["Kitchen", "Living Room", "Roam"]
+
+    hass.states.async_set("light.lamp", "on")
+    with pytest.raises(InvalidData):  # the selector: a plug is a switch
+        await options.async_configure(
+            result["flow_id"], {"player": kitchen, "power_switch": "light.lamp"}
+        )
+    lamp = er.async_get(hass).async_get_or_create("light", "hue", "lamp")
+    result = await options.async_configure(  # a registry id passes the selector unchecked
+        result["flow_id"], {"player": kitchen, "power_switch": lamp.id}
+    )
+    assert result["errors"] == {"power_switch": "wrong_domain"}
+    result = await options.async_configure(
+        result["flow_id"], {"player": kitchen, "power_switch": "switch.gone"}
+    )
+    assert result["errors"] == {"power_switch": "entity_not_found"}
+    result = await options.async_configure(
+        result["flow_id"], {"player": kitchen, "power_switch": PLUG}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert setup_entry.options[CONF_POWER_SWITCHES] == {kitchen: PLUG}
+
+    result = await open_options(hass, setup_entry, "power_switches")  # the entry reloaded
+    assert result["description_placeholders"] == {"assigned": f"Kitchen: {PLUG}"}
+    result = await options.async_configure(result["flow_id"], {"player": kitchen})
+    assert result["type"] is FlowResultType.CREATE_ENTRY  # left empty: the plug is removed
+    await hass.async_block_till_done()
+    assert setup_entry.options[CONF_POWER_SWITCHES] == {}

@@ -1,195 +1,43 @@
-"""Hands-on fixes with real switch and button entities (template entities in HA's config).
+"""Hands-on fixes: power cycles and router restarts performed from the repair cards.
 
-The plug of Kitchen is a template switch over an input_boolean, the router's restart a
-template button; a listener wires them to the emulated world (power back on: the player
-starts and answers; button pressed: the cloud comes back), as a smart plug and a router
-would. Time is frozen and advanced by hand, so the documented waits are checked to the second.
+The plugs, the router button and the frozen clock come from tests/plugs.py; the power_cycle
+action is in test_services.py, choosing a plug in test_config_flow.py.
 """
 
-from collections.abc import Callable
 from datetime import timedelta
-import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.setup import async_setup_component
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-import probatio
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import (
     CONF_POWER_SWITCHES,
     CONF_ROUTER_ENTITY,
     DOMAIN,
 )
-from custom_components.sonos_troubleshooter.power_rules import ActionRecord, Outcome
-from sonos_emulator import Emulator, Fault
+from custom_components.sonos_troubleshooter.power_rules import Outcome
+from sonos_emulator import Emulator
+from tests.helpers import all_off, cloud_card, set_options, state, switch_off, uid
+from tests.plugs import (
+    PLUG,
+    ROUTER,
+    STRIP,
+    advance,
+    kitchen_down_on_a_plug,
+    last_action,
+    pause,
+    settle,
+    settle_action,
+    wire,
+)
 from tests.repair_flow import Flow
-from tests.test_config_flow import open_options
-from tests.test_init import device_id, state
-from tests.test_repairs import all_off, cloud_card, switch_off
 
 # No minimum time on screen: the waits under test are the documented ones.
 pytestmark = pytest.mark.usefixtures("instant_checks")
-
-PLUG = "switch.kitchen_plug"
-STRIP = "switch.power_strip"
-ROUTER = "button.router_restart"
-
-
-def _template_switch(name: str, power: str, *, available: str = "true") -> dict[str, Any]:
-    return {
-        "name": name,
-        "state": f"{{{{ is_state('{power}', 'on') }}}}",
-        "availability": f"{{{{ {available} }}}}",
-        "turn_on": {"action": "input_boolean.turn_on", "target": {"entity_id": power}},
-        "turn_off": {"action": "input_boolean.turn_off", "target": {"entity_id": power}},
-    }
-
-
-@pytest.fixture
-async def plugs(hass: HomeAssistant) -> None:
-    """Kitchen's plug, a power strip, a dead plug and the router's restart button."""
-    assert await async_setup_component(
-        hass,
-        "input_boolean",
-        {
-            "input_boolean": {
-                "kitchen_power": {"initial": True},
-                "strip_power": {"initial": True},
-                "dead_power": {"initial": True},
-                "router_pressed": {"initial": False},
-            }
-        },
-    )
-    assert await async_setup_component(
-        hass,
-        "template",
-        {
-            "template": [
-                {
-                    "switch": [
-                        _template_switch("Kitchen plug", "input_boolean.kitchen_power"),
-                        _template_switch("Power strip", "input_boolean.strip_power"),
-                        _template_switch(
-                            "Dead plug", "input_boolean.dead_power", available="false"
-                        ),
-                    ],
-                    "button": [
-                        {
-                            "name": "Router restart",
-                            "press": {
-                                "action": "input_boolean.turn_on",
-                                "target": {"entity_id": "input_boolean.router_pressed"},
-                            },
-                        }
-                    ],
-                }
-            ]
-        },
-    )
-    await hass.async_block_till_done()
-    assert state(hass, PLUG) == "on"
-    assert state(hass, ROUTER) == "unknown"  # a button that was never pressed
-
-
-def wire(hass: HomeAssistant, entity_id: str, on_change: Callable[[str], None]) -> list[str]:
-    """Call on_change with each new state of entity_id; return the states seen, in order."""
-    seen: list[str] = []
-
-    @callback
-    def changed(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        if new is not None:
-            seen.append(new.state)
-            on_change(new.state)
-
-    async_track_state_change_event(hass, entity_id, changed)
-    return seen
-
-
-async def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
-    """Change the entry's options as the options flow does (the entry reloads)."""
-    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
-    await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-async def pause(hass: HomeAssistant) -> None:
-    """Let the event loop run for a moment of real time (HA's own clock is frozen).
-
-    Not async_block_till_done: an automation waiting for a power cycle is a task it would
-    wait for, and the power cycle waits for the frozen clock.
-    """
-    await hass.async_add_executor_job(time.sleep, 0.005)
-
-
-async def settle(hass: HomeAssistant, done: Callable[[], bool]) -> None:
-    """Wait until `done()`: the action runs in the background, its polls in executor threads."""
-    for _ in range(1000):
-        if done():
-            return
-        await pause(hass)
-    raise AssertionError("the action never got there")
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
-    """Let `seconds` of frozen time pass, one second at a time, as the clock would.
-
-    After each second, any poll it started (in executor threads, on the real clock) is let
-    finish, so the action is waiting on its next timer before the clock moves on.
-    """
-    entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    for _ in range(seconds):
-        freezer.tick(1)
-        async_fire_time_changed(hass)
-        for _ in range(3):
-            await pause(hass)
-        await settle(
-            hass,
-            lambda: (
-                not any(entry.runtime_data.coordinator._poll_lock.locked() for entry in entries)
-            ),
-        )
-        await pause(hass)
-
-
-async def kitchen_down_on_a_plug(
-    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator, plug: str = PLUG
-) -> str:
-    """Choose Kitchen's plug, then let Kitchen fall silent until 1001; return the issue id."""
-    await set_options(hass, entry, **{CONF_POWER_SWITCHES: {uid(emulator, "Kitchen"): plug}})
-    return await switch_off(hass, entry, emulator)
-
-
-def last_action(entry: MockConfigEntry) -> ActionRecord:
-    """Return the household's latest action; there must be one."""
-    actions: list[ActionRecord] = entry.runtime_data.action_log.records
-    assert actions, "no action recorded"
-    return actions[-1]
-
-
-async def settle_action(
-    hass: HomeAssistant, entry: MockConfigEntry, done: Callable[[ActionRecord], bool]
-) -> None:
-    """Wait until the household has an action and `done(latest action)`."""
-    await settle(
-        hass,
-        lambda: (
-            bool(entry.runtime_data.action_log.records)
-            and done(entry.runtime_data.action_log.records[-1])
-        ),
-    )
-
-
-def uid(emulator: Emulator, name: str) -> str:
-    return emulator.household.player(name).uid
 
 
 async def test_power_cycle_from_the_card_with_the_documented_timing(
@@ -245,47 +93,6 @@ async def test_power_cycle_from_the_card_with_the_documented_timing(
     assert record.switched_off == started
     assert record.switched_on == started + timedelta(seconds=30)
     assert record.finished == started + timedelta(seconds=40)
-
-
-async def test_choosing_a_plug_in_the_options(
-    hass: HomeAssistant, plugs: None, setup_entry: MockConfigEntry, household: Emulator
-) -> None:
-    """The options flow lists the household's players and checks the plug chosen."""
-    kitchen = uid(household, "Kitchen")
-    options = hass.config_entries.options
-    result = await open_options(hass, setup_entry, "power_switches")
-    assert result["type"] is FlowResultType.FORM
-    assert result["description_placeholders"] == {"assigned": "-"}
-    players = result["data_schema"].schema["player"].config["options"]
-    assert [option["label"] for option in players] == ["Kitchen", "Living Room", "Roam"]
-
-    hass.states.async_set("light.lamp", "on")
-    with pytest.raises(InvalidData):  # the selector: a plug is a switch
-        await options.async_configure(
-            result["flow_id"], {"player": kitchen, "power_switch": "light.lamp"}
-        )
-    lamp = er.async_get(hass).async_get_or_create("light", "hue", "lamp")
-    result = await options.async_configure(  # a registry id passes the selector unchecked
-        result["flow_id"], {"player": kitchen, "power_switch": lamp.id}
-    )
-    assert result["errors"] == {"power_switch": "wrong_domain"}
-    result = await options.async_configure(
-        result["flow_id"], {"player": kitchen, "power_switch": "switch.gone"}
-    )
-    assert result["errors"] == {"power_switch": "entity_not_found"}
-    result = await options.async_configure(
-        result["flow_id"], {"player": kitchen, "power_switch": PLUG}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert setup_entry.options[CONF_POWER_SWITCHES] == {kitchen: PLUG}
-
-    result = await open_options(hass, setup_entry, "power_switches")  # the entry reloaded
-    assert result["description_placeholders"] == {"assigned": f"Kitchen: {PLUG}"}
-    result = await options.async_configure(result["flow_id"], {"player": kitchen})
-    assert result["type"] is FlowResultType.CREATE_ENTRY  # left empty: the plug is removed
-    await hass.async_block_till_done()
-    assert setup_entry.options[CONF_POWER_SWITCHES] == {}
 
 
 async def do_it(hass: HomeAssistant, flow: Flow, issue_id: str, step: str) -> dict[str, Any]:
@@ -561,125 +368,3 @@ async def test_restart_mid_cycle_switches_the_plug_back_on_at_start(
     assert record.outcome is Outcome.INTERRUPTED
     assert record.switched_on is not None
     assert len(config_entry.runtime_data.action_log.records) == 1  # the unreadable one is dropped
-
-
-def device_of(hass: HomeAssistant, emulator: Emulator, name: str) -> str:
-    """Return the id of a player's device (or the household's, by its id)."""
-    identifier = emulator.household.household_id if name == "household" else uid(emulator, name)
-    return device_id(hass, hass.config_entries.async_entries(DOMAIN)[0], identifier)
-
-
-async def test_power_cycle_action_from_an_automation(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    plugs: None,
-    setup_entry: MockConfigEntry,
-    household: Emulator,
-) -> None:
-    """A real automation: if a player is 1001, power-cycle it; then act on the response."""
-    await set_options(hass, setup_entry, **{CONF_POWER_SWITCHES: {uid(household, "Kitchen"): PLUG}})
-    switched = wire(
-        hass, PLUG, lambda new: household.household.heal("Kitchen") if new == "on" else None
-    )
-    assert await async_setup_component(
-        hass,
-        "automation",
-        {
-            "automation": {
-                "alias": "Power-cycle a silent Kitchen",
-                "triggers": {
-                    "trigger": "state",
-                    "entity_id": "sensor.kitchen_error_code",
-                    "to": "1001",
-                },
-                "actions": [
-                    {
-                        "action": f"{DOMAIN}.power_cycle",
-                        "target": {"device_id": device_of(hass, household, "Kitchen")},
-                        "data": {"off_seconds": 10},
-                        "response_variable": "result",
-                    },
-                    {"condition": "template", "value_template": "{{ result.actions[0].helped }}"},
-                    {  # stands for "tell me it worked"
-                        "action": "input_boolean.turn_on",
-                        "target": {"entity_id": "input_boolean.router_pressed"},
-                    },
-                ],
-            }
-        },
-    )
-    household.household.set_fault("Kitchen", Fault.OFFLINE)
-    for _ in range(2):  # not poll(): it waits for the automation, which waits for the clock
-        await setup_entry.runtime_data.coordinator.async_refresh()
-    await settle(hass, lambda: switched == ["off"])
-    await advance(hass, freezer, 10)  # the automation asked for 10 seconds
-    await settle(hass, lambda: switched == ["off", "on"])
-    await advance(hass, freezer, 10)
-    await settle_action(hass, setup_entry, lambda record: record.outcome is Outcome.HELPED)
-    await settle(hass, lambda: state(hass, "input_boolean.router_pressed") == "on")
-    assert state(hass, "sensor.kitchen_error_code") == "ok"
-    record = last_action(setup_entry)
-    assert record.switched_on is not None
-    assert record.switched_off is not None
-    assert record.switched_on - record.switched_off == timedelta(seconds=10)
-
-
-async def test_power_cycle_action_response_and_refusals(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    plugs: None,
-    setup_entry: MockConfigEntry,
-    household: Emulator,
-) -> None:
-    kitchen, living_room = uid(household, "Kitchen"), uid(household, "Living Room")
-    await set_options(
-        hass, setup_entry, **{CONF_POWER_SWITCHES: {kitchen: PLUG, living_room: STRIP}}
-    )
-
-    async def power_cycle(device_id: str, **data: Any) -> Any:
-        return await hass.services.async_call(
-            DOMAIN,
-            "power_cycle",
-            {"device_id": device_id, **data},
-            blocking=True,
-            return_response=True,
-        )
-
-    async def refused(device_id: str, key: str, **data: Any) -> str:
-        with pytest.raises(ServiceValidationError) as caught:
-            await power_cycle(device_id, **data)
-        assert caught.value.translation_key == key
-        return str(caught.value)
-
-    assert "not_a_device" in await refused("not_a_device", "device_not_found")
-    await refused(device_of(hass, household, "household"), "not_a_player")
-    message = await refused(device_of(hass, household, "Roam"), "no_power_switch")
-    assert message.startswith("No smart plug is chosen for Roam")  # translated
-    # Living Room answers: its power is never cut.
-    assert "answers" in await refused(
-        device_of(hass, household, "Living Room"), "refused_player_reachable"
-    )
-    assert state(hass, STRIP) == "on"
-    with pytest.raises(probatio.Invalid):  # the documented 10 to 30 seconds
-        await power_cycle(device_of(hass, household, "Kitchen"), off_seconds=5)
-
-    household.household.set_fault("Kitchen", Fault.OFFLINE)
-    switched = wire(hass, PLUG, lambda _: None)
-    first = hass.async_create_task(power_cycle(device_of(hass, household, "Kitchen")))
-    await settle(hass, lambda: switched == ["off"])
-    await refused(device_of(hass, household, "Kitchen"), "refused_busy")  # one at a time
-    await advance(hass, freezer, 30 + 120)
-    await settle(hass, first.done)
-    response = first.result()
-    assert response["actions"][0]["outcome"] == "not_helped"
-    assert response["actions"][0]["helped"] is False
-    assert response["actions"][0]["entity_id"] == PLUG
-    assert "subject" not in response["actions"][0]  # the player id carries its MAC address
-
-    hass.services.async_remove("input_boolean", "turn_off")
-    with pytest.raises(HomeAssistantError) as caught:
-        await power_cycle(device_of(hass, household, "Kitchen"))
-    assert caught.value.translation_key == "action_failed"
-
-    await hass.config_entries.async_unload(setup_entry.entry_id)
-    await refused(device_of(hass, household, "Kitchen"), "entry_not_loaded")

@@ -1,15 +1,16 @@
-"""Guided fixes driven as the frontend drives them: HTTP calls to the repairs flow API."""
+"""Guided fixes driven as the frontend drives them: HTTP calls to the repairs flow API.
+
+Which cards are raised, and when they go, is in test_issues.py.
+"""
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
 from http import HTTPStatus
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -19,41 +20,10 @@ from custom_components.sonos_troubleshooter.error_catalog import ERROR_1001, ERR
 from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
+from tests.helpers import all_off, cloud_card, poll, state, switch_off
 from tests.repair_flow import FIX, Flow
-from tests.test_init import poll, state
 
 pytestmark = pytest.mark.usefixtures("instant_checks")
-
-
-async def switch_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
-    """Switch Kitchen off until it shows 1001; return its issue id."""
-    emulator.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, entry, times=2)
-    issue_id = f"error_1001_{emulator.household.player('Kitchen').uid}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    return issue_id
-
-
-async def all_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
-    """Switch every player off until the household's 1001 card shows; return its issue id."""
-    for player in emulator.household.players:
-        emulator.household.set_fault(player.name, Fault.OFFLINE)
-    await poll(hass, entry, times=2)
-    issue_id = f"error_1001_all_{emulator.household.household_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    return issue_id
-
-
-async def cloud_card(
-    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator
-) -> ir.IssueEntry:
-    """Poll until the household's 1003 card shows (its cloud check failing); return it."""
-    await poll(hass, entry, times=2)
-    issue = ir.async_get(hass).async_get_issue(
-        DOMAIN, f"error_1003_{emulator.household.household_id}"
-    )
-    assert issue is not None
-    return issue
 
 
 def leave_card(hass: HomeAssistant, entry: MockConfigEntry, issue_id: str, uid: str) -> None:
@@ -357,30 +327,6 @@ async def test_1003_flow_per_cause_says_what_was_measured(
         case "sonos_outage":
             assert facts["status"] == "Partial outage of Sonos services"
             assert facts["failed_targets"] == cloud_names
-
-
-async def test_1003_escalates_after_24_hours(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
-) -> None:
-    household.cloud.set_dns(DnsFailure.SERVFAIL)
-    issue = await cloud_card(hass, setup_entry, household)
-    issue_id = issue.issue_id
-    assert issue.translation_key == "error_1003_dns_failure"
-    assert issue.severity is ir.IssueSeverity.WARNING
-
-    # Home Assistant's wall clock jumps ahead; freezing time would also stop the emulator.
-    real_utcnow = dt_util.utcnow
-    for hours, key, severity in (
-        (23, "error_1003_dns_failure", ir.IssueSeverity.WARNING),
-        (25, "error_1003_dns_failure_escalated", ir.IssueSeverity.ERROR),
-    ):
-        with patch.object(
-            dt_util, "utcnow", lambda hours=hours: real_utcnow() + timedelta(hours=hours)
-        ):
-            await poll(hass, setup_entry)
-        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-        assert issue is not None
-        assert (issue.translation_key, issue.severity) == (key, severity)
 
 
 async def test_card_rendered_by_home_assistant_has_every_fact_and_step(

@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.error_catalog import ERROR_1001
 from sonos_emulator import Emulator
+from tests.helpers import switch_off
 from tests.repair_flow import Flow
-from tests.test_repairs import switch_off
 from tools import build_strings
 
 ROOT = Path(__file__).resolve().parents[1]

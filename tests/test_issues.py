@@ -1,0 +1,152 @@
+"""Repair cards: raised when the diagnosis says so, with their facts, and removed when it clears.
+
+The guided fixes behind the cards are in test_repairs.py.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sonos_troubleshooter.const import DOMAIN
+from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
+from tests.helpers import cloud_card, poll, state
+
+
+async def test_player_off_raises_1001_after_two_polls_and_clears(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    kitchen = household.household.player("Kitchen")
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "off"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+
+    await poll(hass, setup_entry)
+    sensor = hass.states.get("sensor.kitchen_error_code")
+    assert sensor is not None
+    assert sensor.state == "1001"
+    assert sensor.attributes["severity"] == "moderate"
+    assert sensor.attributes["since"]
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+    assert issue is not None
+    assert issue.translation_key == "error_1001"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["serial"] == kitchen.serial
+    assert issue.translation_placeholders["address"] == kitchen.ip
+    assert state(hass, "sensor.sonos_household_diagnosis") == "player_unreachable"
+
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+
+
+async def test_all_players_down_is_one_card(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    for player in household.household.players:
+        household.household.set_fault(player.uid, Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+
+    sensor = hass.states.get("sensor.kitchen_error_code")
+    assert sensor is not None
+    assert (sensor.state, sensor.attributes["cause"]) == ("1001", "all_players_unreachable")
+    issues = ir.async_get(hass).issues
+    assert [issue.translation_key for issue in issues.values()] == ["error_1001_all_players"]
+    (issue,) = issues.values()
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["count"] == "3"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "all_players_unreachable"
+
+    household.household.heal_all()
+    await poll(hass, setup_entry)
+    assert not ir.async_get(hass).issues
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+@pytest.mark.parametrize(
+    ("break_cloud", "cause"),
+    [
+        (lambda cloud: cloud.status_page.set_status("major"), None),
+        (
+            lambda cloud: (cloud.set_cloud_reachable(False), cloud.status_page.set_status("major")),
+            "sonos_outage",
+        ),
+        (lambda cloud: cloud.set_internet(False), "internet_down"),
+        (lambda cloud: cloud.set_dns(DnsFailure.SERVFAIL), "dns_failure"),
+        (lambda cloud: cloud.set_cloud_reachable(False), "ports_blocked"),
+    ],
+)
+async def test_cloud_unreachable_raises_1003_with_its_cause(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    break_cloud: Callable[[CloudSimulation], object],
+    cause: str | None,
+) -> None:
+    break_cloud(household.cloud)
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.living_room_error_code") == "ok"  # once is not enough
+    await poll(hass, setup_entry)
+
+    issue_id = f"error_1003_{household.household.household_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    if cause is None:  # an incident elsewhere while the cloud answers is no error
+        assert issue is None
+        assert state(hass, "sensor.living_room_error_code") == "ok"
+        return
+    sensor = hass.states.get("sensor.living_room_error_code")
+    assert sensor is not None
+    assert (sensor.state, sensor.attributes["cause"], sensor.attributes["severity"]) == (
+        "1003",
+        cause,
+        "minor",
+    )
+    assert state(hass, "sensor.kitchen_error_code") == "1001"  # off the network stays 1001
+    assert state(hass, "binary_sensor.sonos_household_sonos_cloud_connectivity") == "off"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "player_unreachable"
+    assert issue is not None
+    assert issue.translation_key == f"error_1003_{cause}"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["players"] == "Living Room, Roam"
+
+    household.cloud.heal()
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_1003_escalates_after_24_hours(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    household.cloud.set_dns(DnsFailure.SERVFAIL)
+    issue = await cloud_card(hass, setup_entry, household)
+    issue_id = issue.issue_id
+    assert issue.translation_key == "error_1003_dns_failure"
+    assert issue.severity is ir.IssueSeverity.WARNING
+
+    # Home Assistant's wall clock jumps ahead; freezing time would also stop the emulator.
+    real_utcnow = dt_util.utcnow
+    for hours, key, severity in (
+        (23, "error_1003_dns_failure", ir.IssueSeverity.WARNING),
+        (25, "error_1003_dns_failure_escalated", ir.IssueSeverity.ERROR),
+    ):
+        with patch.object(
+            dt_util, "utcnow", lambda hours=hours: real_utcnow() + timedelta(hours=hours)
+        ):
+            await poll(hass, setup_entry)
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert (issue.translation_key, issue.severity) == (key, severity)
