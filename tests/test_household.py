@@ -1,0 +1,222 @@
+"""The household model on its own: following the topology and folding polls into the diagnosis.
+
+Pure, as the module is: topologies are built by hand, no player or Home Assistant involved.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
+from custom_components.sonos_troubleshooter.household import (
+    TOPOLOGY_SOURCES,
+    Household,
+    KnownPlayer,
+)
+from custom_components.sonos_troubleshooter.player_client import (
+    PlayerInfo,
+    ProbeFailure,
+    Topology,
+    TopologyMember,
+    VanishedPlayer,
+)
+
+AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+CLOUD_OK = CloudObservation(
+    names_resolved=True, cloud_connected=True, reference_connected=True, status_indicator="none"
+)
+CONFIGURED = "192.168.1.10"
+
+
+def member(
+    uid: str, ip: str, name: str = "", *, channel_freq: int | None = 2437, wired: bool = False
+) -> TopologyMember:
+    return TopologyMember(
+        uid=uid,
+        name=name or uid.title(),
+        ip=ip,
+        software_version="85.0-65020",
+        channel_freq=channel_freq,
+        wired=wired,
+    )
+
+
+def vanished(
+    uid: str, reason: str = "powered off", ip: str | None = "192.168.1.99"
+) -> VanishedPlayer:
+    return VanishedPlayer(uid=uid, name=uid.title(), reason=reason, last_known_ip=ip)
+
+
+def topology(*members: TopologyMember, gone: tuple[VanishedPlayer, ...] = ()) -> Topology:
+    return Topology(members=members, vanished=gone)
+
+
+def info(uid: str, name: str = "Kitchen") -> PlayerInfo:
+    return PlayerInfo(
+        uid=uid,
+        name=name,
+        model_name="Sonos Amp",
+        model_number="S16",
+        serial_number="00-11-22-33-44-55:E",
+        mac_address="00:11:22:33:44:55",
+        software_version="85.0-65020",
+        display_version="17.5",
+        hardware_version="1.0",
+    )
+
+
+def watching(*uids: str) -> Household:
+    """A household that already watches these players, each at .1x by its position."""
+    return Household(
+        KnownPlayer(uid=uid, name=uid.title(), ip=f"192.168.1.{11 + index}")
+        for index, uid in enumerate(uids)
+    )
+
+
+def test_first_topology_adds_every_member_to_probe_at_once() -> None:
+    household = Household()
+    recheck, known = household.follow(
+        topology(member("kitchen", "192.168.1.11"), member("roam", "192.168.1.12", wired=True))
+    )
+    assert [player.uid for player in recheck] == ["kitchen", "roam"]
+    assert known == {}
+    assert set(household.players) == {"kitchen", "roam"}
+    roam = household.players["roam"]
+    assert (roam.name, roam.ip, roam.wired) == ("Roam", "192.168.1.12", True)
+
+
+def test_a_player_that_moved_is_followed_and_probed_at_its_new_address() -> None:
+    household = watching("kitchen", "roam")
+    recheck, known = household.follow(
+        topology(member("kitchen", "192.168.1.50"), member("roam", "192.168.1.12"))
+    )
+    assert [(player.uid, player.ip) for player in recheck] == [("kitchen", "192.168.1.50")]
+    assert household.players["kitchen"].ip == "192.168.1.50"
+    assert known == {}
+
+
+def test_names_and_wifi_follow_the_topology_an_empty_name_keeps_the_old_one() -> None:
+    household = watching("kitchen")
+    household.follow(topology(member("kitchen", "192.168.1.11", "Cuisine", channel_freq=5220)))
+    kitchen = household.players["kitchen"]
+    assert (kitchen.name, kitchen.channel_freq, kitchen.wired) == ("Cuisine", 5220, False)
+    household.follow(
+        topology(
+            TopologyMember(
+                uid="kitchen",
+                name="",
+                ip="192.168.1.11",
+                software_version=None,
+                channel_freq=None,
+                wired=True,
+            )
+        )
+    )
+    assert (kitchen.name, kitchen.channel_freq, kitchen.wired) == ("Cuisine", None, True)
+
+
+def test_a_vanished_player_first_seen_is_watched_and_has_not_answered() -> None:
+    household = watching("kitchen", "office")
+    recheck, known = household.follow(
+        topology(
+            member("kitchen", "192.168.1.11"),
+            gone=(
+                vanished("roam", "sleeping", "192.168.1.20"),
+                vanished("office"),  # already watched: its verdict comes from its probe
+                vanished("move", ip=None),  # no address to watch it at
+            ),
+        )
+    )
+    assert recheck == []
+    assert known == {"roam": ProbeFailure.NO_ANSWER}
+    assert set(household.players) == {"kitchen", "office", "roam"}
+    assert household.players["roam"].ip == "192.168.1.20"
+    assert household.players["office"].ip == "192.168.1.12"  # its last known address is not used
+    assert household.vanished_reasons() == {
+        "roam": "sleeping",
+        "office": "powered off",
+        "move": "powered off",
+    }
+
+
+def test_has_left_only_when_the_topology_says_so() -> None:
+    household = watching("kitchen", "roam", "office")
+    assert not household.has_left("office")  # no topology read yet: unsure, so kept
+    household.follow(topology(member("kitchen", "192.168.1.11"), gone=(vanished("roam"),)))
+    assert not household.has_left("kitchen")  # a member
+    assert not household.has_left("roam")  # vanished is still part of the household
+    assert household.has_left("office")
+    assert household.member_uids() == {"kitchen"}
+
+    household.follow(None)  # this poll could not read the topology (e.g. UPnP 501)
+    assert not household.has_left("office")
+    assert household.member_uids() == set()
+    assert household.vanished_reasons() == {}
+
+    household.forget("office")
+    household.forget("office")  # twice is harmless
+    assert set(household.players) == {"kitchen", "roam"}
+
+
+def test_topology_sources_are_players_that_answered_then_the_configured_host() -> None:
+    household = watching("a", "b", "c", "d", "e")
+    assert household.topology_sources(CONFIGURED) == [CONFIGURED]  # nothing answered yet
+
+    household.observe(AT, {"b": ProbeFailure.TIMEOUT}, CLOUD_OK)
+    sources = household.topology_sources(CONFIGURED)
+    # Answered last time: a, c, d, e; at most TOPOLOGY_SOURCES of them, then the configured one.
+    assert sources == ["192.168.1.11", "192.168.1.13", "192.168.1.14", CONFIGURED]
+    assert len(sources) == TOPOLOGY_SOURCES + 1
+    # The configured host is asked once, even when it is one of the players.
+    assert household.topology_sources("192.168.1.11") == [
+        "192.168.1.11",
+        "192.168.1.13",
+        "192.168.1.14",
+    ]
+
+
+def test_observe_marks_who_answered_and_folds_the_poll_into_the_diagnosis() -> None:
+    household = watching("kitchen", "roam", "office")
+    household.follow(
+        topology(
+            member("kitchen", "192.168.1.11"),
+            member("office", "192.168.1.13"),
+            gone=(vanished("roam", "sleeping"),),
+        )
+    )
+    failures = {
+        "kitchen": ProbeFailure.INVALID_ANSWER,  # answered badly: still on the network
+        "roam": ProbeFailure.NO_ANSWER,
+        "office": ProbeFailure.TIMEOUT,
+    }
+    first = household.observe(AT, failures, CLOUD_OK)
+    assert household.diagnosis is first
+    assert household.players["kitchen"].last_seen == AT
+    assert household.players["roam"].last_seen is None
+    assert household.players["office"].last_seen is None
+    later = AT + timedelta(seconds=10)
+    diagnosis = household.observe(later, failures, CLOUD_OK)
+    codes = {uid: state.code for uid, state in diagnosis.players.items()}
+    assert codes == {"kitchen": ErrorCode.OK, "roam": ErrorCode.OK, "office": ErrorCode.E1001}
+    assert diagnosis.players["roam"].expected_absence == "sleeping"
+    assert diagnosis.players["office"].since == AT
+    assert household.players["kitchen"].last_seen == later
+
+
+def test_observe_counts_a_player_missing_from_the_results_as_answered() -> None:
+    """Only the failures are told; a player with no entry answered properly."""
+    household = watching("kitchen")
+    household.observe(AT, {}, CLOUD_OK)
+    assert household.players["kitchen"].last_seen == AT
+
+
+def test_learn_info_keeps_only_the_players_own_description() -> None:
+    household = watching("kitchen")
+    kitchen = household.players["kitchen"]
+    household.learn_info(
+        kitchen, info("someone_else", "Office"), AT
+    )  # another player at its address
+    assert (kitchen.info, kitchen.info_read_at, kitchen.name) == (None, None, "Kitchen")
+    household.learn_info(kitchen, info("kitchen", "Cuisine"), AT)
+    assert kitchen.info == info("kitchen", "Cuisine")
+    assert (kitchen.info_read_at, kitchen.name) == (AT, "Cuisine")
+    household.learn_info(kitchen, info("kitchen", ""), AT)  # no name given: the old one stays
+    assert kitchen.name == "Cuisine"
