@@ -5,8 +5,10 @@ from each other.
 """
 
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
@@ -14,6 +16,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from sonos_emulator import Emulator, Fault
+
+
+async def setup_platform(
+    hass: HomeAssistant, entry: MockConfigEntry, platform: Platform
+) -> MockConfigEntry:
+    """Set the integration up with one platform only, as snapshot_platform wants.
+
+    The entry needs the `cloud_dns` fixture, as `setup_entry` does.
+    """
+    entry.add_to_hass(hass)
+    with patch("custom_components.sonos_troubleshooter.PLATFORMS", [platform]):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    return entry
 
 
 async def poll(hass: HomeAssistant, entry: MockConfigEntry, times: int = 1) -> None:

@@ -1,10 +1,30 @@
 """The error event entity: fires when an error starts and when it clears, never on a restart."""
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from sonos_emulator import Emulator, Fault
-from tests.helpers import poll
+from tests.helpers import poll, setup_platform
+
+
+@pytest.mark.freeze_time("2026-11-29 12:00:00+00:00")
+@pytest.mark.usefixtures("cloud_dns")
+async def test_event_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    config_entry: MockConfigEntry,
+    household: Emulator,
+) -> None:
+    """Each player's event entity, Kitchen's after its 1001 began: registry entries and states."""
+    await setup_platform(hass, config_entry, Platform.EVENT)
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, config_entry, times=2)
+    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
 
 async def test_event_entity_fires_on_start_and_clear_only(
