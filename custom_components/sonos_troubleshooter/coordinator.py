@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import event
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -50,6 +51,9 @@ EXECUTOR_GRACE = 1.0
 TOPOLOGY_HEDGE = 0.25
 # However long a poll took, the next one waits at least this long (see _keep_polls_on_the_beat).
 MIN_POLL_GAP = timedelta(seconds=1)
+# HA starts a timed poll up to this much after its due time (the random spread its event helper
+# gives every refresh cycle); it is taken off so no poll comes later than its interval.
+HA_POLL_SPREAD = timedelta(microseconds=event.RANDOM_MICROSECOND_MAX)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,7 +206,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         player's timeout would push every later poll back: a silent player would then show
         1001 after two intervals and two timeouts instead of two intervals and one.
         """
-        self.update_interval = max(self.interval - timedelta(seconds=took), MIN_POLL_GAP)
+        self.update_interval = max(
+            self.interval - timedelta(seconds=took) - HA_POLL_SPREAD, MIN_POLL_GAP
+        )
 
     async def _poll(self) -> HouseholdSnapshot:
         now = dt_util.utcnow()
