@@ -72,7 +72,14 @@ logger:
   logs:
     custom_components.sonos_troubleshooter: debug
     homeassistant.components.http: error
-{lan}{plugs}"""
+{ffmpeg}{lan}{plugs}"""
+# HA always loads tts (a default integration, and the frontend needs assist_pipeline, which
+# needs it), and tts needs ffmpeg, which runs `ffmpeg -version` at start: the one from the
+# environment (imageio-ffmpeg, requirements_develop.txt), as no system one may be installed.
+FFMPEG = """\
+ffmpeg:
+  ffmpeg_bin: {binary}
+"""
 LAN_DISCOVERY = """\
 ssdp:
 zeroconf:
@@ -447,6 +454,33 @@ def write_onboarding_progress(config: Path) -> None:
     )
 
 
+def ffmpeg_configuration() -> str:
+    """Point Home Assistant's ffmpeg at the environment's binary (none: HA logs its ERROR)."""
+    try:
+        import imageio_ffmpeg  # noqa: PLC0415
+    except ImportError:
+        LOGGER.warning("No ffmpeg in the environment: run scripts/setup to bring it")
+        return ""
+    return FFMPEG.format(binary=json.dumps(imageio_ffmpeg.get_ffmpeg_exe()))
+
+
+class NoMdnsResolver(aiohttp.ThreadedResolver):
+    """Home Assistant's HTTP client resolver without its mDNS half.
+
+    HA resolves host names for its HTTP clients (rest_command, the status page check) with a
+    resolver that also answers `.local` names, and so starts zeroconf, which joins multicast
+    groups on the network. The simulated demo only ever talks to loopback addresses.
+    """
+
+    async def real_close(self) -> None:
+        """Close it when Home Assistant closes (HA's own resolver ignores close())."""
+        await self.close()
+
+
+def no_mdns_resolver(_hass: object) -> NoMdnsResolver:
+    return NoMdnsResolver()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lan", action="store_true", help="no simulation: add real speakers")
@@ -473,6 +507,7 @@ def main() -> int:
     (config / "blueprints" / "automation").mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(
         CONFIGURATION.format(
+            ffmpeg=ffmpeg_configuration(),
             lan=LAN_DISCOVERY if args.lan else "",
             plugs="" if args.lan else demo_plugs(args.control_port),
         )
@@ -527,13 +562,17 @@ def main() -> int:
     threading.Thread(target=ready, name="demo-setup", daemon=True).start()
 
     from homeassistant import runner  # noqa: PLC0415  (after the resolver is in place)
+    from homeassistant.helpers import aiohttp_client  # noqa: PLC0415
 
     runtime = runner.RuntimeConfig(config_dir=str(config), skip_pip=True, log_no_color=True)
     try:
         if emulator is None:
             return runner.run(runtime)
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
-        with patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve):
+        with (
+            patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve),
+            patch.object(aiohttp_client, "_async_make_resolver", no_mdns_resolver),
+        ):
             return runner.run(runtime)
     finally:
         if emulator is not None:
