@@ -99,13 +99,14 @@ def develop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Develop]:
         (ARTIFACTS / "develop.log").write_text("".join(demo.log))
     problems = [line for line in demo.log if is_problem(line)]
     assert not problems, "scripts/develop logged problems (see develop.log):\n" + "".join(problems)
+    # What a newcomer sees until the credentials: no ERROR and no traceback, from anyone.
+    start = "".join(demo.log).split("Home Assistant is ready")[0]
+    assert " ERROR (" not in start, start
+    assert "Traceback" not in start, start
 
 
 def is_problem(line: str) -> bool:
-    """A log line that says the demo itself went wrong.
-
-    HA's complaints about the host (no ffmpeg, no libturbojpeg) are not the demo's.
-    """
+    """A log line, anywhere in the run, that says the demo itself went wrong."""
     if "Task exception was never retrieved" in line:
         return True
     ours = f"[custom_components.{DOMAIN}" in line or "[develop]" in line

@@ -57,8 +57,10 @@ async def test_power_cycle_action_from_an_automation(
                 "actions": [
                     {
                         "action": f"{DOMAIN}.power_cycle",
-                        "target": {"device_id": device_of(hass, household, "Kitchen")},
-                        "data": {"off_seconds": 10},
+                        "data": {
+                            "device_id": device_of(hass, household, "Kitchen"),
+                            "off_seconds": 10,
+                        },
                         "response_variable": "result",
                     },
                     {"condition": "template", "value_template": "{{ result.actions[0].helped }}"},
@@ -117,6 +119,18 @@ async def test_power_cycle_action_response_and_refusals(
     await refused(device_of(hass, household, "household"), "not_a_player")
     message = await refused(device_of(hass, household, "Roam"), "no_power_switch")
     assert message.startswith("No smart plug is chosen for Roam")  # translated
+    # Written before 0.2.0 with `target: device_id:`: Home Assistant passes a target's keys
+    # as data, so such a call still reaches the same rules.
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN,
+            "power_cycle",
+            {},
+            target={"device_id": device_of(hass, household, "Roam")},
+            blocking=True,
+            return_response=True,
+        )
+    assert caught.value.translation_key == "no_power_switch"
     # Living Room answers: its power is never cut.
     assert "answers" in await refused(
         device_of(hass, household, "Living Room"), "refused_player_reachable"

@@ -11,7 +11,9 @@ Started by `scripts/develop` (see the README). Everything stays on loopback:
 - a control endpoint on 127.0.0.1:8399 that `scripts/simulate` uses to change the world.
 
 On the first start a demo user is onboarded and the integration is added through its config
-flow and options flow, exactly as a user would; both are printed. With `--lan` nothing is
+flow and options flow, exactly as a user would; both are printed. Every step checks what is
+done already, so a first start stopped anywhere (Ctrl+C, a closed terminal, a crash) finishes
+when started again; `--reset` deletes the configuration and starts over. With `--lan` nothing is
 simulated: discovery (SSDP and zeroconf) is on and you add your own speakers in the UI; its
 configuration lives in .develop/lan, apart from the simulated demo's .develop/config.
 """
@@ -25,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
 import logging
 from pathlib import Path
+import shutil
 import sys
 import threading
 from typing import Any
@@ -72,7 +75,14 @@ logger:
   logs:
     custom_components.sonos_troubleshooter: debug
     homeassistant.components.http: error
-{lan}{plugs}"""
+{ffmpeg}{lan}{plugs}"""
+# HA always loads tts (a default integration, and the frontend needs assist_pipeline, which
+# needs it), and tts needs ffmpeg, which runs `ffmpeg -version` at start: the one from the
+# environment (imageio-ffmpeg, requirements_develop.txt), as no system one may be installed.
+FFMPEG = """\
+ffmpeg:
+  ffmpeg_bin: {binary}
+"""
 LAN_DISCOVERY = """\
 ssdp:
 zeroconf:
@@ -447,6 +457,87 @@ def write_onboarding_progress(config: Path) -> None:
     )
 
 
+def ffmpeg_configuration() -> str:
+    """Point Home Assistant's ffmpeg at the environment's binary (none: HA logs its ERROR)."""
+    try:
+        import imageio_ffmpeg  # noqa: PLC0415
+    except ImportError:
+        LOGGER.warning("No ffmpeg in the environment: run scripts/setup to bring it")
+        return ""
+    return FFMPEG.format(binary=json.dumps(imageio_ffmpeg.get_ffmpeg_exe()))
+
+
+def _storage(config: Path, key: str) -> Any:
+    """Return the data of one of Home Assistant's storage files (None: it has none)."""
+    path = config / ".storage" / key
+    try:
+        return json.loads(path.read_text())["data"]
+    except FileNotFoundError, ValueError, KeyError, TypeError:
+        return None
+
+
+# What onboarding's user step writes: the login, the user and its credentials, and its person.
+USER_STEP_STORAGE = ("auth_provider.homeassistant", "auth", "person")
+
+
+def recover_interrupted_user_step(config: Path) -> bool:
+    """Undo a user step cut short, so that onboarding offers it again; True when it did.
+
+    The step saves the login first and marks itself done last, and Home Assistant saves its
+    users a second later: stopped in between (Ctrl+C, a closed terminal, a crash), the next
+    start found the username taken ("Username "demo" already exists") and could never log in.
+    A step not marked done, or done but whose user did not reach storage, left nobody a user
+    could have logged in as, so what it wrote goes and the step is pending again. A user step
+    that completed (any login linked to a user) is never touched.
+    """
+    from homeassistant.components.onboarding import STORAGE_KEY  # noqa: PLC0415
+    from homeassistant.components.onboarding.const import STEP_USER  # noqa: PLC0415
+
+    onboarding = _storage(config, STORAGE_KEY)
+    if onboarding is None:  # a first start: nothing done yet
+        return False
+    auth = _storage(config, "auth") or {}
+    users = {user.get("id") for user in auth.get("users", [])}
+    linked = any(
+        credential.get("auth_provider_type") == "homeassistant"
+        and credential.get("user_id") in users
+        for credential in auth.get("credentials", [])
+    )
+    done = list(onboarding.get("done", []))
+    if STEP_USER in done and linked:
+        return False
+    written = [config / ".storage" / key for key in USER_STEP_STORAGE]
+    if STEP_USER not in done and not written[0].exists():
+        return False  # the user step has not begun: the login is the first thing it saves
+    for path in written:
+        path.unlink(missing_ok=True)
+    if STEP_USER in done:
+        done.remove(STEP_USER)
+        path = config / ".storage" / STORAGE_KEY
+        stored = json.loads(path.read_text())
+        stored["data"]["done"] = done
+        path.write_text(json.dumps(stored, indent=2))
+    LOGGER.warning("The last start stopped while onboarding the demo user: onboarding it again")
+    return True
+
+
+class NoMdnsResolver(aiohttp.ThreadedResolver):
+    """Home Assistant's HTTP client resolver without its mDNS half.
+
+    HA resolves host names for its HTTP clients (rest_command, the status page check) with a
+    resolver that also answers `.local` names, and so starts zeroconf, which joins multicast
+    groups on the network. The simulated demo only ever talks to loopback addresses.
+    """
+
+    async def real_close(self) -> None:
+        """Close it when Home Assistant closes (HA's own resolver ignores close())."""
+        await self.close()
+
+
+def no_mdns_resolver(_hass: object) -> NoMdnsResolver:
+    return NoMdnsResolver()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lan", action="store_true", help="no simulation: add real speakers")
@@ -466,22 +557,33 @@ def main() -> int:
         default=2,
         help="players on 127.0.N.2 and up, the cloud on 127.0.N+1.x (the tests use 127.0.0-1)",
     )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the configuration folder first: onboard and add the integration anew",
+    )
     args = parser.parse_args()
 
     # Apart for --lan: the simulated demo's entry (127.0.N.x players) would only fail there.
     config: Path = (args.config or REPO / ".develop" / ("lan" if args.lan else "config")).resolve()
+    if args.reset and config.exists():
+        LOGGER.warning("--reset: deleting %s", config)
+        shutil.rmtree(config)
     (config / "blueprints" / "automation").mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(
         CONFIGURATION.format(
+            ffmpeg=ffmpeg_configuration(),
             lan=LAN_DISCOVERY if args.lan else "",
             plugs="" if args.lan else demo_plugs(args.control_port),
         )
     )
     write_http_settings(config, args.port)
+    recover_interrupted_user_step(config)
     write_onboarding_progress(config)
     blueprint = config / "blueprints" / "automation" / DOMAIN
-    if not blueprint.exists():
-        blueprint.symlink_to(REPO / "blueprints" / "automation" / DOMAIN)
+    if blueprint.is_symlink() or blueprint.exists():
+        blueprint.unlink()  # the repository may have moved since the last start
+    blueprint.symlink_to(REPO / "blueprints" / "automation" / DOMAIN)
     base = f"http://127.0.0.1:{args.port}"
 
     emulator: Emulator | None = None
@@ -505,8 +607,15 @@ def main() -> int:
     def ready() -> None:
         try:
             asyncio.run(Demo(base, emulator, args.scan_interval).run())
+        except aiohttp.ClientConnectionError:  # Ctrl+C (or a crash) while setting it up
+            LOGGER.warning(
+                "Home Assistant stopped before the demo was set up: start it again to finish"
+            )
+            return
         except Exception:
-            LOGGER.exception("Setting up the demo failed")
+            LOGGER.exception(
+                "Setting up the demo failed; `scripts/develop --reset` starts over from scratch"
+            )
             return
         lines = [
             f"Home Assistant is ready: {base}",
@@ -527,13 +636,17 @@ def main() -> int:
     threading.Thread(target=ready, name="demo-setup", daemon=True).start()
 
     from homeassistant import runner  # noqa: PLC0415  (after the resolver is in place)
+    from homeassistant.helpers import aiohttp_client  # noqa: PLC0415
 
     runtime = runner.RuntimeConfig(config_dir=str(config), skip_pip=True, log_no_color=True)
     try:
         if emulator is None:
             return runner.run(runtime)
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
-        with patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve):
+        with (
+            patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve),
+            patch.object(aiohttp_client, "_async_make_resolver", no_mdns_resolver),
+        ):
             return runner.run(runtime)
     finally:
         if emulator is not None:

@@ -3,6 +3,10 @@
 The same rules as the repair flow's "Do it for me": a player that answers is never
 power-cycled, nor one whose plug also feeds a player that answers. Misuse is refused with a
 translated ServiceValidationError before anything is switched.
+
+The players come as device ids in the `device_id` field, a device selector in services.yaml
+(hassfest refuses a device filter on an action's target). A call still written with
+`target: {device_id: ...}` arrives the same way: Home Assistant adds a target's keys to the data.
 """
 
 import asyncio
