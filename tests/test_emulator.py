@@ -338,9 +338,14 @@ def test_reset_mid_body(emulator: Emulator) -> None:
         head, rest = _read_headers(sock)
         assert b"Content-Length: 100000" in head
         received = len(rest)
-        with pytest.raises(ConnectionResetError):
+
+        def read_to_the_end() -> None:
+            nonlocal received
             while chunk := sock.recv(4096):
                 received += len(chunk)
+
+        with pytest.raises(ConnectionResetError):
+            read_to_the_end()
         assert received < 100_000
 
 
