@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from homeassistant import bootstrap, runner
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -51,6 +51,7 @@ from homeassistant.util import slugify
 from custom_components.sonos_troubleshooter import cloud_client
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
+from custom_components.sonos_troubleshooter.runtime_data import SonosTroubleshooterConfigEntry
 from sonos_emulator import Fault
 from sonos_emulator.process import EmulatorProcess, PlayerAddress
 from tools.develop import write_http_settings
@@ -246,13 +247,13 @@ class Bench:
     def __init__(self, hass: HomeAssistant, emulator: EmulatorProcess) -> None:
         self.hass = hass
         self.emulator = emulator
-        self.entry: ConfigEntry[SonosTroubleshooterCoordinator] | None = None
+        self.entry: SonosTroubleshooterConfigEntry | None = None
 
     @property
     def coordinator(self) -> SonosTroubleshooterCoordinator:
         assert self.entry is not None
         assert self.entry.state is ConfigEntryState.LOADED
-        return self.entry.runtime_data
+        return self.entry.runtime_data.coordinator
 
     async def world(self, change: Callable[..., object], *args: object) -> None:
         """Change the emulated world from a worker thread (it waits for the emulator)."""
