@@ -183,6 +183,7 @@ class LoopMonitor:
 
     def reset(self) -> None:
         self.worst_callback = self.worst_wakeup = self.worst_gc = 0.0
+        self.worst_handle = ""  # what ran in the longest callback
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         now = (time.perf_counter(), time.thread_time())
@@ -210,7 +211,10 @@ class LoopMonitor:
             started, gc_before = time.thread_time(), monitor._gc_cpu
             run(handle)
             took = time.thread_time() - started - (monitor._gc_cpu - gc_before)
-            monitor.worst_callback = max(monitor.worst_callback, took)
+            if took > monitor.worst_callback:
+                owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+                what = owner.get_coro() if isinstance(owner, asyncio.Task) else handle
+                monitor.worst_callback, monitor.worst_handle = took, repr(what)[:300]
 
         gc.callbacks.append(self._on_gc)
         asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]  # noqa: SLF001
@@ -619,14 +623,16 @@ class Canary:
             await self._task
 
 
-async def measure_hostile(bench: Bench, report: Report, polls: int) -> None:
+async def measure_hostile(bench: Bench, report: Report, stalls: LoopMonitor, polls: int) -> None:
     """30 healthy players, one dripping and one flooding device, for `polls` polls."""
     hass = bench.hass
     players = bench.emulator.players
     drip, flood = players[-2], players[-1]
     healthy = [player.name for player in players[:-2]]
     # The healthy reference: as many polls of the whole healthy household, then its memory.
+    stalls.reset()
     await bench.timed_polls(polls)
+    healthy_callback, healthy_handle = stalls.worst_callback, stalls.worst_handle
     healthy_mb = settled_resident_mb()
     threads_at_start = threading.active_count()
     print(f"    threads at the start: {[t.name for t in threading.enumerate()]}", flush=True)
@@ -656,11 +662,21 @@ async def measure_hostile(bench: Bench, report: Report, polls: int) -> None:
     await bench.world(bench.emulator.set_fault, flood.name, Fault.ENDLESS_CHUNKED)
     durations: list[float] = []
     samples: dict[int, tuple[float, int]] = {}  # poll -> (resident MiB, threads)
+    stalls.reset()
     for number in range(1, polls + 1):
         durations.extend(await bench.timed_polls(1))
         if number % 10 == 0:
+            worst = stalls.worst_callback  # the bench's own GC and purge do not count
             with canary.aside():
                 samples[number] = (settled_resident_mb(), threading.active_count())
+            await asyncio.sleep(0)
+            stalls.worst_callback = worst
+    worst_callback = stalls.worst_callback
+    print(
+        f"    longest callback while polling: healthy {ms(healthy_callback)} ({healthy_handle}),"
+        f" hostile {ms(worst_callback)} ({stalls.worst_handle})",
+        flush=True,
+    )
     drip_code, flood_code = bench.error_code(drip.name), bench.error_code(flood.name)
     await canary.stop()
     for stop in unsubscribe:
@@ -695,6 +711,10 @@ async def measure_hostile(bench: Bench, report: Report, polls: int) -> None:
         f"median {statistics.median(durations):.2f} s, max {max(durations):.2f} s",
         f"every poll <= timeout + 1 s = {PROBE_TIMEOUT + 1:.0f} s",
         max(durations) <= PROBE_TIMEOUT + 1,
+    )
+    report.add(  # reported beside the healthy run's; the full bench's polling phase has the target
+        "hostile: longest event-loop callback while polling (CPU, GC apart)",
+        f"{ms(worst_callback)} (healthy run: {ms(healthy_callback)})",
     )
     report.add(
         "hostile: false alarms for the 30 healthy players",
@@ -794,7 +814,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
             else:
                 await bench.timed_polls(5)  # warm-up: connections, descriptions read
             print(f"Hostile devices ({args.hostile_polls} polls)", flush=True)
-            await measure_hostile(bench, report, args.hostile_polls)
+            await measure_hostile(bench, report, stalls, args.hostile_polls)
         report.add(
             "blocking calls HA reported in the event loop",
             str(len(blocking.reports)),
