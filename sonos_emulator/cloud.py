@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+import contextlib
 from enum import StrEnum
 import json
 import socket
@@ -15,7 +16,7 @@ import socket
 from aiohttp import web
 
 from .loop import EmulatorLoop, close_runner, finish_accepts, quiet_runner
-from .server import JUNK
+from .server import FILLER, JUNK, gzip_bomb
 
 
 class TcpEndpoint:
@@ -104,6 +105,10 @@ class StatusFault(StrEnum):
     HANG = "hang"
     JUNK = "junk"
     HTTP_500 = "http_500"
+    DRIP = "drip"  # HTTP 200 headers, then a byte a second, forever (chunked)
+    ENDLESS = "endless"  # HTTP 200, a chunked body that never ends, fast
+    GZIP_BOMB = "gzip_bomb"  # HTTP 200, gzip: 32 kB that expand to 32 MB
+    DEEP_NESTING = "deep_nesting"  # HTTP 200, JSON arrays 100,000 deep (200 kB)
 
 
 class StatusPage:
@@ -142,6 +147,17 @@ class StatusPage:
             return web.Response(body=JUNK, content_type="application/json")
         if self.fault is StatusFault.HTTP_500:
             return web.Response(status=500, text="Internal Server Error")
+        if self.fault is StatusFault.GZIP_BOMB:
+            return web.Response(
+                body=gzip_bomb(),
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            )
+        if self.fault is StatusFault.DEEP_NESTING:
+            return web.Response(
+                body=b"[" * 100_000 + b"]" * 100_000, content_type="application/json"
+            )
+        if self.fault in (StatusFault.DRIP, StatusFault.ENDLESS):
+            return await self._stream(request, self.fault)
         page = {"id": "emulated", "name": "Sonos", "url": f"http://{self.ip}:{self.port}"}
         if request.path.endswith("/incidents/unresolved.json"):
             return web.json_response({"page": page, "incidents": self.incidents})
@@ -152,6 +168,22 @@ class StatusPage:
             },
             dumps=json.dumps,
         )
+
+    async def _stream(self, request: web.Request, fault: StatusFault) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            while self.fault is fault:
+                if fault is StatusFault.DRIP:
+                    await response.write(b" ")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._released.wait(), 1.0)
+                else:
+                    await response.write(FILLER)
+        except ConnectionError:  # the client gave up and closed
+            pass
+        return response
 
     async def _start(self) -> None:
         if self._runner is not None:
@@ -175,7 +207,7 @@ class StatusPage:
 
     async def _apply(self, fault: StatusFault) -> None:
         self.fault = fault
-        if fault is not StatusFault.HANG:
+        if fault not in (StatusFault.HANG, StatusFault.DRIP):
             self._released.set()
             self._released = asyncio.Event()
         await (self._stop() if fault is StatusFault.OFFLINE else self._start())

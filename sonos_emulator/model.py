@@ -29,6 +29,15 @@ class Fault(StrEnum):
     XML_BOMB = "xml_bomb"  # HTTP 200, text/xml: nested entities that expand to gigabytes
     HUGE = "huge"  # HTTP 200, text/xml: a 3 MB body
     WRONG_TYPE = "wrong_type"  # HTTP 200, application/json instead of XML
+    # Hostile or broken on the wire (what the integration must survive with bounded cost):
+    DRIP = "drip"  # HTTP 200 headers, then the body one byte a second, forever (chunked)
+    SILENT_BODY = "silent_body"  # HTTP 200 headers with a Content-Length, then silence
+    ENDLESS_CHUNKED = "endless_chunked"  # HTTP 200, a chunked body that never ends, fast
+    ENDLESS_LENGTH = "endless_length"  # HTTP 200, Content-Length 1 TB, bytes as fast as read
+    GZIP_BOMB = "gzip_bomb"  # HTTP 200, Content-Encoding gzip: 32 kB that expand to 32 MB
+    DEEP_NESTING = "deep_nesting"  # HTTP 200, well-formed XML 20,000 elements deep (140 kB)
+    RESET = "reset"  # HTTP 200 headers and part of the body, then a TCP reset
+    SLOW_ACCEPT = "slow_accept"  # the listen queue is full: connecting never completes
 
 
 # Reasons a household gives in VanishedDevices; HA core treats these as expected absences.

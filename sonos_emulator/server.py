@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
+import functools
 import re
+import socket
+import struct
 from typing import TYPE_CHECKING
 import xml.etree.ElementTree as ET
+import zlib
 
 from aiohttp import web
 
@@ -39,6 +43,34 @@ XML_BOMB = (
     + "]>\n<root>&lol10;</root>"
 ).encode()
 HUGE = b'<?xml version="1.0"?><root>' + b"0123456789abcdef" * (3 * 2**16) + b"</root>"
+DEEP_NESTING = b'<?xml version="1.0"?>' + b"<a>" * 20_000 + b"</a>" * 20_000
+FILLER = b"0123456789abcdef" * 4096  # 64 kB of an endless body
+RESET_LENGTH = 100_000  # announced; 2,000 bytes are sent before the reset
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """A gzip body of about 32 kB that expands to 32 MB of XML (built once, in 1 MB steps)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [compressor.compress(b'<?xml version="1.0"?><root>')]
+    block = b" " * 2**20
+    parts.extend(compressor.compress(block) for _ in range(32))
+    parts.append(compressor.compress(b"</root>") + compressor.flush())
+    return b"".join(parts)
+
+
+def _stalled_listener(ip: str) -> tuple[socket.socket, socket.socket]:
+    """Return a socket on ip:1400 that never accepts, and the connection filling its queue.
+
+    Its one-place queue is taken by a connection of our own: the kernel then drops every
+    other client's SYN, so connecting never completes.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((ip, PORT))
+    listener.listen(0)
+    filler = socket.create_connection((ip, PORT), timeout=1)
+    return listener, filler
 
 
 class PlayerServer:
@@ -49,6 +81,7 @@ class PlayerServer:
         self.player = player
         self._runner: web.AppRunner | None = None
         self._bound_ip: str | None = None
+        self._stalled: tuple[socket.socket, socket.socket] | None = None  # for SLOW_ACCEPT
         self._changed = asyncio.Event()  # set (and replaced) whenever the player changes
 
     @property
@@ -59,10 +92,17 @@ class PlayerServer:
         """Listen when the player should be reachable at its address; stop otherwise."""
         self._notify()
         want = self.player.ip if self.player.listening and not self._household.closing else None
-        if want == self._bound_ip:
+        stalled = want is not None and self.player.fault is Fault.SLOW_ACCEPT
+        if want == self._bound_ip and stalled == (self._stalled is not None):
             return
         await self.stop()
         if want is None:
+            return
+        if self.player.fault is Fault.GZIP_BOMB:
+            gzip_bomb()  # built (a quarter second, once) before a client waits for it
+        if stalled:
+            self._stalled = _stalled_listener(want)
+            self._bound_ip = want
             return
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -75,7 +115,11 @@ class PlayerServer:
         self._notify()
         if self._runner is not None:
             await close_runner(self._runner)
+        if self._stalled is not None:
+            for sock in self._stalled:
+                sock.close()
         self._runner = None
+        self._stalled = None
         self._bound_ip = None
 
     def _notify(self) -> None:
@@ -121,6 +165,16 @@ class PlayerServer:
                 return web.Response(body=HUGE, content_type="text/xml")
             case Fault.WRONG_TYPE:
                 return web.json_response({"volume": 12})
+            case (
+                Fault.DRIP
+                | Fault.SILENT_BODY
+                | Fault.ENDLESS_CHUNKED
+                | Fault.ENDLESS_LENGTH
+                | Fault.GZIP_BOMB
+                | Fault.DEEP_NESTING
+                | Fault.RESET
+            ):
+                return await self._hostile(request, player.fault)
             case Fault.HTTP_403:
                 return web.Response(status=403, text="Forbidden", content_type="text/plain")
             case Fault.NOT_SONOS:
@@ -134,6 +188,56 @@ class PlayerServer:
         if request.method == "POST":
             return self._post(request.path, action, body)
         return web.Response(status=405)
+
+    async def _hostile(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        """Answers that cost a client whatever it lets them: time, memory, a broken socket."""
+        if fault is Fault.GZIP_BOMB:
+            return web.Response(
+                body=gzip_bomb(), headers={"Content-Type": XML, "Content-Encoding": "gzip"}
+            )
+        if fault is Fault.DEEP_NESTING:
+            return web.Response(body=DEEP_NESTING, headers={"Content-Type": XML})
+        response = web.StreamResponse(headers={"Content-Type": XML})
+        if fault is Fault.SILENT_BODY:
+            response.content_length = 1000
+        elif fault is Fault.ENDLESS_LENGTH:
+            response.content_length = 10**12
+        elif fault is Fault.RESET:
+            response.content_length = RESET_LENGTH
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        player = self.player
+
+        def still() -> bool:
+            return player.fault is fault
+
+        try:
+            match fault:
+                case Fault.DRIP:
+                    prefix = b'<?xml version="1.0"?><s:Envelope><s:Body>'
+                    sent = 0
+                    while still() and not self._household.closing:
+                        await response.write(prefix[sent % len(prefix) : sent % len(prefix) + 1])
+                        sent += 1
+                        await self._wait_while(still, 1.0)
+                case Fault.ENDLESS_CHUNKED | Fault.ENDLESS_LENGTH:
+                    await response.write(b'<?xml version="1.0"?><root>')
+                    while still() and not self._household.closing:
+                        await response.write(FILLER)  # waits while the client does not read
+                case Fault.RESET:
+                    await response.write(b'<?xml version="1.0"?><root>' + b"x" * 2000)
+                    transport = request.transport
+                    if transport is not None:
+                        sock = transport.get_extra_info("socket")
+                        sock.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        transport.abort()  # SO_LINGER 0: the close sends RST, not FIN
+        except ConnectionError:  # the client gave up and closed: what it should do
+            return response
+        await self._wait_while(still)  # silence (or a dead connection) until healed or cut
+        return response
 
     def _get(self, path: str) -> web.Response:
         if path == "/xml/device_description.xml":

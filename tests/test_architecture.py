@@ -9,7 +9,15 @@ ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
 PACKAGE = "custom_components.sonos_troubleshooter"
 # Decision logic a table of scenarios tests: no Home Assistant import may creep in.
-PURE = ("error_rules", "error_catalog", "power_rules", "household", "player_client", "cloud_client")
+PURE = (
+    "error_rules",
+    "error_catalog",
+    "power_rules",
+    "household",
+    "bounded_http",
+    "player_client",
+    "cloud_client",
+)
 
 
 def imported_modules(path: Path, package: str) -> set[str]:

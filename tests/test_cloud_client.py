@@ -98,6 +98,29 @@ async def test_status_page_failures(
     assert error in str(status.error)
 
 
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (StatusFault.DRIP, "timeout"),
+        (StatusFault.ENDLESS, "refused: answer larger than the cap"),
+        (StatusFault.GZIP_BOMB, "refused: gzip answer expands past the cap"),
+        (StatusFault.DEEP_NESTING, "refused: nested too deep"),
+    ],
+)
+async def test_hostile_status_page_is_bounded(
+    emulator: Emulator, session: aiohttp.ClientSession, fault: StatusFault, error: str
+) -> None:
+    """The whole exchange ends within the time limit, and no answer is held past the cap."""
+    emulator.cloud.status_page.set_fault(fault)
+    started = time.monotonic()
+    status = await fetch_status(session, emulator.cloud.status_page.url, 0.5)
+    assert time.monotonic() - started < 0.5 + 0.25
+    assert status.indicator is None
+    assert status.error == error
+    emulator.cloud.heal()
+    assert (await fetch_status(session, emulator.cloud.status_page.url, 1)).indicator == "none"
+
+
 async def test_status_page_without_indicator(
     emulator: Emulator, session: aiohttp.ClientSession
 ) -> None:

@@ -1,7 +1,9 @@
 """The poll: timeouts, hung and misbehaving players, following the topology, the beat."""
 
+import asyncio
 from datetime import timedelta
 import logging
+import threading
 import time
 from unittest.mock import patch
 
@@ -13,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sonos_troubleshooter.coordinator import MIN_POLL_GAP
+from custom_components.sonos_troubleshooter.player_client import IN_FLIGHT
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, state
 
@@ -32,6 +35,68 @@ async def test_hung_player_raises_1001_without_delaying_the_poll(
     coordinator = setup_entry.runtime_data.coordinator
     waited_out = coordinator.interval - coordinator.update_interval
     assert timedelta(seconds=0.5) <= waited_out < timedelta(seconds=4)
+
+
+async def test_stuck_player_gets_no_second_exchange(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """A player whose exchange has not ended (past its deadline) is not asked again.
+
+    Each poll counts it as not answering (a timeout), so the usual rules give 1001 at the
+    second poll; it is asked again once the exchange under way has ended.
+    """
+    living_room = household.household.player("Living Room")
+    coordinator = setup_entry.runtime_data.coordinator
+    loop = asyncio.get_running_loop()
+    stuck = await IN_FLIGHT.claim(living_room.ip, loop.time())  # stands for a stuck exchange
+    requests = living_room.request_count
+    try:
+        await poll(hass, setup_entry)
+        assert coordinator.data.players[living_room.uid].failure == "timeout"
+        assert state(hass, "sensor.living_room_error_code") == "ok"  # one miss is not 1001
+        await poll(hass, setup_entry)
+        assert state(hass, "sensor.living_room_error_code") == "1001"
+        assert state(hass, "sensor.kitchen_error_code") == "ok"
+        assert living_room.request_count == requests  # no probe, topology or description
+    finally:
+        IN_FLIGHT.release(living_room.ip, stuck)
+    await poll(hass, setup_entry)
+    assert living_room.request_count > requests
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+
+
+@pytest.mark.parametrize(
+    ("fault", "failure", "code"),
+    [
+        (Fault.DRIP, "timeout", "1001"),
+        (Fault.SLOW_ACCEPT, "timeout", "1001"),
+        (Fault.ENDLESS_CHUNKED, "invalid_answer", "ok"),  # it answers: on the network
+        (Fault.GZIP_BOMB, "invalid_answer", "ok"),
+    ],
+)
+async def test_hostile_player_costs_a_poll_one_timeout_and_no_thread(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    fault: Fault,
+    failure: str,
+    code: str,
+) -> None:
+    """Whatever answers at a player's address, a poll ends within its timeout (0.5 s here)."""
+    household.household.set_fault("Kitchen", fault)
+    coordinator = setup_entry.runtime_data.coordinator
+    threads = threading.active_count()
+    for _ in range(2):
+        started = time.monotonic()
+        await coordinator.async_refresh()
+        assert time.monotonic() - started < 0.5 + 0.3
+    await hass.async_block_till_done()
+    kitchen = household.household.player("Kitchen")
+    assert coordinator.data.players[kitchen.uid].failure == failure
+    assert state(hass, "sensor.kitchen_error_code") == code
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+    assert threading.active_count() <= threads  # no executor thread was needed
+    assert not IN_FLIGHT.busy(kitchen.ip)
 
 
 async def test_poll_ends_within_one_timeout_when_a_moved_player_and_the_source_hang(
@@ -136,13 +201,17 @@ async def test_disabled_entry_and_disabled_polling_stop_probing(
         before = kitchen.request_count
         for _ in range(3):
             async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11), fire_all=True)
-            await hass.async_block_till_done()
+            # The timer's poll is a background task, its exchanges no executor jobs.
+            await hass.async_block_till_done(wait_background_tasks=True)
         return kitchen.request_count - before
 
     assert await requests_during_three_intervals() > 0  # the timer polls while enabled
 
+    # As the UI does (config_entries/update): the entry is reloaded when the option changes;
+    # without it, the refresh HA scheduled before the change would still fire once.
     hass.config_entries.async_update_entry(setup_entry, pref_disable_polling=True)
-    await hass.async_block_till_done()
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert await requests_during_three_intervals() == 0
 
     await hass.config_entries.async_set_disabled_by(setup_entry.entry_id, ConfigEntryDisabler.USER)

@@ -1,9 +1,11 @@
 """The emulator answers real soco 0.31.2 over HTTP as real players do, faults included."""
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
+import zlib
 
 import pytest
 import pytest_socket
@@ -240,6 +242,122 @@ def test_large_household_zone_group_state_error(emulator: Emulator) -> None:
     assert raised.value.error_code == "501"
     emulator.household.heal_all()
     assert "Kitchen" in topology(player.ip)
+
+
+def _raw_exchange(ip: str, timeout: float = 2) -> socket.socket:
+    """A GetVolume POST on a raw socket, its answer left to read."""
+    envelope = (
+        b'<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
+        b"<s:Body/></s:Envelope>"
+    )
+    sock = socket.create_connection((ip, 1400), timeout=timeout)
+    sock.sendall(
+        b"POST /MediaRenderer/RenderingControl/Control HTTP/1.1\r\nHost: x\r\n"
+        b'SOAPACTION: "urn:schemas-upnp-org:service:RenderingControl:1#GetVolume"\r\n'
+        b"Content-Length: " + str(len(envelope)).encode() + b"\r\n\r\n" + envelope
+    )
+    return sock
+
+
+def _read_headers(sock: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def test_dripping_and_silent_bodies(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.DRIP)
+    with _raw_exchange(player.ip) as sock:
+        head, rest = _read_headers(sock)
+        assert b"200 OK" in head
+        assert b"Transfer-Encoding: chunked" in head
+        started = time.monotonic()
+        received = len(rest)
+        while time.monotonic() - started < 2.2:
+            with contextlib.suppress(TimeoutError):
+                sock.settimeout(0.3)
+                received += len(sock.recv(100))
+        # A byte a second, each in a chunk of its own ("1\r\n<\r\n" is 6 bytes on the wire).
+        assert 6 * 2 <= received <= 6 * 4
+
+    emulator.household.set_fault("Kitchen", Fault.SILENT_BODY)
+    with _raw_exchange(player.ip) as sock:
+        head, rest = _read_headers(sock)
+        assert b"Content-Length: 1000" in head
+        assert rest == b""
+        sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            sock.recv(100)
+    emulator.household.heal("Kitchen")
+    assert ping(player.ip) == {"CurrentVolume": "20"}
+
+
+@pytest.mark.parametrize("fault", [Fault.ENDLESS_CHUNKED, Fault.ENDLESS_LENGTH])
+def test_endless_bodies(emulator: Emulator, fault: Fault) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", fault)
+    with requests.get(f"http://{player.ip}:1400/x", stream=True, timeout=2) as response:
+        if fault is Fault.ENDLESS_LENGTH:
+            assert response.headers["Content-Length"] == str(10**12)
+        else:
+            assert response.headers["Transfer-Encoding"] == "chunked"
+        read = 0
+        for chunk in response.iter_content(2**16):
+            read += len(chunk)
+            if read > 4 * 2**20:
+                break
+    assert read > 4 * 2**20  # and it would go on
+
+
+def test_gzip_bomb_and_deep_nesting(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.GZIP_BOMB)
+    response = requests.get(
+        player.location, stream=True, timeout=2, headers={"Accept-Encoding": "identity"}
+    )
+    assert response.headers["Content-Encoding"] == "gzip"
+    compressed = response.raw.read(decode_content=False)
+    assert len(compressed) < 64 * 1024
+    expanded = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(compressed)
+    assert len(expanded) > 32 * 2**20
+    assert expanded.startswith(b'<?xml version="1.0"?><root>')
+
+    emulator.household.set_fault("Kitchen", Fault.DEEP_NESTING)
+    body = requests.get(player.location, timeout=2).content
+    assert body.count(b"<a>") == 20_000
+    assert len(body) < 256 * 1024
+
+
+def test_reset_mid_body(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.RESET)
+    with _raw_exchange(player.ip) as sock:
+        head, rest = _read_headers(sock)
+        assert b"Content-Length: 100000" in head
+        received = len(rest)
+
+        def read_to_the_end() -> None:
+            nonlocal received
+            while chunk := sock.recv(4096):
+                received += len(chunk)
+
+        with pytest.raises(ConnectionResetError):
+            read_to_the_end()
+        assert received < 100_000
+
+
+def test_slow_accept(emulator: Emulator) -> None:
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.SLOW_ACCEPT)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        socket.create_connection((player.ip, 1400), timeout=0.4)
+    assert time.monotonic() - started >= 0.35
+    emulator.household.heal("Kitchen")
+    assert ping(player.ip) == {"CurrentVolume": "20"}
 
 
 def test_cloud_endpoints_up_and_down(emulator: Emulator) -> None:

@@ -33,7 +33,6 @@ def member(
         uid=uid,
         name=name or uid.title(),
         ip=ip,
-        software_version="85.0-65020",
         channel_freq=channel_freq,
         wired=wired,
     )
@@ -104,7 +103,6 @@ def test_names_and_wifi_follow_the_topology_an_empty_name_keeps_the_old_one() ->
                 uid="kitchen",
                 name="",
                 ip="192.168.1.11",
-                software_version=None,
                 channel_freq=None,
                 wired=True,
             )

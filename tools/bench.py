@@ -15,7 +15,9 @@ whose GetZoneGroupState answers UPnP error 501. Takes about six minutes.
 
 import argparse
 import asyncio
+import collections
 from collections.abc import Callable, Iterator
+import contextlib
 from contextlib import contextmanager
 import ctypes
 import ctypes.util
@@ -26,6 +28,7 @@ import logging
 import os
 from pathlib import Path
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -39,15 +42,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from homeassistant import bootstrap, runner
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
 
 from custom_components.sonos_troubleshooter import cloud_client
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
+from custom_components.sonos_troubleshooter.runtime_data import SonosTroubleshooterConfigEntry
 from sonos_emulator import Fault
 from sonos_emulator.process import EmulatorProcess, PlayerAddress
 from tools.develop import write_http_settings
@@ -179,6 +183,7 @@ class LoopMonitor:
 
     def reset(self) -> None:
         self.worst_callback = self.worst_wakeup = self.worst_gc = 0.0
+        self.worst_handle = ""  # what ran in the longest callback
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         now = (time.perf_counter(), time.thread_time())
@@ -206,7 +211,10 @@ class LoopMonitor:
             started, gc_before = time.thread_time(), monitor._gc_cpu
             run(handle)
             took = time.thread_time() - started - (monitor._gc_cpu - gc_before)
-            monitor.worst_callback = max(monitor.worst_callback, took)
+            if took > monitor.worst_callback:
+                owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+                what = owner.get_coro() if isinstance(owner, asyncio.Task) else handle
+                monitor.worst_callback, monitor.worst_handle = took, repr(what)[:300]
 
         gc.callbacks.append(self._on_gc)
         asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]  # noqa: SLF001
@@ -243,13 +251,13 @@ class Bench:
     def __init__(self, hass: HomeAssistant, emulator: EmulatorProcess) -> None:
         self.hass = hass
         self.emulator = emulator
-        self.entry: ConfigEntry[SonosTroubleshooterCoordinator] | None = None
+        self.entry: SonosTroubleshooterConfigEntry | None = None
 
     @property
     def coordinator(self) -> SonosTroubleshooterCoordinator:
         assert self.entry is not None
         assert self.entry.state is ConfigEntryState.LOADED
-        return self.entry.runtime_data
+        return self.entry.runtime_data.coordinator
 
     async def world(self, change: Callable[..., object], *args: object) -> None:
         """Change the emulated world from a worker thread (it waits for the emulator)."""
@@ -421,6 +429,7 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
     soak = Soak(random.Random(1001))  # noqa: S311 - a reproducible simulation
     false_alarms: list[str] = []  # a 1001 or a repair issue for a player that was not gone
 
+    @callback  # in the event loop: a plain function would run in HA's executor
     def on_state(event: Event[Any]) -> None:
         name = by_entity.get(event.data["entity_id"])
         new, old = event.data["new_state"], event.data["old_state"]
@@ -428,6 +437,7 @@ async def measure_soak(bench: Bench, report: Report, cycles: int, *, trace_heap:
         if name is not None and began and name not in soak.away:
             false_alarms.append(f"1001 for {name}")
 
+    @callback
     def on_issue(event: Event[Any]) -> None:
         if event.data["action"] != "create" or event.data["domain"] != DOMAIN:
             return
@@ -567,6 +577,186 @@ async def measure_501(bench: Bench, report: Report) -> None:
     await bench.timed_polls(2)
 
 
+class Canary:
+    """Another integration's executor job, every 100 ms: how long each waits for a thread.
+
+    The wait is from the submission to the job starting in a worker thread. A job under way
+    while the bench itself measures memory (a full GC, which holds the GIL, every 10 polls)
+    is not counted: that pause is the bench's, not the integration's.
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+        self.latencies: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+        self._measuring = 0  # bumped as the bench's measurements begin and end
+
+    @contextmanager
+    def aside(self) -> Iterator[None]:
+        """Leave out the jobs under way while the bench measures."""
+        self._measuring += 1
+        try:
+            yield
+        finally:
+            self._measuring += 1
+
+    async def _run(self) -> None:
+        def job(submitted: float) -> float:
+            waited = time.monotonic() - submitted
+            time.sleep(0.001)
+            return waited
+
+        while True:
+            epoch = self._measuring
+            waited = await self.hass.async_add_executor_job(job, time.monotonic())
+            if epoch == self._measuring and epoch % 2 == 0:
+                self.latencies.append(waited)
+            await asyncio.sleep(0.1)
+
+    def start(self) -> None:
+        self._task = self.hass.async_create_background_task(self._run(), "bench canary")
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def measure_hostile(bench: Bench, report: Report, stalls: LoopMonitor, polls: int) -> None:
+    """30 healthy players, one dripping and one flooding device, for `polls` polls."""
+    hass = bench.hass
+    players = bench.emulator.players
+    drip, flood = players[-2], players[-1]
+    healthy = [player.name for player in players[:-2]]
+    # The healthy reference: as many polls of the whole healthy household, then its memory.
+    stalls.reset()
+    await bench.timed_polls(polls)
+    healthy_callback, healthy_handle = stalls.worst_callback, stalls.worst_handle
+    healthy_mb = settled_resident_mb()
+    threads_at_start = threading.active_count()
+    print(f"    threads at the start: {[t.name for t in threading.enumerate()]}", flush=True)
+    false_alarms: list[str] = []
+    by_entity = {error_code_entity(name): name for name in healthy}
+    by_issue = {f"error_1001_{player.uid}": player.name for player in players[:-2]}
+
+    @callback  # in the event loop: a plain function would run in HA's executor
+    def on_state(event: Event[Any]) -> None:
+        name = by_entity.get(event.data["entity_id"])
+        new = event.data["new_state"]
+        if name is not None and new is not None and new.state != "ok":
+            false_alarms.append(f"{new.state} for {name}")
+
+    @callback
+    def on_issue(event: Event[Any]) -> None:
+        if event.data["action"] == "create" and event.data["issue_id"] in by_issue:
+            false_alarms.append(f"repair issue {event.data['issue_id']}")
+
+    unsubscribe = [
+        hass.bus.async_listen("state_changed", on_state),
+        hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, on_issue),
+    ]
+    canary = Canary(hass)
+    canary.start()
+    await bench.world(bench.emulator.set_fault, drip.name, Fault.DRIP)
+    await bench.world(bench.emulator.set_fault, flood.name, Fault.ENDLESS_CHUNKED)
+    durations: list[float] = []
+    samples: dict[int, tuple[float, int]] = {}  # poll -> (resident MiB, threads)
+    stalls.reset()
+    for number in range(1, polls + 1):
+        durations.extend(await bench.timed_polls(1))
+        if number % 10 == 0:
+            worst = stalls.worst_callback  # the bench's own GC and purge do not count
+            with canary.aside():
+                samples[number] = (settled_resident_mb(), threading.active_count())
+            await asyncio.sleep(0)
+            stalls.worst_callback = worst
+    worst_callback = stalls.worst_callback
+    print(
+        f"    longest callback while polling: healthy {ms(healthy_callback)} ({healthy_handle}),"
+        f" hostile {ms(worst_callback)} ({stalls.worst_handle})",
+        flush=True,
+    )
+    drip_code, flood_code = bench.error_code(drip.name), bench.error_code(flood.name)
+    await canary.stop()
+    for stop in unsubscribe:
+        stop()
+    print(
+        "    resident memory (MiB) and threads by poll: "
+        f"healthy run {healthy_mb:.1f} ({threads_at_start}); "
+        + ", ".join(f"{n}: {m:.1f} ({t})" for n, (m, t) in sorted(samples.items())),
+        flush=True,
+    )
+    most_threads = max(t for _, t in samples.values())
+    names = collections.Counter(
+        re.sub(r"[_-]?\d+(?:_\d+)?$", "", thread.name) for thread in threading.enumerate()
+    )
+    print(f"    threads at the end, by name: {dict(names)}", flush=True)
+    report.add(
+        f"hostile: threads over {polls} polls (1 dripping, 1 flooding, 30 healthy)",
+        f"{threads_at_start} at the start, at most {most_threads}",
+        f"flat (<= start + 4 = {threads_at_start + 4})",
+        most_threads <= threads_at_start + 4,
+    )
+    most_mb = max(m for m, _ in samples.values())
+    report.add(
+        f"hostile: resident memory over {polls} polls ({allocator()}; GC run, pages returned)",
+        f"healthy run {healthy_mb:.1f} MiB, hostile at most {most_mb:.1f} MiB "
+        f"({most_mb - healthy_mb:+.1f})",
+        "<= healthy + 20 MiB",
+        most_mb - healthy_mb <= 20,
+    )
+    report.add(
+        "hostile: poll cycle",
+        f"median {statistics.median(durations):.2f} s, max {max(durations):.2f} s",
+        f"every poll <= timeout + 1 s = {PROBE_TIMEOUT + 1:.0f} s",
+        max(durations) <= PROBE_TIMEOUT + 1,
+    )
+    report.add(  # reported beside the healthy run's; the full bench's polling phase has the target
+        "hostile: longest event-loop callback while polling (CPU, GC apart)",
+        f"{ms(worst_callback)} (healthy run: {ms(healthy_callback)})",
+    )
+    report.add(
+        "hostile: false alarms for the 30 healthy players",
+        f"{len(false_alarms)}" + (f" ({', '.join(false_alarms[:3])})" if false_alarms else ""),
+        "0",
+        not false_alarms,
+    )
+    report.add(
+        "hostile: the devices' error codes at the end",
+        f"dripping {drip_code}, flooding {flood_code} (it answers, junk: on the network)",
+        "dripping 1001",
+        drip_code == "1001",
+    )
+    worst = max(canary.latencies)
+    report.add(
+        "hostile: another integration's executor job (1 ms, every 100 ms), wait for a thread",
+        f"{len(canary.latencies)} ran, median "
+        f"{statistics.median(canary.latencies) * 1000:.2f} ms, max {worst * 1000:.1f} ms",
+        "every one ran, max < 100 ms",
+        worst < 0.1,
+    )
+    # Detection with the real timer: the dripping device falls silent right after a poll.
+    for name in (drip.name, flood.name):
+        await bench.world(bench.emulator.heal, name)
+    await bench.timed_polls(2)
+    interval = 10
+    await bench.set_scan_interval(interval)
+    await bench.next_poll_done()
+    await bench.world(bench.emulator.set_fault, drip.name, Fault.DRIP)
+    limit = 2 * interval + PROBE_TIMEOUT
+    detect = await bench.wait_for(lambda: bench.error_code(drip.name) == "1001", limit + 10)
+    report.add(
+        f"hostile: time to 1001 for a dripping device (interval {interval} s)",
+        f"{detect:.1f} s",
+        f"<= 2 intervals + timeout = {limit:.0f} s",
+        detect <= limit,
+    )
+    await bench.world(bench.emulator.heal, drip.name)
+    await bench.set_scan_interval(QUIET)
+    await bench.timed_polls(2)
+
+
 async def run(args: argparse.Namespace, config_dir: Path) -> Report:
     report = Report()
     (config_dir / "configuration.yaml").write_text(CONFIGURATION)
@@ -602,24 +792,29 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
         with stalls.watching():
             print("Setting up", flush=True)
             await bench.add_integration(QUIET)
-            await measure_setup(bench, report)
-            print("Polling", flush=True)
-            await measure_polls(bench, report, stalls)
-            gc.collect()
-            added = resident_mb() - baseline
-            report.add(
-                f"resident memory added by the integration, {PLAYERS} players",
-                f"{added:.1f} MiB",
-                "< 15 MiB",
-                added < 15,
-            )
-            print(f"Soak ({WARM_UP} warm-up + {args.cycles} cycles)", flush=True)
-            await measure_soak(bench, report, args.cycles, trace_heap=args.trace_heap)
-            print("UPnP 501", flush=True)
-            await measure_501(bench, report)
-            for interval in args.intervals:
-                print(f"Detection with the real timer, interval {interval} s", flush=True)
-                await measure_detection(bench, report, interval)
+            if args.only is None:
+                await measure_setup(bench, report)
+                print("Polling", flush=True)
+                await measure_polls(bench, report, stalls)
+                gc.collect()
+                added = resident_mb() - baseline
+                report.add(
+                    f"resident memory added by the integration, {PLAYERS} players",
+                    f"{added:.1f} MiB",
+                    "< 15 MiB",
+                    added < 15,
+                )
+                print(f"Soak ({WARM_UP} warm-up + {args.cycles} cycles)", flush=True)
+                await measure_soak(bench, report, args.cycles, trace_heap=args.trace_heap)
+                print("UPnP 501", flush=True)
+                await measure_501(bench, report)
+                for interval in args.intervals:
+                    print(f"Detection with the real timer, interval {interval} s", flush=True)
+                    await measure_detection(bench, report, interval)
+            else:
+                await bench.timed_polls(5)  # warm-up: connections, descriptions read
+            print(f"Hostile devices ({args.hostile_polls} polls)", flush=True)
+            await measure_hostile(bench, report, stalls, args.hostile_polls)
         report.add(
             "blocking calls HA reported in the event loop",
             str(len(blocking.reports)),
@@ -669,6 +864,18 @@ def main() -> int:
         default=6,
         help="players on 127.0.N.2 and up, the cloud on 127.0.N+1.x (default 6: beside the "
         "tests' 0-1, the demo's 2-3 and the browser test's 4-5)",
+    )
+    parser.add_argument(
+        "--hostile-polls",
+        type=int,
+        default=100,
+        help="polls with a dripping and a flooding device among 30 healthy (default 100, about "
+        "5 minutes: each poll waits out the dripping device's timeout)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["hostile"],
+        help="run only this scenario (after setting up the integration)",
     )
     parser.add_argument(
         "--allocator",

@@ -1,7 +1,9 @@
 """Checking the Sonos cloud from Home Assistant's side: names, connections, the status page.
 
 Pure asyncio and aiohttp, no Home Assistant imports. Host names go through `resolve_host`
-(the system resolver); tests put a loopback stand-in there, since DNS is the internet.
+(the system resolver); tests put a loopback stand-in there, since DNS is the internet. Every
+check ends within its time limit, whatever answers (the task is cancelled, the socket closed),
+and the status page's answer is capped as the players' are (`bounded_http`).
 """
 
 import asyncio
@@ -13,6 +15,7 @@ import socket
 
 import aiohttp
 
+from .bounded_http import REQUEST_HEADERS, RefusedAnswerError, read_capped
 from .error_rules import CloudObservation
 
 type Resolver = Callable[[str], Awaitable[list[str]]]
@@ -116,17 +119,28 @@ def _why(error: BaseException) -> str:
 
 
 async def fetch_status(session: aiohttp.ClientSession, url: str, time_limit: float) -> StatusResult:
-    """Read `status.indicator` from a hosted status page's /api/v2/status.json."""
+    """Read `status.indicator` from a hosted status page's /api/v2/status.json.
+
+    Bounded as the players are: `time_limit` for the whole exchange (connect, headers and
+    body; the socket is closed at the end), and at most MAX_STATUS_BODY bytes held, after
+    decompression.
+    """
     try:
-        async with (
-            asyncio.timeout(time_limit),
-            session.get(url, allow_redirects=False, raise_for_status=True) as response,
-        ):
-            body = await response.content.read(MAX_STATUS_BODY + 1)
-        if len(body) > MAX_STATUS_BODY:
-            return StatusResult(error="answer too large")
+        async with asyncio.timeout(time_limit):
+            response = await session.get(
+                url, allow_redirects=False, headers=REQUEST_HEADERS, auto_decompress=False
+            )
+            try:
+                response.raise_for_status()
+                body = await read_capped(response, MAX_STATUS_BODY)
+            finally:
+                response.close()
         status = json.loads(body)["status"]
         indicator, description = status["indicator"], status.get("description")
+    except RefusedAnswerError as error:
+        return StatusResult(error=f"refused: {error}")
+    except RecursionError:  # JSON nested deeper than the parser goes
+        return StatusResult(error="refused: nested too deep")
     except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as error:
         return StatusResult(error=_why(error))
     if not isinstance(indicator, str):

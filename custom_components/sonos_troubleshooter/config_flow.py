@@ -13,6 +13,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from homeassistant.util.network import is_ipv4_address
@@ -61,8 +62,9 @@ HOST_SCHEMA = probatio.Schema({probatio.Required(CONF_HOST): selector.TextSelect
 
 async def read_player(hass: HomeAssistant, host: str) -> tuple[PlayerInfo, str]:
     """Return the player at `host` and its household id; raise SonosError if it is not one."""
-    info = await hass.async_add_executor_job(fetch_player_info, host, PROBE_TIMEOUT)
-    household_id = await hass.async_add_executor_job(fetch_household_id, host, PROBE_TIMEOUT)
+    session = async_get_clientsession(hass)
+    info = await fetch_player_info(session, host, PROBE_TIMEOUT)
+    household_id = await fetch_household_id(session, host, PROBE_TIMEOUT)
     return info, household_id
 
 

@@ -1,10 +1,11 @@
 """One poll of the household: every player, the topology and the cloud, then the diagnosis."""
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from aiohttp import ClientSession
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
@@ -44,8 +45,6 @@ from .player_client import (
 )
 from .store import HouseholdStore
 
-# An executor thread stuck past soco's own timeout is abandoned after this much more.
-EXECUTOR_GRACE = 1.0
 # The next player is asked for the topology when the last one asked has not answered within
 # this share of the probe timeout (a healthy player answers in a fraction of it).
 TOPOLOGY_HEDGE = 0.25
@@ -130,41 +129,37 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         await self._store.async_save()
 
     # --- the poll -----------------------------------------------------------------------
-    async def _in_executor[T](self, job: Callable[[float], T], deadline: float) -> T:
-        """Run blocking soco/requests work with the time left until `deadline`.
+    async def _exchange[T](
+        self, call: Callable[[ClientSession, str, float], Awaitable[T]], ip: str, deadline: float
+    ) -> T:
+        """Make one call to the player at `ip` with the time left until `deadline`.
 
-        The job gets that time as its own timeout; the wait is bounded hard in case a
-        thread is stuck past it.
+        The transport ends it by then, socket closed (no thread is involved), and starts
+        nothing while an earlier call to the same address is under way.
         """
         left = deadline - self.hass.loop.time()
         if left <= 0:
-            raise TimeoutError
-        async with asyncio.timeout(left + EXECUTOR_GRACE):
-            return await self.hass.async_add_executor_job(job, left)
+            raise SonosError(ProbeFailure.TIMEOUT, "no time left in this poll")
+        return await call(async_get_clientsession(self.hass), ip, left)
 
     async def _probe(self, ip: str, deadline: float) -> ProbeFailure | None:
         try:
-            await self._in_executor(lambda timeout: ping(ip, timeout), deadline)
+            await self._exchange(ping, ip, deadline)
         except SonosError as error:
             LOGGER.debug("Player at %s did not answer properly: %s", ip, error)
             return error.failure
-        except TimeoutError:
-            return ProbeFailure.TIMEOUT
         return None
 
     async def _read_topology(self, ip: str, deadline: float) -> Topology | str:
         try:
-            return await self._in_executor(lambda timeout: fetch_topology(ip, timeout), deadline)
+            return await self._exchange(fetch_topology, ip, deadline)
         except SonosError as error:
             return str(error)
-        except TimeoutError:
-            return str(ProbeFailure.TIMEOUT)
 
     async def _read_info(self, player: KnownPlayer, now: datetime, deadline: float) -> None:
-        ip = player.ip
         try:
-            info = await self._in_executor(lambda timeout: fetch_player_info(ip, timeout), deadline)
-        except (SonosError, TimeoutError) as error:
+            info = await self._exchange(fetch_player_info, player.ip, deadline)
+        except SonosError as error:
             LOGGER.debug("Could not read the description of %s: %s", player.name, error)
             return
         self.household.learn_info(player, info, now)

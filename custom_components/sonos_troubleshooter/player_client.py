@@ -1,30 +1,53 @@
-"""Talking to Sonos players: soco and requests, synchronous, always with a timeout.
+"""Talking to Sonos players: soco builds and reads the SOAP, aiohttp carries it, bounded.
 
-Every function here blocks and must run in Home Assistant's executor. soco's own conveniences
-(`get_speaker_info`, `uid`, `all_zones`) are avoided on purpose: they poll the topology with no
-timeout, may subscribe to events, and cache answers per address for the whole process, which
-HA core's sonos integration shares. Calling services with explicit arguments and a `timeout`
-keeps every request bounded and leaves soco's global state alone.
+Whatever answers at a player's address (a player with a firmware bug, one on a terrible Wi-Fi
+link, another device that took the address, a misbehaving proxy) costs a bounded, small amount
+of time and memory and no thread:
+
+- each exchange (connect, send, headers, body) runs in the event loop under one total
+  deadline (`asyncio.timeout`); at the deadline the task is cancelled and the socket closed;
+- no answer is held past `MAX_BODY` bytes, after decompression (see `bounded_http`);
+- XML with a DOCTYPE (entity tricks, external entities) or nested deeper than `MAX_DEPTH` is
+  refused by a streaming pre-check before anything builds a tree from it;
+- one exchange at a time per address (`InFlight`): a call to an address whose previous
+  exchange has not ended waits for it within its own deadline, and gives up at once (as not
+  answering) when that exchange is already past its deadline.
+
+soco keeps the part it is good at, without sending anything itself: its service classes build
+the SOAP request (`build_command`) and unwrap the answer (`unwrap_arguments`, UPnP faults via
+`handle_upnp_error`). Its conveniences (`get_speaker_info`, `uid`, `all_zones`) and its SCPD
+fetching are not used, and its global configuration is left alone: HA core's sonos
+integration shares it.
 """
 
-from collections.abc import Callable
+import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 from urllib.parse import urlparse
 import xml.etree.ElementTree as ET
+from xml.parsers import expat
 
-import requests
+import aiohttp
 import soco
-from soco.cache import NullCache
 from soco.exceptions import SoCoException
+from soco.services import Service
 
-# soco keeps each answer in a cache that expires "after 0 seconds", i.e. once the clock has
-# moved: two polls within one clock tick, or under a frozen clock, would be served the old
-# answer, and a cached answer must never count as a player answering.
-NO_CACHE = NullCache()
+from .bounded_http import REQUEST_HEADERS, RefusedAnswerError, read_capped
+
 UPNP_DEVICE = "{urn:schemas-upnp-org:device-1-0}"
 ZONE_PLAYER = "urn:schemas-upnp-org:device:ZonePlayer:1"
-MAX_BODY = 2 * 1024 * 1024  # bytes; a device description is ~5 kB, a 32-player topology ~40 kB
+PORT = 1400
+# Bytes, after decompression. A device description is about 5 kB. A ZoneGroupState member is
+# about 700 bytes (1.2 kB with its own ZoneGroup), escaped once more inside the SOAP envelope
+# (about +15 %): a 32-player household's answer is about 45 kB, one with satellites and
+# VanishedDevices well under 100 kB. 256 kB leaves room for the largest real households and
+# firmware that adds attributes, and is what a stuck or hostile device can make us hold.
+MAX_BODY: Final = 256 * 1024
+# Element depth: a SOAP answer with the ZoneGroupState in it is 5 deep, the ZoneGroupState
+# itself 5 (ZoneGroupState > ZoneGroups > ZoneGroup > ZoneGroupMember > Satellite), a device
+# description 6. Deeper is not a player talking.
+MAX_DEPTH: Final = 32
 MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
 
 
@@ -49,13 +72,12 @@ def answered(failure: ProbeFailure | None) -> bool:
 
 
 class SonosError(Exception):
-    """A player could not be read; `failure` says why."""
+    """A player could not be read; `failure` says why (the message, for logs, says more)."""
 
     def __init__(self, failure: ProbeFailure, detail: str) -> None:
         """Keep the failure kind apart from the human detail."""
         super().__init__(f"{failure}: {detail}")
         self.failure = failure
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +102,6 @@ class TopologyMember:
     uid: str
     name: str
     ip: str
-    software_version: str | None
     channel_freq: int | None
     wired: bool
 
@@ -114,37 +135,50 @@ def wifi_band(channel_freq: int | None) -> str | None:
     return None
 
 
-def _failure_from(error: Exception) -> SonosError:
-    """Map what requests, soco and ElementTree raise to one of our failure kinds."""
-    if isinstance(error, SonosError):
-        return error
-    if isinstance(error, requests.Timeout):
-        return SonosError(ProbeFailure.TIMEOUT, "no answer in time")
-    if isinstance(error, requests.HTTPError):
-        status = error.response.status_code if error.response is not None else None
-        if status == 403:
-            return SonosError(ProbeFailure.UPNP_DISABLED, "HTTP 403: UPnP is disabled")
-        return SonosError(ProbeFailure.INVALID_ANSWER, f"HTTP {status}")
-    if isinstance(error, requests.RequestException):
-        return SonosError(ProbeFailure.NO_ANSWER, type(error).__name__)
-    if isinstance(error, ET.ParseError):
-        return SonosError(ProbeFailure.INVALID_ANSWER, f"not XML ({error})")
-    return SonosError(ProbeFailure.INVALID_ANSWER, f"{type(error).__name__}: {error}")
+# --- XML: checked by a streaming parser before anything builds a tree --------------------
+class _RefusedError(Exception):
+    """Raised from an expat handler to stop at the first thing a player never sends."""
 
 
-def _get(url: str, timeout: float) -> bytes:
-    """GET a document, refusing error statuses and bodies too large for what players send."""
-    with requests.get(url, timeout=timeout, stream=True) as response:
-        response.raise_for_status()
-        body = response.raw.read(MAX_BODY + 1, decode_content=True)
-    if len(body) > MAX_BODY:
-        raise SonosError(ProbeFailure.INVALID_ANSWER, "answer larger than 2 MB")
-    return bytes(body)
+def check_xml(document: bytes | str) -> None:
+    """Refuse a document with a DOCTYPE, nested deeper than MAX_DEPTH, or not well-formed.
+
+    Entity expansion (billion laughs, quadratic blowup) and external entities all need a
+    DOCTYPE; expat reports its start before reading a single declaration in it. No player
+    document has one. The check builds nothing, so it costs a pass over at most MAX_BODY.
+    """
+    parser = expat.ParserCreate()
+    depth = 0
+
+    def start(_name: str, _attributes: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _RefusedError(f"nested deeper than {MAX_DEPTH} elements")
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def doctype(*_: object) -> None:
+        raise _RefusedError("a DOCTYPE (entity declarations are refused)")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    try:
+        parser.Parse(document, True)
+    except _RefusedError as error:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, str(error)) from error
+    except expat.ExpatError as error:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"not XML ({error})") from error
 
 
 def parse_device_description(body: bytes) -> PlayerInfo:
     """Read a device description; refuse anything that is not a Sonos ZonePlayer."""
-    root = ET.fromstring(body)  # noqa: S314 - expat refuses entity expansion bombs
+    check_xml(body)
+    root = ET.fromstring(body)  # noqa: S314 - checked above: no DOCTYPE, bounded depth
     device = root.find(f"{UPNP_DEVICE}device")
     if device is None or device.findtext(f"{UPNP_DEVICE}deviceType") != ZONE_PLAYER:
         raise SonosError(ProbeFailure.NOT_SONOS, "the device is not a Sonos ZonePlayer")
@@ -171,7 +205,8 @@ def parse_device_description(body: bytes) -> PlayerInfo:
 
 def parse_topology(state: str) -> Topology:
     """Read a ZoneGroupState document (with or without the ZoneGroups wrapper)."""
-    root = ET.fromstring(state)  # noqa: S314 - expat refuses entity expansion bombs
+    check_xml(state)
+    root = ET.fromstring(state)  # noqa: S314 - checked above: no DOCTYPE, bounded depth
     groups = root.find("ZoneGroups")
     members: dict[str, TopologyMember] = {}
     # Satellites (surrounds, Sub) are players of their own that can drop off the network too.
@@ -186,7 +221,6 @@ def parse_topology(state: str) -> Topology:
                 uid=uid,
                 name=element.get("ZoneName", ""),
                 ip=host,
-                software_version=element.get("SoftwareVersion"),
                 channel_freq=int(freq) if freq.isdigit() else None,
                 wired=element.get("EthLink") == "1",
             )
@@ -203,67 +237,196 @@ def parse_topology(state: str) -> Topology:
     return Topology(members=tuple(members.values()), vanished=vanished)
 
 
-def fetch_player_info(ip: str, timeout: float) -> PlayerInfo:
-    """Read the device description of the player at `ip`."""
-    try:
-        return parse_device_description(
-            _get(f"http://{ip}:1400/xml/device_description.xml", timeout)
-        )
-    except requests.HTTPError as error:
-        if error.response is not None and error.response.status_code == 404:
-            raise SonosError(ProbeFailure.NOT_SONOS, "no Sonos device description") from error
-        raise _failure_from(error) from error
-    except (requests.RequestException, ET.ParseError) as error:
-        raise _failure_from(error) from error
+# --- the wire: one bounded exchange at a time per address -------------------------------
+class InFlight:
+    """The exchanges under way, by address: at most one each.
+
+    Process-wide (the config flow and every household share it), as the address is. A call
+    to a busy address waits for the exchange under way to end, within its own deadline; one
+    whose exchange under way is already past its deadline (it should have ended: stuck) gives
+    up at once, without opening a socket.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing under way."""
+        self._by_address: dict[str, tuple[float, asyncio.Future[None]]] = {}
+
+    def busy(self, address: str) -> bool:
+        """Tell whether an exchange with `address` is under way."""
+        return address in self._by_address
+
+    async def claim(self, address: str, deadline: float) -> asyncio.Future[None]:
+        """Wait until `address` is free, then hold it until the returned future is resolved."""
+        loop = asyncio.get_running_loop()
+        while (held := self._by_address.get(address)) is not None:
+            held_deadline, done = held
+            if held_deadline <= loop.time() or done.get_loop() is not loop:
+                raise SonosError(ProbeFailure.TIMEOUT, "the previous exchange has not ended")
+            await asyncio.wait([done])  # a cancelled wait leaves the holder's future alone
+        done = loop.create_future()
+        self._by_address[address] = (deadline, done)
+        return done
+
+    def release(self, address: str, done: asyncio.Future[None]) -> None:
+        """End the exchange that `claim` started."""
+        if self._by_address.get(address, (0.0, None))[1] is done:
+            del self._by_address[address]
+        if not done.done():
+            done.set_result(None)
 
 
-def _call[T](call: Callable[[], T]) -> T:
-    """Run one soco call, turning whatever it raises into a SonosError."""
+IN_FLIGHT: Final = InFlight()
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    charset: str | None
+    body: bytes
+
+    def text(self) -> str:
+        try:
+            return self.body.decode(self.charset or "utf-8")
+        except (LookupError, UnicodeDecodeError) as error:
+            raise SonosError(ProbeFailure.INVALID_ANSWER, f"undecodable ({error})") from error
+
+
+async def _exchange(
+    session: aiohttp.ClientSession,
+    ip: str,
+    method: str,
+    path: str,
+    time_limit: float,
+    *,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+) -> _Answer:
+    """One request and its whole answer, within `time_limit` seconds in all and MAX_BODY bytes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + time_limit
     try:
-        return call()
-    except (requests.RequestException, SoCoException, ET.ParseError, ValueError) as error:
-        raise _failure_from(error) from error
-    except (AttributeError, IndexError, KeyError, TypeError) as error:
+        async with asyncio.timeout_at(deadline):
+            done = await IN_FLIGHT.claim(ip, deadline)
+            try:
+                response = await session.request(
+                    method,
+                    f"http://{ip}:{PORT}{path}",
+                    headers={**REQUEST_HEADERS, "Connection": "close", **(headers or {})},
+                    data=data,
+                    allow_redirects=False,
+                    auto_decompress=False,
+                )
+                try:
+                    return _Answer(
+                        response.status, response.charset, await read_capped(response, MAX_BODY)
+                    )
+                finally:
+                    response.close()  # closes the socket, whatever state the answer is in
+            finally:
+                IN_FLIGHT.release(ip, done)
+    except TimeoutError as error:
+        raise SonosError(ProbeFailure.TIMEOUT, "no answer in time") from error
+    except RefusedAnswerError as error:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, str(error)) from error
+    except (aiohttp.ClientError, OSError) as error:
+        raise SonosError(ProbeFailure.NO_ANSWER, type(error).__name__) from error
+
+
+def _speaker(ip: str) -> soco.SoCo:
+    """Return soco's object for `ip` (no network); its services build and read the SOAP."""
+    try:
+        return soco.SoCo(ip)
+    except ValueError as error:  # soco 0.31 addresses players by IPv4 literal only
+        raise SonosError(ProbeFailure.NO_ANSWER, f"not an IPv4 address: {ip!r}") from error
+
+
+async def _soap(
+    session: aiohttp.ClientSession,
+    ip: str,
+    service: Service,
+    action: str,
+    arguments: list[tuple[str, object]],
+    *,
+    time_limit: float,
+) -> dict[str, str]:
+    """Send one UPnP action built by soco; return its output arguments as soco reads them."""
+    headers, envelope = service.build_command(action, arguments)
+    answer = await _exchange(
+        session,
+        ip,
+        "POST",
+        service.control_url,
+        time_limit,
+        headers=headers,
+        data=envelope.encode(),
+    )
+    if answer.status == 403:
+        raise SonosError(ProbeFailure.UPNP_DISABLED, "HTTP 403: UPnP is disabled")
+    if answer.status not in (200, 500):
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"HTTP {answer.status}")
+    try:
+        check_xml(answer.body)
+    except SonosError as error:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"HTTP {answer.status}, {error}") from error
+    text = answer.text()
+    try:
+        if answer.status == 500:
+            service.handle_upnp_error(text)  # raises: a UPnP fault, or an unreadable one
+        result = service.unwrap_arguments(text)
+    except SoCoException as error:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, str(error)) from error
+    except (ET.ParseError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
         # Well-formed XML that is not a SOAP envelope trips soco's unwrapping (e.g. a
         # TypeError on a missing Body): a bad answer from the player, not a crash of ours.
         raise SonosError(ProbeFailure.INVALID_ANSWER, f"not a SOAP answer ({error!r})") from error
+    return result if isinstance(result, dict) else {}
 
 
-def _output(result: object, name: str, missing: str) -> str:
+def _output(result: dict[str, str], name: str, missing: str) -> str:
     """Return an output argument of a UPnP answer; a bad answer when it is absent or empty."""
-    value = result.get(name) if isinstance(result, dict) else None
-    if not value:
+    if not (value := result.get(name)):
         raise SonosError(ProbeFailure.INVALID_ANSWER, missing)
     return str(value)
 
 
-def ping(ip: str, timeout: float) -> None:
+async def fetch_player_info(
+    session: aiohttp.ClientSession, ip: str, time_limit: float
+) -> PlayerInfo:
+    """Read the device description of the player at `ip`."""
+    _speaker(ip)  # the same addresses as the control calls: IPv4 literals
+    answer = await _exchange(session, ip, "GET", "/xml/device_description.xml", time_limit)
+    if answer.status == 403:
+        raise SonosError(ProbeFailure.UPNP_DISABLED, "HTTP 403: UPnP is disabled")
+    if answer.status == 404:
+        raise SonosError(ProbeFailure.NOT_SONOS, "no Sonos device description")
+    if answer.status != 200:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"HTTP {answer.status}")
+    return parse_device_description(answer.body)
+
+
+async def ping(session: aiohttp.ClientSession, ip: str, time_limit: float) -> None:
     """Check the player answers, with the cheap call HA core also uses (master volume)."""
-    speaker = soco.SoCo(ip)
-    _call(
-        lambda: speaker.renderingControl.GetVolume(MASTER_VOLUME, timeout=timeout, cache=NO_CACHE)
+    await _soap(
+        session,
+        ip,
+        _speaker(ip).renderingControl,
+        "GetVolume",
+        MASTER_VOLUME,
+        time_limit=time_limit,
     )
 
 
-def fetch_household_id(ip: str, timeout: float) -> str:
+async def fetch_household_id(session: aiohttp.ClientSession, ip: str, time_limit: float) -> str:
     """Return the id all players of a household share (the config entry's unique id)."""
-    speaker = soco.SoCo(ip)
-    result = _call(
-        lambda: speaker.deviceProperties.GetHouseholdID([], timeout=timeout, cache=NO_CACHE)
+    result = await _soap(
+        session, ip, _speaker(ip).deviceProperties, "GetHouseholdID", [], time_limit=time_limit
     )
     return _output(result, "CurrentHouseholdID", "no household id")
 
 
-def fetch_topology(ip: str, timeout: float) -> Topology:
+async def fetch_topology(session: aiohttp.ClientSession, ip: str, time_limit: float) -> Topology:
     """Return the household's members and vanished players, as the player at `ip` sees them."""
-    speaker = soco.SoCo(ip)
-    result = _call(
-        lambda: speaker.zoneGroupTopology.GetZoneGroupState([], timeout=timeout, cache=NO_CACHE)
+    result = await _soap(
+        session, ip, _speaker(ip).zoneGroupTopology, "GetZoneGroupState", [], time_limit=time_limit
     )
-    state = _output(result, "ZoneGroupState", "empty ZoneGroupState")
-    if len(state) > MAX_BODY:
-        raise SonosError(ProbeFailure.INVALID_ANSWER, "ZoneGroupState larger than 2 MB")
-    try:
-        return parse_topology(state)
-    except ET.ParseError as error:
-        raise _failure_from(error) from error
+    return parse_topology(_output(result, "ZoneGroupState", "empty ZoneGroupState"))
