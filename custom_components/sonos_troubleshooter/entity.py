@@ -61,8 +61,8 @@ def player_via_device_id(
 
     The household device is registered at setup, before any player refers to it.
     """
-    household = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, coordinator.household_id)}
+    household = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, coordinator.household_id), coordinator.config_entry.entry_id
     )
     assert household is not None
     return core_sonos_device_id(hass, player) or household.id
