@@ -25,10 +25,13 @@ STEP = timedelta(seconds=30)
 OK = ErrorCode.OK
 E1001 = ErrorCode.E1001
 E1003 = ErrorCode.E1003
+UPNP_OFF = ErrorCode.UPNP_DISABLED
 
 UP = "up"
 DOWN = "down"
-"""Player tokens in a poll; any other string is a VanishedDevices reason of a silent player."""
+REFUSED = "403"
+"""Player tokens in a poll (REFUSED: answered HTTP 403, UPnP off); any other string is a
+VanishedDevices reason of a silent player."""
 
 
 def at(poll: int) -> datetime:
@@ -491,6 +494,49 @@ SCENARIOS = [
         ],
         id="cloud is judged by resolution and connection only",
     ),
+    # --- players: UPnP switched off (HTTP 403) ---
+    pytest.param(
+        [
+            Poll({"a": UP}, {"a": ok}),
+            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=1)}),
+            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=1)}),
+            Poll({"a": UP}, {"a": ok}),
+        ],
+        id="403 is upnp_disabled at once, keeps its start and clears on a proper answer",
+    ),
+    pytest.param(
+        [
+            Poll({"a": REFUSED, "b": UP}, {"a": Player(UPNP_OFF, since=0), "b": ok}),
+            Poll(
+                {"a": REFUSED, "b": UP},
+                {"a": Player(UPNP_OFF, since=0), "b": ok},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=cloud_fail_once,
+            ),
+            Poll(
+                {"a": REFUSED, "b": UP},
+                {"a": Player(UPNP_OFF, since=0), "b": cloud_down(1)},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=failing(CloudCause.PORTS_BLOCKED, since=1, failures=2),
+            ),
+        ],
+        id="a refusing player is upnp_disabled, not 1003: it cannot be watched",
+    ),
+    pytest.param(
+        [
+            Poll({"a": REFUSED, "b": DOWN}, {"a": Player(UPNP_OFF, since=0), "b": fail(1)}),
+            Poll({"a": REFUSED, "b": DOWN}, {"a": Player(UPNP_OFF, since=0), "b": down(0, 2)}),
+        ],
+        id="a refusing player is on the network: one silent player is not all down",
+    ),
+    pytest.param(
+        [
+            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=0)}),
+            Poll({"a": DOWN}, {"a": fail(1)}),
+            Poll({"a": DOWN}, {"a": down(1, 2)}, all_down_since=1),
+        ],
+        id="a refusing player falling silent starts a 1001 streak",
+    ),
 ]
 
 
@@ -503,8 +549,9 @@ def test_scenario(polls: list[Poll]) -> None:
             players=tuple(
                 PlayerObservation(
                     uid=uid,
-                    answered=token == UP,
-                    vanished_reason=None if token in (UP, DOWN) else token,
+                    answered=token in (UP, REFUSED),
+                    vanished_reason=None if token in (UP, DOWN, REFUSED) else token,
+                    upnp_disabled=token == REFUSED,
                 )
                 for uid, token in poll.players.items()
             ),
@@ -554,7 +601,7 @@ def test_constants() -> None:
         "switch to bluetooth",
         "upgrade",
     ]
-    assert [code.value for code in ErrorCode] == ["ok", "1001", "1003"]
+    assert [code.value for code in ErrorCode] == ["ok", "1001", "1003", "upnp_disabled"]
     assert [cause.value for cause in CloudCause] == [
         "sonos_outage",
         "internet_down",

@@ -33,7 +33,7 @@ async def test_event_entity_fires_on_start_and_clear_only(
     entity_id = "event.kitchen_error_events"
     initial = hass.states.get(entity_id)
     assert initial is not None
-    assert initial.attributes["event_types"] == ["1001", "1003", "cleared"]
+    assert initial.attributes["event_types"] == ["1001", "1003", "upnp_disabled", "cleared"]
     assert initial.state == "unknown"  # nothing has happened yet
 
     household.household.set_fault("Kitchen", Fault.OFFLINE)

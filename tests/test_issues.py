@@ -150,3 +150,38 @@ async def test_1003_escalates_after_24_hours(
         issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
         assert issue is not None
         assert (issue.translation_key, issue.severity) == (key, severity)
+
+
+async def test_upnp_off_has_its_own_card_that_closes_itself(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    kitchen = household.household.player("Kitchen")
+    household.household.set_fault("Kitchen", Fault.HTTP_403)
+    await poll(hass, setup_entry)  # the player's own answer: no second poll needed
+    sensor = hass.states.get("sensor.kitchen_error_code")
+    assert sensor is not None
+    assert sensor.state == "upnp_disabled"
+    assert sensor.attributes["first_step"] == "enable_upnp"
+    assert (sensor.attributes["cause"], sensor.attributes["severity"]) == (None, None)
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"  # it answered
+    event = hass.states.get("event.kitchen_error_events")
+    assert event is not None
+    assert event.attributes["event_type"] == "upnp_disabled"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"upnp_disabled_{kitchen.uid}")
+    assert issue is not None
+    assert issue.translation_key == "upnp_disabled"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert (issue.translation_placeholders or {})["address"] == kitchen.ip
+    assert state(hass, "sensor.living_room_error_code") == "ok"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "ok"
+
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert not ir.async_get(hass).issues
+    event = hass.states.get("event.kitchen_error_events")
+    assert event is not None
+    assert (event.attributes["event_type"], event.attributes["code"]) == (
+        "cleared",
+        "upnp_disabled",
+    )

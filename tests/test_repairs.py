@@ -376,3 +376,33 @@ async def test_flow_kinds_and_step_handlers(
     snapshot = setup_entry.runtime_data.coordinator.data
     assert player_flow._facts(snapshot) == {"name": "gone", "address": "-"}
     assert not player_flow._is_failing(snapshot)
+
+
+async def test_upnp_flow_shows_the_app_setting_and_closes_once_it_is_on(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    kitchen = household.household.player("Kitchen")
+    household.household.set_fault("Kitchen", Fault.HTTP_403)
+    await poll(hass, setup_entry)
+    issue_id = f"upnp_disabled_{kitchen.uid}"
+    translations = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    prefix = f"component.{DOMAIN}.issues.upnp_disabled"
+
+    result = await flow.start(issue_id)
+    assert result["menu_options"] == ["start", "check"]
+    overview = translations[f"{prefix}.fix_flow.step.init.description"].format(
+        **result["description_placeholders"]
+    )
+    assert "HTTP 403" in overview
+    assert kitchen.ip in overview
+    assert "Account > Privacy & Security > UPnP" in overview
+    result = await flow.choose("start")
+    assert result["step_id"] == "enable_upnp"
+    assert result["menu_options"] == ["check", "skip"]  # nothing Home Assistant can do itself
+    result = await flow.choose("check")
+    assert result["step_id"] == "still_failing"
+
+    household.household.heal("Kitchen")  # UPnP switched on in the app
+    result = await flow.choose("check")
+    assert (result["type"], result["description"]) == ("create_entry", "fixed")
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)

@@ -190,7 +190,64 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
                     cause=phrases["cause_1003"][cause],
                 ),
             }
-    return result
+    card = phrases["upnp_disabled"]
+    result["upnp_disabled"] = {
+        "title": card["title"],
+        "fix_flow": fix_flow(
+            phrases,
+            card=card,
+            code="upnp_disabled",
+            escalation="upnp_disabled",
+            steps=steps_for(ErrorCode.UPNP_DISABLED),
+            facts=facts["upnp_disabled"],
+            actions=(),
+        ),
+    }
+    return {**result, **core_issues(phrases)}
+
+
+def core_flow(phrases: Phrases, card: dict[str, str], overview: str) -> dict[str, object]:
+    """Build the fix flow of a card about HA core's Sonos integration: reload, check, explain."""
+    shared = phrases["core_fix"]
+    menu = shared["menu"]
+    return {
+        "step": {
+            "init": {
+                "title": card["flow_title"],
+                "description": card[overview],
+                "menu_options": {key: menu[key] for key in ("reload", "check")},
+            },
+            "still_lost": {
+                "title": shared["still_lost_title"],
+                "description": card["still_lost"],
+                "menu_options": {key: menu[key] for key in ("check", "finish")},
+            },
+            "still_failing": {
+                "title": shared["still_failing_title"],
+                "description": card["still_failing"],
+                "menu_options": menu,
+            },
+        },
+        "progress": {"reload": card["reloading"], "check": card["checking"]},
+        "create_entry": {"fixed": card["fixed"], "fixed_reload": card["fixed_reload"]},
+        "abort": shared["abort"],
+    }
+
+
+def core_issues(phrases: Phrases) -> dict[str, dict[str, object]]:
+    """Build the cards about HA core's Sonos integration: a lost speaker, events not arriving."""
+    lost, events = phrases["core_lost"], phrases["core_events"]
+    return {
+        "core_lost": {"title": lost["title"], "fix_flow": core_flow(phrases, lost, "overview")},
+        "core_lost_moved": {
+            "title": lost["title_moved"],
+            "fix_flow": core_flow(phrases, lost, "overview_moved"),
+        },
+        "core_events": {
+            "title": events["title"],
+            "fix_flow": core_flow(phrases, events, "overview"),
+        },
+    }
 
 
 def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
@@ -202,7 +259,10 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
     error_attributes = {
         **attributes,
         # Step ids shared by both errors take the 1003 title, as the merged attribute did.
-        "first_step": {**attributes["first_step"], "state": {**titles["1001"], **titles["1003"]}},
+        "first_step": {
+            **attributes["first_step"],
+            "state": {**titles["1001"], **titles["1003"], **titles["upnp_disabled"]},
+        },
     }
     names = phrases["error_names"]
     config = static["config"]

@@ -15,7 +15,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import create_eager_task
 
-from . import cloud_client
+from . import cloud_client, core_sonos
 from .cloud_client import CloudReport
 from .const import (
     CONF_CLOUD_TARGETS,
@@ -32,6 +32,7 @@ from .const import (
     LOGGER,
     PROBE_TIMEOUT,
 )
+from .core_rules import CoreLoss, CoreView, EventPath, follow_core
 from .error_rules import DiagnosisState, PlayerState
 from .household import Household, KnownPlayer
 from .player_client import (
@@ -73,6 +74,18 @@ class PlayerSnapshot:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CoreReport:
+    """What HA core's Sonos integration showed of the household in the same poll."""
+
+    views: Mapping[str, CoreView | None] = field(default_factory=dict)
+    """Per player: core's view of it (None: core has no device for it, or is not installed)."""
+    lost: Mapping[str, CoreLoss] = field(default_factory=dict)
+    """Players core shows unavailable for a while although they answer us."""
+    events: EventPath | None = None
+    """The event path as measured while core's `subscriptions_failed` issue is raised."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HouseholdSnapshot:
     """The result of one poll: what entities, repairs and diagnostics show."""
 
@@ -82,6 +95,7 @@ class HouseholdSnapshot:
     diagnosis: DiagnosisState
     topology_error: str | None
     updated_at: datetime = field(default_factory=dt_util.utcnow)
+    core: CoreReport = field(default_factory=CoreReport)
 
 
 class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
@@ -114,6 +128,8 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         # A guided fix's "check again" polls between timer polls; one poll at a time keeps
         # each observation whole (two interleaved polls could count one outage twice).
         self._poll_lock = asyncio.Lock()
+        # Since when core Sonos shows each player unavailable (see core_rules.follow_core).
+        self._core_unavailable_since: dict[str, datetime] = {}
 
     async def async_forget_player(self, uid: str) -> None:
         """Stop watching a player that left the household (the user deleted its device).
@@ -231,7 +247,37 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             )
         diagnosis = household.observe(now, failures, report.observation)
         self._store.async_schedule_save()
-        return self._snapshot(now, failures, report, diagnosis, found)
+        core = await self._observe_core(now, failures)
+        return self._snapshot(now, failures, report, diagnosis, found, core=core)
+
+    async def _observe_core(
+        self, now: datetime, failures: Mapping[str, ProbeFailure | None]
+    ) -> CoreReport:
+        """Compare what core Sonos shows with what this poll heard (read-only, no requests).
+
+        Only a proper answer counts as answering: a 403 is a player neither can control.
+        """
+        players = self.household.players.values()
+        views = {
+            player.uid: core_sonos.core_view(
+                self.hass,
+                core_sonos.core_device(
+                    self.hass, player.uid, player.info.mac_address if player.info else None
+                ),
+            )
+            for player in players
+        }
+        answering = {p.uid: p.ip for p in players if p.uid in failures and failures[p.uid] is None}
+        self._core_unavailable_since, lost = follow_core(
+            self._core_unavailable_since, views, answering, now
+        )
+        listener = core_sonos.subscriptions_failed(self.hass)
+        events = (
+            None
+            if listener is None
+            else await core_sonos.async_event_path(self.hass, listener, (p.ip for p in players))
+        )
+        return CoreReport(views=views, lost=lost, events=events)
 
     def _snapshot(
         self,
@@ -240,6 +286,8 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         report: CloudReport,
         diagnosis: DiagnosisState,
         found: Topology | str,
+        *,
+        core: CoreReport,
     ) -> HouseholdSnapshot:
         vanished = self.household.vanished_reasons()
         members = self.household.member_uids()
@@ -265,6 +313,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             diagnosis=diagnosis,
             topology_error=found if isinstance(found, str) else None,
             updated_at=now,
+            core=core,
         )
 
     async def _follow_topology(

@@ -7,7 +7,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_POWER_SWITCHES
-from .coordinator import SonosTroubleshooterCoordinator
+from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .runtime_data import SonosTroubleshooterConfigEntry
 from .store import action_to_dict, diagnosis_to_dict
 
@@ -42,12 +42,32 @@ async def async_get_config_entry_diagnostics(
                 "all_players_down": diagnosis["all_players_down"],
             },
             "topology_error": snapshot.topology_error,
+            # What HA core's Sonos integration showed, compared with what the players answered.
+            "core_sonos": _core_sonos(snapshot),
             # What Home Assistant did to fix things: power cycles and router restarts.
             "actions": [action_to_dict(record) for record in entry.runtime_data.action_log.records],
             "updated_at": snapshot.updated_at.isoformat(),
         },
         TO_REDACT,
     )
+
+
+def _core_sonos(snapshot: HouseholdSnapshot) -> dict[str, Any]:
+    """Return core's view of each player beside our address for it, the losses, the events."""
+    core = snapshot.core
+    return {
+        "players": [
+            {
+                "name": player.name,
+                "address": player.ip,
+                "answered_properly": player.failure is None,
+                "core": asdict(view) if (view := core.views.get(player.uid)) else None,
+                "lost_by_core": asdict(loss) if (loss := core.lost.get(player.uid)) else None,
+            }
+            for player in snapshot.players.values()
+        ],
+        "event_path": asdict(core.events) if core.events else None,
+    }
 
 
 def _options(coordinator: SonosTroubleshooterCoordinator) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, SONOS_CORE_DOMAIN
+from .const import DOMAIN
 from .coordinator import PlayerSnapshot, SonosTroubleshooterCoordinator
+from .core_sonos import core_device
 from .runtime_data import SonosTroubleshooterConfigEntry
 
 
@@ -31,41 +32,21 @@ def household_device(coordinator: SonosTroubleshooterCoordinator) -> DeviceInfo:
     )
 
 
-@callback
-def core_sonos_device_id(hass: HomeAssistant, player: PlayerSnapshot) -> str | None:
-    """Return the device HA core's Sonos integration keeps for the same speaker, if any.
-
-    Since 2026.8 devices are no longer merged across integrations, so the player's device
-    points at the core one as its `via_device` instead: the device page then links to it.
-    Core identifies a speaker by its UID and its MAC address; either one is enough.
-    """
-    registry = dr.async_get(hass)
-    mac = player.info.mac_address.lower() if player.info else None
-    for entry in hass.config_entries.async_entries(SONOS_CORE_DOMAIN):
-        device = registry.async_get_device_by_identifier(
-            (SONOS_CORE_DOMAIN, player.uid), entry.entry_id
-        )
-        if device is None and mac:
-            device = registry.async_get_device_by_connection(
-                (CONNECTION_NETWORK_MAC, mac), entry.entry_id
-            )
-        if device is not None:
-            return device.id
-    return None
-
-
 def player_via_device_id(
     hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator, player: PlayerSnapshot
 ) -> str:
     """Return the core Sonos device of the speaker when there is one, else the household's.
 
+    Since 2026.8 devices are no longer merged across integrations, so the player's device
+    points at the core one as its `via_device` instead: the device page then links to it.
     The household device is registered at setup, before any player refers to it.
     """
     household = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, coordinator.household_id), coordinator.config_entry.entry_id
     )
     assert household is not None
-    return core_sonos_device_id(hass, player) or household.id
+    core = core_device(hass, player.uid, player.info.mac_address if player.info else None)
+    return core.id if core else household.id
 
 
 @callback

@@ -62,6 +62,9 @@ FIRST_STEP: dict[CloudCause, str] = {
     CloudCause.DNS_FAILURE: "restart_router",  # ... and refreshes DNS caches
     CloudCause.PORTS_BLOCKED: "check_firewall",
 }
+# UPnP switched off is no documented Sonos error (no severity of Sonos'); its one step is
+# switching it back on in the Sonos app.
+UPNP_STEPS: tuple[str, ...] = ("enable_upnp",)
 # When every player is unreachable at once the router (or HA's own network) is the suspect.
 FIRST_STEP_ALL_PLAYERS_DOWN = "restart_router"
 
@@ -81,6 +84,8 @@ def steps_for(
         return ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN if all_players_down else None)
     if code is ErrorCode.E1003:
         return ordered_steps(ERROR_1003, FIRST_STEP[cause] if cause else None)
+    if code is ErrorCode.UPNP_DISABLED:
+        return UPNP_STEPS
     return ()
 
 

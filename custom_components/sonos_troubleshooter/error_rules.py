@@ -12,11 +12,15 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    """The documented Sonos error a player shows, if any."""
+    """The documented Sonos error a player shows, if any, or that it cannot be watched."""
 
     OK = "ok"
     E1001 = "1001"  # the player cannot reach the network
     E1003 = "1003"  # the player is on the network but the Sonos cloud is unreachable
+    # The player answers, but with HTTP 403 to every local control call: UPnP is switched off
+    # in the Sonos app. Not a Sonos error code, yet no integration can control or watch it,
+    # so "ok" would be untrue.
+    UPNP_DISABLED = "upnp_disabled"
 
 
 class CloudCause(StrEnum):
@@ -55,6 +59,8 @@ class PlayerObservation:
     answered: bool
     vanished_reason: str | None = None
     """The household topology's VanishedDevices reason; None when not listed as vanished."""
+    upnp_disabled: bool = False
+    """It answered HTTP 403: on the network, but refusing local control (UPnP off)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,7 +213,22 @@ def _cloud_cause(seen: CloudObservation) -> CloudCause:
 def _diagnose_player(
     previous: PlayerState | None, seen: PlayerObservation, cloud: CloudState, at: datetime
 ) -> PlayerState:
-    """Advance one player's failure streak; an answer or an expected absence clears it."""
+    """Advance one player's failure streak; an answer or an expected absence clears it.
+
+    A 403 is raised at once: unlike silence it is no dropped packet but the player's own
+    word, and it holds until UPnP is switched on again. It comes before 1003, which is
+    inferred for players that can be watched.
+    """
+    if seen.answered and seen.upnp_disabled:
+        still = previous is not None and previous.code is ErrorCode.UPNP_DISABLED
+        return PlayerState(
+            uid=seen.uid,
+            code=ErrorCode.UPNP_DISABLED,
+            failures=0,
+            failing_since=None,
+            since=previous.since if still and previous is not None else at,
+            expected_absence=None,
+        )
     if seen.answered:
         if cloud.failing:
             return PlayerState(

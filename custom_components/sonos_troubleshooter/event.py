@@ -25,7 +25,7 @@ EVENT_CLEARED = "cleared"
 ERROR_EVENTS = EventEntityDescription(
     key="error_events",
     translation_key="error_events",
-    event_types=[str(ErrorCode.E1001), str(ErrorCode.E1003), EVENT_CLEARED],
+    event_types=[*(str(code) for code in ErrorCode if code is not ErrorCode.OK), EVENT_CLEARED],
 )
 
 
@@ -45,7 +45,7 @@ async def async_setup_entry(
 
 
 class PlayerErrorEvent(PlayerEntity, EventEntity):
-    """Fires `1001` or `1003` when the player's error begins, `cleared` when it ends."""
+    """Fires `1001`, `1003` or `upnp_disabled` when the player's error begins, `cleared` when it ends."""
 
     def __init__(
         self,

@@ -102,7 +102,8 @@ class Household:
         vanished = self.vanished_reasons()
         observations = []
         for player in self.players.values():
-            player_answered = answered(failures.get(player.uid))
+            failure = failures.get(player.uid)
+            player_answered = answered(failure)
             if player_answered:
                 player.last_seen = at
             observations.append(
@@ -110,6 +111,7 @@ class Household:
                     uid=player.uid,
                     answered=player_answered,
                     vanished_reason=vanished.get(player.uid),
+                    upnp_disabled=failure is ProbeFailure.UPNP_DISABLED,
                 )
             )
         self.diagnosis = diagnose(

@@ -1,10 +1,14 @@
 """Repair issues follow the diagnosis: created when an error starts, deleted when it clears.
 
 Issue ids: `error_1001_<player uid>` per player, `error_1001_all_<household>` when every player
-is down at once (then there are no per-player cards), `error_1003_<household>` for the cloud.
-They are not persistent: each start re-creates them from the stored diagnosis, with the
-original start time, and deletes any whose error cleared while Home Assistant was down.
-Every issue is fixable: `repairs.py` walks the user through the documented steps.
+is down at once (then there are no per-player cards), `error_1003_<household>` for the cloud,
+`upnp_disabled_<player uid>` for a player refusing local control (HTTP 403). Two more follow
+HA core's Sonos integration rather than the speakers: `core_lost_<player uid>` when core shows
+a speaker unavailable that answers us, `core_events_<household>` while core's own
+`subscriptions_failed` issue is raised. They are not persistent: each start re-creates them
+from the stored diagnosis (the core cards from the first poll), with the original start
+time, and deletes any whose error cleared while Home Assistant was down. Every issue is
+fixable: `repairs.py` walks the user through the documented steps.
 """
 
 from enum import StrEnum
@@ -17,7 +21,13 @@ from .const import DOMAIN, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .error_catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
 from .error_rules import ErrorCode
-from .repair_facts import all_players_facts, cloud_facts, player_facts
+from .repair_facts import (
+    all_players_facts,
+    cloud_facts,
+    core_events_facts,
+    core_lost_facts,
+    player_facts,
+)
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 
@@ -28,6 +38,9 @@ class IssueKind(StrEnum):
     PLAYER = "player"
     ALL_PLAYERS = "all_players"
     CLOUD = "cloud"
+    UPNP_DISABLED = "upnp_disabled"
+    CORE_LOST = "core_lost"
+    CORE_EVENTS = "core_events"
 
 
 def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
@@ -76,6 +89,30 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
             ir.IssueSeverity.ERROR if escalated else SEVERITY[ERROR_1003.severity],
             cloud_facts(snapshot),
             {"kind": IssueKind.CLOUD},
+        )
+    for player in snapshot.players.values():
+        if player.state.code is ErrorCode.UPNP_DISABLED:
+            # No integration can control or watch the player: as serious as 1001.
+            issues[f"upnp_disabled_{player.uid}"] = (
+                "upnp_disabled",
+                ir.IssueSeverity.ERROR,
+                player_facts(player),
+                {"kind": IssueKind.UPNP_DISABLED, "uid": player.uid},
+            )
+    for uid, loss in snapshot.core.lost.items():
+        # Core's loss, not the speaker's: the speaker plays; a warning, as core's own issues.
+        issues[f"core_lost_{uid}"] = (
+            "core_lost_moved" if loss.core_address else "core_lost",
+            ir.IssueSeverity.WARNING,
+            core_lost_facts(snapshot, loss),
+            {"kind": IssueKind.CORE_LOST, "uid": uid},
+        )
+    if snapshot.core.events is not None:
+        issues[f"core_events_{household}"] = (
+            "core_events",
+            ir.IssueSeverity.WARNING,
+            core_events_facts(snapshot, snapshot.core.events),
+            {"kind": IssueKind.CORE_EVENTS},
         )
     return issues
 

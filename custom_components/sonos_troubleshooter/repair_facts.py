@@ -11,6 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import STATUS_PAGE_URL, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, PlayerSnapshot
+from .core_rules import CoreLoss, EventPath
 from .error_rules import ErrorCode
 from .player_client import answered, wifi_band
 from .power_rules import ActionRecord
@@ -19,6 +20,8 @@ from .power_rules import ActionRecord
 DATE_AND_TIME = "%Y-%m-%d %H:%M"
 # The moments of a check or an action on screen, seconds apart.
 TIME_OF_DAY = "%H:%M:%S"
+# A measured check on a card, the same in every language: passed, failed, not measurable.
+CHECK_MARKS = {True: "✅", False: "❌", None: "❔"}
 
 
 def when(moment: datetime | None, style: str = DATE_AND_TIME) -> str:
@@ -87,6 +90,32 @@ def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
         "status": report.status.description or report.status.indicator or "-",
         "status_url": STATUS_PAGE_URL,
         "support_url": SUPPORT_URL,
+    }
+
+
+def core_lost_facts(snapshot: HouseholdSnapshot, loss: CoreLoss) -> dict[str, str]:
+    """Return what the card says when core Sonos shows a speaker unavailable that answers us."""
+    player = snapshot.players[loss.uid]
+    return {
+        "name": player.name,
+        "address": loss.address,
+        "core_address": loss.core_address or loss.address,
+        "since": when(loss.since),
+        "events": CHECK_MARKS[snapshot.core.events is None],
+    }
+
+
+def core_events_facts(snapshot: HouseholdSnapshot, path: EventPath) -> dict[str, str]:
+    """Return what the card says about the way events take to core's listener, as measured."""
+    outside = path.speakers_outside
+    return {
+        "listener": path.listener,
+        "address_is_local": CHECK_MARKS[path.address_is_local],
+        "port_in_range": CHECK_MARKS[path.port_in_range],
+        "listener_open": CHECK_MARKS[path.listener_open],
+        "same_network": CHECK_MARKS[None if outside is None else not outside],
+        "outside": ", ".join(outside or ()) or "-",
+        "players": str(len(snapshot.players)),
     }
 
 

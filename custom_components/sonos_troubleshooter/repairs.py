@@ -10,14 +10,18 @@ after the last step. Every text lives in the translations; this module only fill
 from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Awaitable
+import contextlib
 from datetime import datetime
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
-from .const import DOMAIN
+from . import core_sonos
+from .const import DOMAIN, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .error_catalog import steps_for
 from .error_rules import ErrorCode
@@ -38,6 +42,8 @@ from .repair_facts import (
     all_players_facts,
     answering_players,
     cloud_facts,
+    core_events_facts,
+    core_lost_facts,
     player_facts,
     when,
 )
@@ -57,6 +63,9 @@ OUTCOME_PAGES = {
 # it spinning forever. Keeping the check on screen this long closes that race and lets the
 # user see that something was measured.
 CHECK_SHOWN_FOR_SECONDS = 1.5
+# After a reload, core Sonos sets its speakers up and subscribes within seconds (its first
+# topology event is due within 2 s); a minute leaves room for slow speakers, then we judge.
+CORE_RECOVERY_WAIT = 60
 
 
 class GuidedFixFlow(RepairsFlow, ABC):
@@ -278,6 +287,12 @@ class GuidedFixFlow(RepairsFlow, ABC):
     ) -> RepairsFlowResult:
         """Error 1003: try another network to tell the router from the account."""
         return self._show_step("try_hotspot")
+
+    async def async_step_enable_upnp(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """UPnP off: switch it back on in the Sonos app."""
+        return self._show_step("enable_upnp")
 
     # --- performing a step ---------------------------------------------------------------
     async def async_step_do_it(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
@@ -516,6 +531,218 @@ class CloudFixFlow(GuidedFixFlow):
         return cloud_facts(snapshot)
 
 
+class UpnpFixFlow(PlayerFixFlow):
+    """A player that answers HTTP 403: UPnP is off, nothing can control or watch it."""
+
+    def _is_failing(self, snapshot: HouseholdSnapshot) -> bool:
+        player = snapshot.players.get(self._uid)
+        return player is not None and player.state.code is ErrorCode.UPNP_DISABLED
+
+    def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
+        return steps_for(ErrorCode.UPNP_DISABLED)
+
+
+class CoreFixFlow(RepairsFlow):
+    """HA core's Sonos integration lost a speaker that answers, or its events do not arrive.
+
+    What Home Assistant can do is reload core's config entry, which makes core look for its
+    speakers and subscribe to their events again: the documented first cure. It happens only
+    when the user chooses it here. Then the flow waits for core to show the speaker again
+    (or to withdraw its `subscriptions_failed` issue), polls, and says what it found; if core
+    is still lost, the next page explains the next documented causes.
+    """
+
+    def __init__(self, entry_id: str, uid: str | None) -> None:
+        """Follow one speaker (`uid`) core lost, or the household's events (None)."""
+        self._entry_id = entry_id
+        self._uid = uid
+        self._work: asyncio.Task[bool] | None = None
+        self._check: asyncio.Task[None] | None = None
+
+    def _runtime(self) -> SonosTroubleshooterData | None:
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            return None
+        runtime: SonosTroubleshooterData = entry.runtime_data
+        return runtime
+
+    def _is_failing(self, snapshot: HouseholdSnapshot) -> bool:
+        if self._uid is None:
+            return snapshot.core.events is not None
+        return self._uid in snapshot.core.lost
+
+    def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
+        facts = {
+            "wait": str(CORE_RECOVERY_WAIT),
+            "checked_at": when(snapshot.updated_at, TIME_OF_DAY),
+        }
+        if self._uid is None:
+            events = snapshot.core.events
+            return {**facts, **(core_events_facts(snapshot, events) if events else {})}
+        loss = snapshot.core.lost.get(self._uid)
+        player = snapshot.players.get(self._uid)
+        if loss is None or player is None:
+            return {**facts, "name": player.name if player else self._uid}
+        return {**facts, **core_lost_facts(snapshot, loss)}
+
+    def _core_device(self, runtime: SonosTroubleshooterData) -> dr.DeviceEntry | None:
+        """Return core's device of the speaker this flow is about (None for the events)."""
+        if self._uid is None or (player := runtime.coordinator.data.players.get(self._uid)) is None:
+            return None
+        info = player.info
+        return core_sonos.core_device(self.hass, self._uid, info.mac_address if info else None)
+
+    def _core_recovered(self, device: dr.DeviceEntry | None) -> bool:
+        """Tell from core's own state whether it is fine again (before our next poll)."""
+        if self._uid is None:
+            return core_sonos.subscriptions_failed(self.hass) is None
+        view = core_sonos.core_view(self.hass, device)
+        return view is None or view.available
+
+    def _ended(self) -> RepairsFlowResult | None:
+        runtime = self._runtime()
+        if runtime is None:
+            return self.async_abort(reason="entry_not_loaded")
+        snapshot = runtime.coordinator.data
+        if self._is_failing(snapshot):
+            return None
+        return self.async_create_entry(
+            data={}, description="fixed", description_placeholders=self._facts(snapshot)
+        )
+
+    def _menu(self, step_id: str, options: list[str]) -> RepairsFlowResult:
+        runtime = self._runtime()
+        assert runtime is not None
+        return self.async_show_menu(
+            step_id=step_id,
+            menu_options=options,
+            description_placeholders=self._facts(runtime.coordinator.data),
+        )
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Say what core shows and what the speaker answers; offer the reload or a check."""
+        if ended := self._ended():
+            return ended
+        return self._menu("init", ["reload", "check"])
+
+    async def async_step_reload(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Reload core Sonos (the user chose it), wait for it to recover, then poll."""
+        runtime = self._runtime()
+        if runtime is None:
+            return self.async_abort(reason="entry_not_loaded")
+        if self._work is None:
+            device = self._core_device(runtime)
+            core_entry = core_sonos.core_entry_id(self.hass, device.id if device else None)
+            if core_entry is None:
+                return self.async_abort(reason="core_not_set_up")
+            # In the background: a reload and its wait take up to a minute, and closing the
+            # dialog must not cut a reload of another integration short.
+            self._work = self.hass.async_create_background_task(
+                self._reload_and_wait(runtime, core_entry, device),
+                f"{DOMAIN} repair flow reloads core Sonos",
+            )
+        if not self._work.done():
+            return self.async_show_progress(
+                step_id="reload",
+                progress_action="reload",
+                progress_task=self._work,
+                description_placeholders=self._facts(runtime.coordinator.data),
+            )
+        return self.async_show_progress_done(next_step_id="reloaded")
+
+    async def _reload_and_wait(
+        self, runtime: SonosTroubleshooterData, core_entry: str, device: dr.DeviceEntry | None
+    ) -> bool:
+        """Reload core's entry, give it `CORE_RECOVERY_WAIT` to recover, poll; tell if it did.
+
+        Core's recovery shows as a state change of its entities or an update of its issues,
+        so the wait ends the moment either says so.
+        """
+        recovered = asyncio.Event()
+
+        @callback
+        def look(_: Event[Any]) -> None:
+            if self._core_recovered(device):
+                recovered.set()
+
+        unsubscribe = [
+            self.hass.bus.async_listen(EVENT_STATE_CHANGED, look),
+            self.hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, look),
+        ]
+        try:
+            LOGGER.info("Reloading Home Assistant's Sonos integration, as the user asked")
+            await self.hass.config_entries.async_reload(core_entry)
+            if not self._core_recovered(device):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(CORE_RECOVERY_WAIT):
+                        await recovered.wait()
+        finally:
+            for stop in unsubscribe:
+                stop()
+        await _poll_now(runtime.coordinator)
+        return not self._is_failing(runtime.coordinator.data)
+
+    async def async_step_reloaded(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Close the card if the reload helped; else explain the next documented causes."""
+        assert self._work is not None
+        self._work = None
+        runtime = self._runtime()
+        if runtime is None:
+            return self.async_abort(reason="entry_not_loaded")
+        if not self._is_failing(runtime.coordinator.data):
+            return self.async_create_entry(
+                data={},
+                description="fixed_reload",
+                description_placeholders=self._facts(runtime.coordinator.data),
+            )
+        return self._menu("still_lost", ["check", "finish"])
+
+    async def async_step_still_lost(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Show the next causes again (the page is reloaded)."""
+        if ended := self._ended():
+            return ended
+        return self._menu("still_lost", ["check", "finish"])
+
+    async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Poll now and compare again, showing progress while it runs."""
+        runtime = self._runtime()
+        if runtime is None:
+            return self.async_abort(reason="entry_not_loaded")
+        if self._check is None:
+            self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
+        if not self._check.done():
+            return self.async_show_progress(
+                step_id="check",
+                progress_action="check",
+                progress_task=self._check,
+                description_placeholders=self._facts(runtime.coordinator.data),
+            )
+        self._check = None
+        return self.async_show_progress_done(next_step_id="checked")
+
+    async def async_step_checked(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Say what the check found: fixed, or core still lost."""
+        if ended := self._ended():
+            return ended
+        return self._menu("still_failing", ["reload", "check", "finish"])
+
+    async_step_still_failing = async_step_checked  # the verdict page, reloaded
+
+    async def async_step_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Close the flow; the card stays and closes itself once core is fine again."""
+        return self.async_abort(reason="still_failing")
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
@@ -527,5 +754,11 @@ async def async_create_fix_flow(
             return PlayerFixFlow(entry_id, str(data.get("uid")))
         case IssueKind.ALL_PLAYERS:
             return AllPlayersFixFlow(entry_id)
+        case IssueKind.UPNP_DISABLED:
+            return UpnpFixFlow(entry_id, str(data.get("uid")))
+        case IssueKind.CORE_LOST:
+            return CoreFixFlow(entry_id, str(data.get("uid")))
+        case IssueKind.CORE_EVENTS:
+            return CoreFixFlow(entry_id, None)
         case _:
             return CloudFixFlow(entry_id)
