@@ -5,6 +5,7 @@ this model, which follows the topology (players that joined, moved or vanished) 
 poll into the diagnosis. The store persists it; entities read the coordinator's snapshots.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,11 +85,13 @@ def device_names(players: Iterable[KnownPlayer]) -> dict[str, DeviceName]:
     Sub added later renames nobody.
     """
     names: dict[str, DeviceName] = {}
-    taken: dict[tuple[str, str], int] = {}
+    taken: Counter[tuple[str, str]] = Counter()
     for player in players:
         key = NAME_KEYS.get(player.role, "player")
-        count = taken[key, player.name.casefold()] = taken.get((key, player.name.casefold()), 0) + 1
-        names[player.uid] = DeviceName(key=key, room=player.name, number=count)
+        taken[key, player.name.casefold()] += 1
+        names[player.uid] = DeviceName(
+            key=key, room=player.name, number=taken[key, player.name.casefold()]
+        )
     return names
 
 
@@ -204,10 +207,7 @@ class Household:
 
     def bonded_with(self, uid: str) -> list[KnownPlayer]:
         """Return the other players of a player's bonded set, its main unit first."""
-        player = self.players.get(uid)
-        if player is None:
-            return []
-        main = player.main or uid
+        main = self.players[uid].main or uid
         return sorted(
             (
                 other
