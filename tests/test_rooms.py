@@ -221,3 +221,15 @@ async def test_a_boost_is_probed_with_what_it_answers_and_never_1001_while_it_do
     card = cards(hass)[f"error_1001_{boost.uid}"]
     assert card.translation_key == PlayerCard.NETWORK_DEVICE
     assert state(hass, "sensor.boost_error_code") == "1001"
+
+
+async def test_every_player_down_with_sets_is_still_one_card(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    for player in household.household.players:
+        household.household.set_fault(player.uid, Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
+    assert set(cards(hass)) == {f"error_1001_all_{household.household.household_id}"}
+    sub = hass.states.get("sensor.living_room_sub_error_code")
+    assert sub is not None
+    assert sub.attributes["cause"] == "all_players_unreachable"
