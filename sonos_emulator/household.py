@@ -37,6 +37,8 @@ class SonosHousehold:
         self, player: Player, service: str, action: str, arguments: dict[str, str]
     ) -> dict[str, str] | int:
         """The output arguments of an action, or a UPnP error code."""
+        if player.bridge and service in ("RenderingControl", "AVTransport"):
+            return 401  # a BOOST or Bridge plays nothing: it has no audio services
         match service, action:
             case "DeviceProperties", "GetHouseholdID":
                 return {"CurrentHouseholdID": self.household_id}
@@ -83,10 +85,24 @@ class SonosHousehold:
         return iter(self.players)
 
     def player(self, name_or_uid: str) -> Player:
+        """Find a player by its label ("Living Room", "Living Room Sub") or its uid."""
         for player in self.players:
-            if name_or_uid in (player.name, player.uid):
+            if name_or_uid in (player.label, player.uid):
                 return player
         raise KeyError(name_or_uid)
+
+    def bonded(self, main: Player) -> list[Player]:
+        """The players bonded to a main unit (its satellites, the rest of its pair)."""
+        return [player for player in self.players if player.main == main.uid]
+
+    def reachable(self, player: Player) -> bool:
+        """Whether the player answers: a satellite reaches the network through its main unit."""
+        if not player.listening:
+            return False
+        main = self._servers.get(player.main or "")
+        if main is None or main.player.role != "home_theatre":
+            return True
+        return self.reachable(main.player)
 
     def allocate_address(self) -> str:
         address = str(self._next_address)
@@ -108,6 +124,79 @@ class SonosHousehold:
         self._loop.run(server.sync())
         return player
 
+    def add_home_theatre(
+        self,
+        room: str,
+        model_name: str = "Sonos Arc",
+        model_number: str = "S19",
+        satellites: tuple[tuple[str, str, str], ...] = (
+            ("sub", "Sonos Sub", "S23"),
+            ("rear_left", "Sonos Era 100", "S39"),
+            ("rear_right", "Sonos Era 100", "S39"),
+        ),
+        **attributes: object,
+    ) -> list[Player]:
+        """A home theatre joins: a main unit (soundbar or Amp) and its satellites, one room."""
+        main = self.add_player(
+            room,
+            model_name=model_name,
+            model_number=model_number,
+            role="home_theatre",
+            **attributes,
+        )
+        return [main] + [
+            self.add_player(room, model_name=model, model_number=number, role=role, main=main.uid)
+            for role, model, number in satellites
+        ]
+
+    def add_stereo_pair(
+        self,
+        room: str,
+        model_name: str = "Sonos Era 100",
+        model_number: str = "S39",
+        *,
+        sub: bool = False,
+        **attributes: object,
+    ) -> list[Player]:
+        """A stereo pair joins (with a Sub bonded to it, if asked): one room, two speakers."""
+        left = self.add_player(
+            room, model_name=model_name, model_number=model_number, role="left", **attributes
+        )
+        others = [("right", model_name, model_number)] + [("sub", "Sonos Sub", "S23")] * sub
+        return [left] + [
+            self.add_player(
+                room,
+                model_name=model,
+                model_number=number,
+                role=role,
+                main=left.uid,
+                **attributes,
+            )
+            for role, model, number in others
+        ]
+
+    def add_bridge(
+        self, name: str = "BOOST", model_name: str = "Sonos Boost", model_number: str = "BR200"
+    ) -> Player:
+        """A BOOST (or, with its model, a Bridge) joins: SonosNet's network device, wired."""
+        return self.add_player(
+            name,
+            model_name=model_name,
+            model_number=model_number,
+            role="network_device",
+            channel_freq=None,
+        )
+
+    def rename(self, name_or_uid: str, room: str) -> Player:
+        """The room is renamed in the Sonos app, or the player moved to another room.
+
+        A bonded set is renamed whole: its players are one room.
+        """
+        player = self.player(name_or_uid)
+        for member in (player, *self.bonded(player)):
+            member.name = room
+        return self._update(player)
+
     def remove_player(self, name_or_uid: str) -> None:
         """The player leaves the household: gone from the topology, nothing answers."""
         server = self._servers.pop(self.player(name_or_uid).uid)
@@ -117,7 +206,9 @@ class SonosHousehold:
     def _update(self, player: Player, **changes: object) -> Player:
         for attribute, value in changes.items():
             setattr(player, attribute, value)
-        self._loop.run(self._servers[player.uid].sync())
+        # Its satellites answer only while it does: they follow it.
+        for member in (player, *self.bonded(player)):
+            self._loop.run(self._servers[member.uid].sync())
         return player
 
     def set_fault(self, name_or_uid: str, fault: Fault | str, delay: float = 0.0) -> Player:

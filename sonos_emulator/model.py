@@ -65,6 +65,10 @@ class Player:
     fault: Fault = Fault.NONE
     delay: float = 0.0  # seconds, for Fault.SLOW
     vanished_reason: str | None = None  # set while the household lists it in VanishedDevices
+    # Its place in its room, as the integration's `Role` values name it, and the main unit of
+    # its bonded set (a home theatre's for a Sub or rear, the left speaker of a stereo pair).
+    role: str = "player"
+    main: str | None = None
     volume: int = 20
     # "GET /path" / "POST /path#Action", the latest 64 (a long benchmark must not grow it),
     # and how many requests arrived in all.
@@ -86,9 +90,38 @@ class Player:
         return f"http://{self.ip}:{PORT}/xml/device_description.xml"
 
     @property
+    def label(self) -> str:
+        """What `scripts/simulate` calls it: the room, and the role where the room holds several."""
+        word = ROLE_WORDS.get(self.role)
+        return f"{self.name} {word}" if word else self.name
+
+    @property
+    def bridge(self) -> bool:
+        """A BOOST or Bridge: SonosNet's network device, with no audio services."""
+        return self.role == "network_device"
+
+    @property
     def listening(self) -> bool:
         """True when something should accept connections on the player's address."""
         return self.fault is not Fault.OFFLINE and self.vanished_reason is None
+
+
+ROLE_WORDS = {
+    "sub": "Sub",
+    "rear_left": "Rear Left",
+    "rear_right": "Rear Right",
+    "left": "Left",
+    "right": "Right",
+}
+# The channels each role takes in its set's channel map: a home theatre's (HTSatChanMapSet)
+# and a stereo pair's (ChannelMapSet).
+HOME_THEATRE_CHANNELS = {
+    "home_theatre": "LF,RF",
+    "sub": "SW",
+    "rear_left": "LR",
+    "rear_right": "RR",
+}
+PAIR_CHANNELS = {"left": "LF,LF", "right": "RF,RF", "sub": "SW,SW"}
 
 
 def make_uid(index: int) -> str:
@@ -106,13 +139,17 @@ def device_description(player: Player) -> str:
         f"<SCPDURL>/xml/{name}1.xml</SCPDURL></service>"
         for prefix, name in (("", "DeviceProperties"), ("", "ZoneGroupTopology"))
     )
-    renderer = "".join(
-        f"<service><serviceType>urn:schemas-upnp-org:service:{name}:1</serviceType>"
-        f"<serviceId>urn:upnp-org:serviceId:{name}</serviceId>"
-        f"<controlURL>/MediaRenderer/{name}/Control</controlURL>"
-        f"<eventSubURL>/MediaRenderer/{name}/Event</eventSubURL>"
-        f"<SCPDURL>/xml/{name}1.xml</SCPDURL></service>"
-        for name in ("RenderingControl", "AVTransport")
+    renderer = (
+        ""
+        if player.bridge
+        else "".join(
+            f"<service><serviceType>urn:schemas-upnp-org:service:{name}:1</serviceType>"
+            f"<serviceId>urn:upnp-org:serviceId:{name}</serviceId>"
+            f"<controlURL>/MediaRenderer/{name}/Control</controlURL>"
+            f"<eventSubURL>/MediaRenderer/{name}/Event</eventSubURL>"
+            f"<SCPDURL>/xml/{name}1.xml</SCPDURL></service>"
+            for name in ("RenderingControl", "AVTransport")
+        )
     )
     return (
         '<?xml version="1.0" encoding="utf-8" ?>'
@@ -138,13 +175,17 @@ def device_description(player: Player) -> str:
         f"<roomName>{escape(player.name)}</roomName>"
         f"<displayName>{escape(player.model_name)}</displayName>"
         f"<serviceList>{services}</serviceList>"
-        "<deviceList><device>"
-        "<deviceType>urn:schemas-upnp-org:device:MediaRenderer:1</deviceType>"
-        f"<friendlyName>{escape(player.name)} - {escape(player.model_name)}</friendlyName>"
-        f"<UDN>uuid:{escape(player.uid)}_MR</UDN>"
-        f"<serviceList>{renderer}</serviceList>"
-        "</device></deviceList>"
-        "</device></root>"
+        + (
+            ""
+            if player.bridge
+            else "<deviceList><device>"
+            "<deviceType>urn:schemas-upnp-org:device:MediaRenderer:1</deviceType>"
+            f"<friendlyName>{escape(player.name)} - {escape(player.model_name)}</friendlyName>"
+            f"<UDN>uuid:{escape(player.uid)}_MR</UDN>"
+            f"<serviceList>{renderer}</serviceList>"
+            "</device></deviceList>"
+        )
+        + "</device></root>"
     )
 
 
@@ -159,38 +200,112 @@ def foreign_device_description(ip: str) -> str:
     )
 
 
-def zone_group_state(players: list[Player]) -> str:
-    """The ZoneGroupState document (firmware >= 10.1 layout), one group per visible player.
+def _attributes(player: Player, **extra: str) -> str:
+    """A ZoneGroupMember's or Satellite's attributes, in the order S2 firmware writes them."""
+    network = (
+        f' WirelessMode="0" WifiEnabled="1" ChannelFreq="{player.channel_freq}"'
+        ' EthLink="0" BehindWifiExtender="0"'
+        if player.channel_freq is not None
+        else ' WirelessMode="0" WifiEnabled="1" EthLink="1" BehindWifiExtender="0"'
+    )
+    invisible = extra.pop("Invisible", "0")
+    maps = "".join(f" {name}={quoteattr(value)}" for name, value in extra.items())
+    return (
+        f"UUID={quoteattr(player.uid)} Location={quoteattr(player.location)}"
+        f' ZoneName={quoteattr(player.name)} Icon="" Configuration="1"'
+        f' Invisible="{invisible}" IsZoneBridge="{1 if player.bridge else 0}"'
+        f' SoftwareVersion={quoteattr(player.software_version)} SWGen="2"'
+        f' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"{maps}'
+        f' BootSeq="42" TVConfigurationError="0" HdmiCecAvailable="0"{network}'
+    )
 
+
+def _channel_map(main: Player, members: list[Player], channels: dict[str, str]) -> str:
+    return ";".join(f"{player.uid}:{channels[player.role]}" for player in (main, *members))
+
+
+def _vanished(player: Player, reason: str | None = None, **extra: str) -> str:
+    """A VanishedDevices entry with the attributes newer firmware gives (see the captures)."""
+    maps = "".join(f" {name}={quoteattr(value)}" for name, value in extra.items())
+    return (
+        f"<Device UUID={quoteattr(player.uid)} ZoneName={quoteattr(player.name)}"
+        f" Reason={quoteattr(reason or player.vanished_reason or '')} ModelInfo={quoteattr(player.model_number)}"
+        f" Mac={quoteattr(player.mac.replace('-', ':'))} LastKnownIP={quoteattr(player.ip)}"
+        f' LastSeenUTC="2026-11-22T08:00:00Z" MoreInfo=""{maps} SWGen="2"/>'
+    )
+
+
+def zone_group_state(players: list[Player]) -> str:
+    """The ZoneGroupState document (firmware >= 10.1 layout): one group per room.
+
+    Modelled on public captures of real households (read, not copied):
+    - a home theatre: the main unit's ZoneGroupMember carries the set's HTSatChanMapSet and
+      nests a `Satellite` (Invisible, its own address, a map of the main unit and itself) per
+      Sub or rear; a satellite gone is still in the main unit's map and in VanishedDevices
+      with Reason "UNKNOWN", ModelInfo, LastKnownIP and LastSeenUTC (Oszkar/oto,
+      native/crates/wire/src/adapter.rs, a verbatim capture of an S2 Beam-class soundbar
+      with two rears, 2026; openhab/openhab-addons issue 9874, an Arc with two rears and a
+      Sub; home-assistant/core issue 57884, a home theatre with a Sub);
+    - a stereo pair: two ZoneGroupMembers of one room with the same ChannelMapSet
+      (`LF,LF`, `RF,RF`), the right one Invisible; a Sub bonded to the pair takes `SW,SW`
+      (SoCo/SoCo pull request 870, two Play:1 with a Sub; home-assistant/core issue 131381);
+    - a BOOST or Bridge: a group of its own whose member is Invisible with IsZoneBridge="1"
+      (SoCo/SoCo soco/core.py, the ZoneGroupState example of `_parse_zone_group_state`;
+      ebaauw/homebridge-zp issues 88 and 90, a BOOST BR200 and a Bridge ZB100).
     Players listed with a `vanished_reason` go to VanishedDevices, as the household reports
-    players that left gracefully (sleep, power-off, Bluetooth, upgrade).
+    players that left (sleep, power-off, Bluetooth, upgrade, or UNKNOWN).
     """
+    by_main: dict[str, list[Player]] = {}
+    for player in players:
+        if player.main is not None:
+            by_main.setdefault(player.main, []).append(player)
     groups = []
     vanished = []
     for player in players:
-        if player.vanished_reason is not None:
-            vanished.append(
-                f"<Device UUID={quoteattr(player.uid)} ZoneName={quoteattr(player.name)}"
-                f" Reason={quoteattr(player.vanished_reason)} Mac={quoteattr(player.mac)}"
-                f" LastKnownIP={quoteattr(player.ip)}/>"
+        if player.main is not None:
+            continue  # drawn with its main unit
+        bonded = by_main.get(player.uid, [])
+        if player.role == "home_theatre":
+            ht_map = _channel_map(player, bonded, HOME_THEATRE_CHANNELS)
+            present = [member for member in bonded if member.vanished_reason is None]
+            satellites = "".join(
+                f"<Satellite {_attributes(member, Invisible='1', HTSatChanMapSet=_channel_map(player, [member], HOME_THEATRE_CHANNELS))}/>"
+                for member in present
             )
+            vanished += [
+                _vanished(member, HTSatChanMapSet=ht_map)
+                for member in bonded
+                if member.vanished_reason is not None
+            ]
+            members = [
+                f"<ZoneGroupMember {_attributes(player, HTSatChanMapSet=ht_map)}>{satellites}</ZoneGroupMember>"
+            ]
+        elif player.role == "left":
+            pair_map = _channel_map(player, bonded, PAIR_CHANNELS)
+            members = [
+                f"<ZoneGroupMember {_attributes(member, Invisible='0' if member is player else '1', ChannelMapSet=pair_map)}/>"
+                for member in (player, *bonded)
+                if member.vanished_reason is None
+            ]
+            vanished += [
+                _vanished(member, ChannelMapSet=pair_map)
+                for member in bonded
+                if member.vanished_reason is not None
+            ]
+        else:
+            invisible = "1" if player.bridge else "0"
+            members = [f"<ZoneGroupMember {_attributes(player, Invisible=invisible)}/>"]
+        if player.vanished_reason is not None:  # its set goes with it
+            vanished += [
+                _vanished(member, player.vanished_reason)
+                for member in (player, *bonded)
+                if member is player or member.vanished_reason is None
+            ]
             continue
-        wireless = player.channel_freq is not None
-        network = (
-            f' WirelessMode="0" WifiEnabled="1" ChannelFreq="{player.channel_freq}"'
-            ' EthLink="0" BehindWifiExtender="0"'
-            if wireless
-            else ' WirelessMode="0" WifiEnabled="1" EthLink="1" BehindWifiExtender="0"'
-        )
         groups.append(
             f"<ZoneGroup Coordinator={quoteattr(player.uid)} ID={quoteattr(player.uid + ':1')}>"
-            f"<ZoneGroupMember UUID={quoteattr(player.uid)} Location={quoteattr(player.location)}"
-            f' ZoneName={quoteattr(player.name)} Icon="" Configuration="1"'
-            f' SoftwareVersion={quoteattr(player.software_version)} SWGen="2"'
-            f' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"'
-            f' BootSeq="42" TVConfigurationError="0" HdmiCecAvailable="0"'
-            f' Invisible="0" IsZoneBridge="0"{network}/>'
-            "</ZoneGroup>"
+            + "".join(members)
+            + "</ZoneGroup>"
         )
     return (
         "<ZoneGroupState><ZoneGroups>"

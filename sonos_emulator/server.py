@@ -91,7 +91,8 @@ class PlayerServer:
     async def sync(self) -> None:
         """Listen when the player should be reachable at its address; stop otherwise."""
         self._notify()
-        want = self.player.ip if self.player.listening and not self._household.closing else None
+        reachable = self._household.reachable(self.player)
+        want = self.player.ip if reachable and not self._household.closing else None
         stalled = want is not None and self.player.fault is Fault.SLOW_ACCEPT
         if want == self._bound_ip and stalled == (self._stalled is not None):
             return

@@ -46,7 +46,18 @@ STARTUP_LIMIT = 120  # seconds
 UI_TIMEOUT_MS = 30_000  # a page or an element on a busy 2-core machine
 CARD_TIMEOUT_MS = 60_000  # an error needs two polls 10 s apart plus a probe timeout; clearing one
 CHECK_TIMEOUT_MS = 30_000  # a check: up to two polls of one probe timeout each, plus the cloud
-PLAYERS = ("Living Room", "Kitchen", "Bedroom", "Office", "Roam")  # scripts/develop's household
+PLAYERS = (  # scripts/develop's household, by the names its devices show
+    "Living Room",
+    "Living Room Sub",
+    "Living Room Rear Left",
+    "Living Room Rear Right",
+    "Kitchen",
+    "Bedroom",
+    "Office",
+    "Roam",
+    "Dining Room Left",
+    "Dining Room Right",
+)
 CONNECTED = re.compile(r"\bConnected")  # and not "Disconnected"
 
 
@@ -367,6 +378,44 @@ def test_card_closes_by_itself_when_the_player_answers_again(page: Page, develop
     assert page.url == BASE + "/config/repairs"
     open_player_tiles(page)
     expect(error_code).to_contain_text("OK")
+
+
+def test_home_theatre_devices_and_a_sub_that_lost_its_soundbar(
+    page: Page, develop: Develop
+) -> None:
+    log_in(page, develop)
+    open_player_tiles(page)
+    expect_players(page, PLAYERS, "OK", CONNECTED)
+    screenshot(page, "overview-home-theatre.png", full_page=True)
+    # The role is a diagnostic entity: on the device page, not on the Overview.
+    for device, role in (
+        ("Living Room", "Home theatre main unit"),
+        ("Living Room Sub", "Sub"),
+        ("Living Room Rear Left", "Rear left"),
+        ("Dining Room Right", "Right of a stereo pair"),
+    ):
+        open_device(page, device)
+        row = page.locator("hui-generic-entity-row").filter(has_text="Role")
+        expect(row).to_contain_text(role)
+    screenshot(page, "device-page-rear.png", full_page=True)
+
+    simulate("off", "Living Room Sub")
+    open_repairs(page)
+    card = page.get_by_text("Living Room Sub has lost its link to Living Room (Sonos error 1001)")
+    expect(card).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    expect(our_cards(page)).to_have_count(1)  # the soundbar and the rears answer
+    card.click()
+    expect(
+        page.get_by_text("is a bonded speaker of the home theatre in Living Room")
+    ).to_be_visible()
+    page.get_by_text("Walk me through the steps").click()
+    expect(page.get_by_text("Step 1 of 5: Power-cycle the speaker")).to_be_visible()
+    page.get_by_text("Skip this step").click()
+    expect(page.get_by_text("Step 2 of 5: Move the speaker closer to the router")).to_be_visible()
+    expect(page.get_by_text("keep it within reach of")).to_be_visible()
+    screenshot(page, "repair-card-sub.png")
+    close_dialog(page)
+    expect_back_to_healthy(page)
 
 
 def test_player_device_page(page: Page, develop: Develop) -> None:

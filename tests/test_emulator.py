@@ -13,6 +13,7 @@ import requests
 import soco
 from soco.exceptions import SoCoUPnPException, UnknownSoCoException
 
+from custom_components.sonos_troubleshooter.player_client import Role, parse_topology
 from sonos_emulator import (
     REASON_POWERED_OFF,
     REASON_SLEEPING,
@@ -501,3 +502,57 @@ def test_emulator_loop_refuses_reentry(emulator: Emulator) -> None:
 
     with pytest.raises(RuntimeError, match="emulator loop itself"):
         emulator.loop.run(reenter())
+
+
+def test_bonded_sets_as_the_integration_reads_them(emulator: Emulator) -> None:
+    household = emulator.household
+    arc, sub, rear_left, rear_right = household.add_home_theatre("Living Room")
+    left, right = household.add_stereo_pair("Dining Room")
+    boost = household.add_bridge()
+
+    speaker = soco.SoCo(arc.ip)
+    topology = parse_topology(speaker.zoneGroupTopology.GetZoneGroupState([])["ZoneGroupState"])
+    assert {m.uid: (m.name, m.bond.role, m.bond.main) for m in topology.members} == {
+        arc.uid: ("Living Room", Role.HOME_THEATRE, None),
+        sub.uid: ("Living Room", Role.SUB, arc.uid),
+        rear_left.uid: ("Living Room", Role.REAR_LEFT, arc.uid),
+        rear_right.uid: ("Living Room", Role.REAR_RIGHT, arc.uid),
+        left.uid: ("Dining Room", Role.LEFT, None),
+        right.uid: ("Dining Room", Role.RIGHT, left.uid),
+        boost.uid: ("BOOST", Role.NETWORK_DEVICE, None),
+    }
+    assert household.player("Living Room Rear Left") is rear_left
+
+
+def test_satellites_go_with_their_main_unit_and_a_boost_plays_nothing(emulator: Emulator) -> None:
+    household = emulator.household
+    arc, sub, *_ = household.add_home_theatre("Living Room")
+    _left, right = household.add_stereo_pair("Dining Room")
+    boost = household.add_bridge()
+
+    household.set_fault("Living Room", Fault.OFFLINE)
+    with pytest.raises(requests.ConnectionError):
+        ping(sub.ip)
+    household.set_fault("Dining Room Left", Fault.OFFLINE)
+    ping(right.ip)  # a pair's halves are on the network each on its own
+    household.heal("Living Room")
+    ping(sub.ip)
+
+    with pytest.raises(SoCoUPnPException) as refused:
+        ping(boost.ip)
+    assert refused.value.error_code == "401"
+    assert soco.SoCo(boost.ip).deviceProperties.GetHouseholdID([])["CurrentHouseholdID"]
+
+    household.vanish("Living Room Sub", "UNKNOWN")
+    topology = parse_topology(
+        soco.SoCo(arc.ip).zoneGroupTopology.GetZoneGroupState([])["ZoneGroupState"]
+    )
+    (gone,) = topology.vanished
+    assert (gone.uid, gone.reason, gone.bond.role, gone.bond.main) == (
+        sub.uid,
+        "UNKNOWN",
+        Role.SUB,
+        arc.uid,
+    )
+    household.rename("Living Room", "Cinema")
+    assert household.player("Cinema Rear Left").name == "Cinema"

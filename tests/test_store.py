@@ -18,12 +18,16 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerState,
     diagnose,
 )
+from custom_components.sonos_troubleshooter.household import KnownPlayer
+from custom_components.sonos_troubleshooter.player_client import Role
 from custom_components.sonos_troubleshooter.power_rules import Action, ActionRecord, Outcome
 from custom_components.sonos_troubleshooter.store import (
     action_from_dict,
     action_to_dict,
     diagnosis_from_dict,
     diagnosis_to_dict,
+    player_from_dict,
+    player_to_dict,
 )
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -388,3 +392,16 @@ def test_record_round_trip_and_power_left_off() -> None:
 def test_broken_records_are_refused(broken: dict[str, object]) -> None:
     with pytest.raises((KeyError, ValueError)):
         action_from_dict(broken)
+
+
+def test_a_player_keeps_its_role_and_main_unit_and_an_older_store_reads_as_alone() -> None:
+    sub = KnownPlayer(
+        uid="RINCON_SUB", name="Living Room", ip="10.0.0.2", role=Role.SUB, main="RINCON_ARC"
+    )
+    stored = json.loads(json.dumps(player_to_dict(sub)))
+    assert player_from_dict(stored) == sub
+    del stored["role"], stored["main"]  # stored before bonded sets were known
+    older = player_from_dict(stored)
+    assert (older.role, older.main) == (Role.PLAYER, None)
+    with pytest.raises(ValueError, match="conductor"):
+        player_from_dict({**stored, "role": "conductor"})

@@ -11,7 +11,9 @@ from custom_components.sonos_troubleshooter.error_catalog import (
     ERROR_1003,
     FIRST_STEP,
     FIRST_STEP_ALL_PLAYERS_DOWN,
+    PlayerCard,
     ordered_steps,
+    steps_for,
 )
 from custom_components.sonos_troubleshooter.error_rules import (
     HOUSEHOLD_FINDINGS,
@@ -19,6 +21,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     ErrorCode,
 )
 from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
+from custom_components.sonos_troubleshooter.player_client import Role
 from custom_components.sonos_troubleshooter.sensor import WIFI_BANDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +53,7 @@ def steps_in(description: str) -> list[str]:
 
 
 CARDS = [
-    ("error_1001", ordered_steps(ERROR_1001)),
+    *[(card.value, steps_for(ErrorCode.E1001, card=card)) for card in PlayerCard],
     ("error_1001_all_players", ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN)),
     *[
         (f"error_1003_{cause}{suffix}", ordered_steps(ERROR_1003, FIRST_STEP[cause]))
@@ -76,7 +79,8 @@ def test_repair_cards_carry_every_documented_step_in_order(
         assert set(page["menu_options"]) == {"do_it", "check", "skip"}
     # Home Assistant can power-cycle a player in 1001 (a player in 1003 answers, and an
     # answering player is never power-cycled) and restart the router for any error.
-    actions = ["power_cycle", "router_restart"] if issue == "error_1001" else ["router_restart"]
+    one_player = issue in set(PlayerCard)
+    actions = ["power_cycle", "router_restart"] if one_player else ["router_restart"]
     assert set(flow["abort"]) == {"still_failing", "entry_not_loaded"}
     assert set(flow["create_entry"]) == {"fixed", *(f"fixed_{action}" for action in actions)}
     assert set(flow["progress"]) == {"check", *actions}
@@ -102,6 +106,7 @@ def test_every_state_the_code_can_report_is_translated() -> None:
     assert set(sensors["error_code"]["state"]) == {str(code) for code in ErrorCode}
     assert set(sensors["diagnosis"]["state"]) == set(HOUSEHOLD_FINDINGS)
     assert set(sensors["wifi_band"]["state"]) == set(WIFI_BANDS)
+    assert set(sensors["role"]["state"]) == {str(role) for role in Role}
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
     assert set(icons["entity"]["sensor"]) == set(sensors)
     assert set(icons["entity"]["binary_sensor"]) == set(STRINGS["entity"]["binary_sensor"])

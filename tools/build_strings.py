@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.sonos_troubleshooter.error_catalog import steps_for
+from custom_components.sonos_troubleshooter.error_catalog import PlayerCard, steps_for
 from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.power_rules import Action, Refusal
 
@@ -137,24 +137,41 @@ def fix_flow(
     }
 
 
-def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
-    facts, escalate = phrases["facts"], phrases["escalate"]
-    card = phrases["error_1001"]
-    result: dict[str, dict[str, object]] = {
-        "error_1001": {
-            "title": card["title"],
+def player_cards(phrases: Phrases) -> dict[str, dict[str, object]]:
+    """Build the 1001 card of one player, and its variants for bonded sets and BOOSTs.
+
+    A variant opens with what the player is to its room (`bonds_1001`), has its own title,
+    may order the steps differently (the catalog says how) and adds facts to some steps.
+    """
+    card, facts = phrases["error_1001"], phrases["facts"]
+    result: dict[str, dict[str, object]] = {}
+    for kind in PlayerCard:
+        bond = phrases["bonds_1001"].get(kind, {})
+        result[kind] = {
+            "title": bond.get("title", card["title"]),
             "fix_flow": fix_flow(
                 phrases,
-                card=card,
+                card={
+                    **card,
+                    "overview": f"{bond['lead']}\n\n{card['overview']}"
+                    if bond
+                    else card["overview"],
+                },
                 code="1001",
                 escalation="1001",
-                steps=steps_for(ErrorCode.E1001),
-                facts=facts["1001"],
+                steps=steps_for(ErrorCode.E1001, card=kind),
+                facts={**facts["1001"], **bond.get("facts", {})},
                 actions=(Action.POWER_CYCLE, Action.ROUTER_RESTART),
+                flow_title=bond.get("flow_title"),
                 causes=phrases["causes_1001"],
             ),
-        },
-    }
+        }
+    return result
+
+
+def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
+    facts, escalate = phrases["facts"], phrases["escalate"]
+    result = player_cards(phrases)
     card = phrases["error_1001_all_players"]
     steps_all = steps_for(ErrorCode.E1001, all_players_down=True)
     facts_all = facts["1001_all_players"]
@@ -298,6 +315,13 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
                     "state": {**error_code["state"], **names},
                     "state_attributes": error_attributes,
                 },
+            },
+        },
+        "device": {
+            **{key: {"name": name} for key, name in phrases["device_names"].items()},
+            **{
+                f"{key}_numbered": {"name": fill(phrases["device_name_numbered"], name=name)}
+                for key, name in phrases["device_names"].items()
             },
         },
         "exceptions": static["exceptions"],

@@ -8,7 +8,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .coordinator import SonosTroubleshooterCoordinator
-from .entity import async_link_core_devices, household_device
+from .entity import async_follow_device_names, async_link_core_devices, household_device
 from .issues import async_remove_issues, async_update_issues
 from .power_control import PowerControl
 from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
@@ -54,9 +54,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfi
 
 @callback
 def _async_follow(hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator) -> None:
-    """After each poll: repair issues follow the diagnosis, devices follow core Sonos."""
+    """After each poll: repair issues follow the diagnosis, devices core Sonos and the rooms."""
     async_update_issues(hass, coordinator)
     async_link_core_devices(hass, coordinator)
+    async_follow_device_names(hass, coordinator)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> bool:

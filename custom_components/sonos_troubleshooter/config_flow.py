@@ -265,7 +265,7 @@ class SonosTroubleshooterOptionsFlow(OptionsFlowWithReload):
         """Choose the smart plug that feeds a player, so its power cycle can be done for you."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
-        players = self.config_entry.runtime_data.coordinator.household.players
+        players = self.config_entry.runtime_data.coordinator.data.players  # named as devices
         switches: dict[str, str] = dict(self.config_entry.options.get(CONF_POWER_SWITCHES, {}))
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -9,7 +9,7 @@ from aiohttp import ClientSession
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import event
+from homeassistant.helpers import device_registry as dr, event, translation
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -33,16 +33,19 @@ from .const import (
     PROBE_TIMEOUT,
 )
 from .core_rules import CoreLoss, CoreView, EventPath, follow_core
+from .error_catalog import PlayerCard
 from .error_rules import DiagnosisState, PlayerState
-from .household import Household, KnownPlayer
+from .household import DeviceName, Household, KnownPlayer
 from .player_client import (
     PlayerInfo,
     ProbeFailure,
+    Role,
     SonosError,
     Topology,
     fetch_player_info,
     fetch_topology,
     ping,
+    ping_network_device,
 )
 from .store import HouseholdStore
 
@@ -61,7 +64,14 @@ class PlayerSnapshot:
     """One player as the last poll saw it."""
 
     uid: str
-    name: str
+    name: str  # the device's name: room and role ("Living Room Sub"), or the user's own
+    device_name: DeviceName
+    room: str
+    role: Role
+    main: str | None  # the main unit of its bonded set (see `Bond.main`)
+    bonded_with: tuple[str, ...]  # names of the other players of its set, main unit first
+    card: PlayerCard | None  # its 1001 card; None when its main unit's card covers it
+    main_unit_down: bool  # a satellite silent because its main unit is down
     ip: str
     info: PlayerInfo | None
     last_seen: datetime | None
@@ -158,9 +168,13 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             raise SonosError(ProbeFailure.TIMEOUT, "no time left in this poll")
         return await call(async_get_clientsession(self.hass), ip, left)
 
-    async def _probe(self, ip: str, deadline: float) -> ProbeFailure | None:
+    async def _probe(self, player: KnownPlayer, deadline: float) -> ProbeFailure | None:
+        ip = player.ip
+        # A BOOST or Bridge plays nothing: asked for its volume it answers an error, which
+        # would tell nothing of its network. It is asked what every Sonos device answers.
+        probe = ping_network_device if player.role is Role.NETWORK_DEVICE else ping
         try:
-            await self._exchange(ping, ip, deadline)
+            await self._exchange(probe, ip, deadline)
         except SonosError as error:
             LOGGER.debug("Player at %s did not answer properly: %s", ip, error)
             return error.failure
@@ -184,7 +198,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self, player: KnownPlayer, now: datetime, deadline: float
     ) -> ProbeFailure | None:
         """Probe a player, then re-read its description if it answered and that is due."""
-        failure = await self._probe(player.ip, deadline)
+        failure = await self._probe(player, deadline)
         if failure is None and (
             player.info_read_at is None or now - player.info_read_at > INFO_REFRESH
         ):
@@ -289,14 +303,25 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         *,
         core: CoreReport,
     ) -> HouseholdSnapshot:
-        vanished = self.household.vanished_reasons()
-        members = self.household.member_uids()
+        household = self.household
+        vanished = household.vanished_reasons()
+        members = household.member_uids()
+        device_names = household.device_names()
+        names = {uid: self.device_name(uid, name) for uid, name in device_names.items()}
+        fallen = household.fallen_with_main()
         return HouseholdSnapshot(
             household_id=self.household_id,
             players={
                 uid: PlayerSnapshot(
                     uid=uid,
-                    name=player.name,
+                    name=names[uid],
+                    device_name=device_names[uid],
+                    room=player.name,
+                    role=player.role,
+                    main=player.main,
+                    bonded_with=tuple(names[other.uid] for other in household.bonded_with(uid)),
+                    card=household.card_of(uid, fallen),
+                    main_unit_down=uid in fallen,
                     ip=player.ip,
                     info=player.info,
                     last_seen=player.last_seen,
@@ -307,7 +332,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                     vanished_reason=vanished.get(uid),
                     state=diagnosis.players[uid],
                 )
-                for uid, player in self.household.players.items()
+                for uid, player in household.players.items()
             },
             cloud=report,
             diagnosis=diagnosis,
@@ -315,6 +340,21 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             updated_at=now,
             core=core,
         )
+
+    def device_name(self, uid: str, name: DeviceName) -> str:
+        """Return a player's name as its device shows it: the user's own, else room and role.
+
+        Role words are translated in Home Assistant's language, as device names are.
+        """
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, uid), self.config_entry.entry_id
+        )
+        if device is not None and device.name_by_user:
+            return device.name_by_user
+        template = translation.async_get_cached_translations(
+            self.hass, self.hass.config.language, "device", DOMAIN
+        ).get(f"component.{DOMAIN}.device.{name.translation_key}.name")
+        return template.format(**name.placeholders) if template else name.room
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float

@@ -12,8 +12,8 @@ from .runtime_data import SonosTroubleshooterConfigEntry
 from .store import action_to_dict, diagnosis_to_dict
 
 # Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too, also as
-# the subject of an action.
-TO_REDACT = {"household_id", "serial_number", "mac_address", "uid", "subject"}
+# the subject of an action and as the main unit of a bonded set.
+TO_REDACT = {"household_id", "serial_number", "mac_address", "uid", "main", "subject"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -74,7 +74,7 @@ def _options(coordinator: SonosTroubleshooterCoordinator) -> dict[str, Any]:
     """Return the options, the plugs named by player (their keys are player ids)."""
     options = dict(coordinator.config_entry.options)
     if CONF_POWER_SWITCHES in options:
-        players = coordinator.household.players
+        players = coordinator.data.players  # named as their devices (rooms repeat in sets)
         options[CONF_POWER_SWITCHES] = {
             (players[uid].name if uid in players else "(a player since deleted)"): entity_id
             for uid, entity_id in options[CONF_POWER_SWITCHES].items()

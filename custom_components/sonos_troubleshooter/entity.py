@@ -65,6 +65,26 @@ def async_link_core_devices(
             registry.async_update_device(device.id, via_device_id=via)
 
 
+@callback
+def async_follow_device_names(
+    hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator
+) -> None:
+    """Rename a player's device when its room or role changes in the Sonos app.
+
+    Only the integration's name changes; a name the user gave the device stays, and so do
+    its entity ids (they were made from the name once and are the user's now).
+    """
+    registry = dr.async_get(hass)
+    entry_id = coordinator.config_entry.entry_id
+    for uid, player in coordinator.data.players.items():
+        device = registry.async_get_device_by_identifier((DOMAIN, uid), entry_id)
+        if device is None:
+            continue  # its entities are not added yet; they register it with its name
+        name = coordinator.device_name(uid, player.device_name)
+        if not device.name_by_user and device.name != name:
+            registry.async_update_device(device.id, name=name)
+
+
 class HouseholdEntity(SonosTroubleshooterEntity):
     """An entity of the household device."""
 
@@ -97,7 +117,8 @@ class PlayerEntity(SonosTroubleshooterEntity):
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, uid)},
             manufacturer="Sonos",
-            name=player.name,
+            translation_key=player.device_name.translation_key,
+            translation_placeholders=player.device_name.placeholders,
             model=info.model_name if info else None,
             model_id=info.model_number if info else None,
             sw_version=info.display_version if info else None,

@@ -69,21 +69,44 @@ UPNP_STEPS: tuple[str, ...] = ("enable_upnp",)
 FIRST_STEP_ALL_PLAYERS_DOWN = "restart_router"
 
 
-def ordered_steps(entry: CatalogEntry, first: str | None = None) -> tuple[str, ...]:
+class PlayerCard(StrEnum):
+    """The 1001 card of one player, by what the player is to its room (translation keys)."""
+
+    PLAYER = "error_1001"
+    HOME_THEATRE = "error_1001_home_theatre"  # a main unit, its satellites silent with it
+    SATELLITE = "error_1001_satellite"  # a Sub or rear of a home theatre, alone
+    PAIR = "error_1001_pair"  # a speaker of a stereo pair (or a Sub bonded to one)
+    NETWORK_DEVICE = "error_1001_network_device"  # a BOOST or Bridge
+
+
+# A satellite reaches the network through its main unit, not the router: what helps it first
+# is a power cycle and staying in range of the main unit (the documented "move closer" step,
+# here to the soundbar); the router and its bands come last. Every documented step is kept.
+FIRST_STEPS_SATELLITE = ("power_cycle_speaker", "move_closer", "factory_reset")
+
+
+def ordered_steps(entry: CatalogEntry, *first: str) -> tuple[str, ...]:
     """Return the documented steps with `first` moved to the front, the rest in order."""
-    if first is None or first not in entry.steps:
-        return entry.steps
-    return (first, *(step for step in entry.steps if step != first))
+    ahead = tuple(step for step in first if step in entry.steps)
+    return (*ahead, *(step for step in entry.steps if step not in ahead))
 
 
 def steps_for(
-    code: ErrorCode, cause: CloudCause | None = None, *, all_players_down: bool = False
+    code: ErrorCode,
+    cause: CloudCause | None = None,
+    *,
+    all_players_down: bool = False,
+    card: PlayerCard = PlayerCard.PLAYER,
 ) -> tuple[str, ...]:
     """Return the steps to try for a diagnosed error, most likely to help first."""
     if code is ErrorCode.E1001:
-        return ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN if all_players_down else None)
+        if all_players_down:
+            return ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN)
+        if card is PlayerCard.SATELLITE:
+            return ordered_steps(ERROR_1001, *FIRST_STEPS_SATELLITE)
+        return ERROR_1001.steps
     if code is ErrorCode.E1003:
-        return ordered_steps(ERROR_1003, FIRST_STEP[cause] if cause else None)
+        return ordered_steps(ERROR_1003, *([FIRST_STEP[cause]] if cause else []))
     if code is ErrorCode.UPNP_DISABLED:
         return UPNP_STEPS
     return ()
@@ -99,10 +122,17 @@ def is_escalated(since: datetime | None, now: datetime) -> bool:
     return since is not None and now - since > ESCALATE_1003_AFTER
 
 
-def error_summary(state: PlayerState, diagnosis: DiagnosisState) -> dict[str, str | None]:
+def error_summary(
+    state: PlayerState,
+    diagnosis: DiagnosisState,
+    *,
+    card: PlayerCard = PlayerCard.PLAYER,
+    main_unit_down: bool = False,
+) -> dict[str, str | None]:
     """Return cause, since, severity and first fix step of a player's error (None when ok).
 
     What the error entities show, so automations can act on the cause without reading cards.
+    A satellite silent because its main unit is down has that as its cause.
     """
     entry = CATALOG.get(state.code)
     cause: str | None = None
@@ -110,8 +140,13 @@ def error_summary(state: PlayerState, diagnosis: DiagnosisState) -> dict[str, st
         cause = diagnosis.cloud.cause
     elif state.code is ErrorCode.E1001 and diagnosis.all_players_down:
         cause = "all_players_unreachable"
+    elif state.code is ErrorCode.E1001 and main_unit_down:
+        cause = "main_unit_unreachable"
     steps = steps_for(
-        state.code, diagnosis.cloud.cause, all_players_down=diagnosis.all_players_down
+        state.code,
+        diagnosis.cloud.cause,
+        all_players_down=diagnosis.all_players_down,
+        card=card,
     )
     return {
         "cause": cause,

@@ -276,6 +276,23 @@ def _expected_absence(reason: str | None) -> str | None:
     return normalized if normalized in EXPECTED_ABSENCES else None
 
 
+def fallen_with_main(state: DiagnosisState, links: Mapping[str, str]) -> dict[str, str]:
+    """Return the satellites in 1001 because their main unit is: satellite -> main unit.
+
+    A home theatre's Sub and rears reach the network through their main unit; when it is
+    down they go silent with it, and their silence says nothing of their own. `links` maps
+    each satellite to its main unit (see `Household.satellite_links`).
+    """
+    return {
+        uid: main
+        for uid, main in links.items()
+        if (player := state.player(uid)) is not None
+        and player.code is ErrorCode.E1001
+        and (unit := state.player(main)) is not None
+        and unit.code is ErrorCode.E1001
+    }
+
+
 def household_finding(state: DiagnosisState) -> str:
     """Return the household's most important finding: the network first, then the cloud."""
     if state.all_players_down:

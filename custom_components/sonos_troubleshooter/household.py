@@ -5,13 +5,22 @@ this model, which follows the topology (players that joined, moved or vanished) 
 poll into the diagnosis. The store persists it; entities read the coordinator's snapshots.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from .const import LOGGER
-from .error_rules import CloudObservation, DiagnosisState, Observation, PlayerObservation, diagnose
-from .player_client import PlayerInfo, ProbeFailure, Topology, answered
+from .error_catalog import PlayerCard
+from .error_rules import (
+    CloudObservation,
+    DiagnosisState,
+    Observation,
+    PlayerObservation,
+    diagnose,
+    fallen_with_main,
+)
+from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, answered
 
 # The topology is asked of this many players that answered last time, then the configured one.
 TOPOLOGY_SOURCES = 3
@@ -29,6 +38,61 @@ class KnownPlayer:
     last_seen: datetime | None = None
     channel_freq: int | None = None
     wired: bool = False
+    role: Role = Role.PLAYER
+    main: str | None = None  # the main unit of its bonded set (see `Bond.main`)
+
+    def rebond(self, bond: Bond) -> None:
+        """Follow a role the household reports (a Sub added, a pair split, a room regrouped)."""
+        self.role, self.main = bond.role, bond.main
+
+
+# The device name of each role (translation keys of `device.<key>.name`): a main unit, a
+# player on its own and a BOOST or Bridge are named by their room, as the Sonos app shows them.
+NAME_KEYS: dict[Role, str] = {
+    Role.SUB: "sub",
+    Role.REAR_LEFT: "rear_left",
+    Role.REAR_RIGHT: "rear_right",
+    Role.LEFT: "left",
+    Role.RIGHT: "right",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceName:
+    """How a player's device is named: its room and role word, numbered when that is not enough."""
+
+    key: str
+    room: str
+    number: int = 1
+
+    @property
+    def translation_key(self) -> str:
+        """The key of `device.<key>.name` in the translations."""
+        return self.key if self.number == 1 else f"{self.key}_numbered"
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What the translated name is filled with."""
+        numbered = {"number": str(self.number)} if self.number > 1 else {}
+        return {"room": self.room, **numbered}
+
+
+def device_names(players: Iterable[KnownPlayer]) -> dict[str, DeviceName]:
+    """Name every player by its room and role, so that no two share a name.
+
+    Two players of one room in one role (a home theatre with two Subs; rooms given the same
+    name) are numbered in the order they joined: the first keeps the plain name, so a second
+    Sub added later renames nobody.
+    """
+    names: dict[str, DeviceName] = {}
+    taken: Counter[tuple[str, str]] = Counter()
+    for player in players:
+        key = NAME_KEYS.get(player.role, "player")
+        taken[key, player.name.casefold()] += 1
+        names[player.uid] = DeviceName(
+            key=key, room=player.name, number=taken[key, player.name.casefold()]
+        )
+    return names
 
 
 class Household:
@@ -80,13 +144,16 @@ class Household:
                 recheck.append(player)
             player.name = member.name or player.name
             player.channel_freq, player.wired = member.channel_freq, member.wired
+            player.rebond(member.bond)
         known: dict[str, ProbeFailure | None] = {}
         for item in topology.vanished:
-            if item.uid not in self.players and item.last_known_ip:
-                self.players[item.uid] = KnownPlayer(
+            if (player := self.players.get(item.uid)) is None and item.last_known_ip:
+                player = self.players[item.uid] = KnownPlayer(
                     uid=item.uid, name=item.name, ip=item.last_known_ip
                 )
                 known[item.uid] = ProbeFailure.NO_ANSWER
+            if player is not None:
+                player.rebond(item.bond)
         return recheck, known
 
     def learn_info(self, player: KnownPlayer, info: PlayerInfo, at: datetime) -> None:
@@ -118,6 +185,62 @@ class Household:
             self.diagnosis, Observation(at=at, players=tuple(observations), cloud=cloud)
         )
         return self.diagnosis
+
+    def device_names(self) -> dict[str, DeviceName]:
+        """Return every player's device name (see `device_names`)."""
+        return device_names(self.players.values())
+
+    def satellite_links(self) -> dict[str, str]:
+        """Return each home theatre satellite's main unit, which it reaches the network through.
+
+        A stereo pair's halves (and a Sub bonded to a pair) are on the network each on its
+        own, so only a home theatre's satellites are linked.
+        """
+        return {
+            player.uid: player.main
+            for player in self.players.values()
+            if player.role.satellite
+            and player.main is not None
+            and (main := self.players.get(player.main)) is not None
+            and main.role is Role.HOME_THEATRE
+        }
+
+    def bonded_with(self, uid: str) -> list[KnownPlayer]:
+        """Return the other players of a player's bonded set, its main unit first."""
+        main = self.players[uid].main or uid
+        return sorted(
+            (
+                other
+                for other in self.players.values()
+                if other.uid != uid and main in (other.uid, other.main)
+            ),
+            key=lambda other: other.uid != main,
+        )
+
+    def fallen_with_main(self) -> dict[str, str]:
+        """Return the satellites silent because their main unit is down: satellite -> main."""
+        return fallen_with_main(self.diagnosis, self.satellite_links())
+
+    def card_of(self, uid: str, fallen: Mapping[str, str]) -> PlayerCard | None:
+        """Return which 1001 card a player gets; None when its main unit's card covers it.
+
+        `fallen` is `fallen_with_main()`: a main unit down with its satellites gets one card
+        for the set, naming it first; a satellite down alone gets its own.
+        """
+        player = self.players[uid]
+        if uid in fallen:
+            return None
+        if player.role is Role.NETWORK_DEVICE:
+            return PlayerCard.NETWORK_DEVICE
+        if uid in fallen.values():
+            return PlayerCard.HOME_THEATRE
+        if uid in self.satellite_links():
+            return PlayerCard.SATELLITE
+        if player.role in (Role.LEFT, Role.RIGHT) or (
+            player.role is Role.SUB and player.main is not None
+        ):
+            return PlayerCard.PAIR
+        return PlayerCard.PLAYER
 
     def vanished_reasons(self) -> dict[str, str]:
         """Return the reason the last topology gives for each player it lists as gone."""

@@ -1,6 +1,7 @@
 """Repair issues follow the diagnosis: created when an error starts, deleted when it clears.
 
-Issue ids: `error_1001_<player uid>` per player, `error_1001_all_<household>` when every player
+Issue ids: `error_1001_<player uid>` per player (one card for a home theatre whose main unit
+fell with its satellites, on the main unit's id), `error_1001_all_<household>` when every player
 is down at once (then there are no per-player cards), `error_1003_<household>` for the cloud,
 `upnp_disabled_<player uid>` for a player refusing local control (HTTP 403). Two more follow
 HA core's Sonos integration rather than the speakers: `core_lost_<player uid>` when core shows
@@ -72,11 +73,12 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
         )
     else:
         for player in snapshot.players.values():
-            if player.state.code is ErrorCode.E1001:
+            # A satellite down with its main unit is on the main unit's card (no card).
+            if player.state.code is ErrorCode.E1001 and player.card is not None:
                 issues[f"error_1001_{player.uid}"] = (
-                    "error_1001",
+                    player.card,
                     SEVERITY[ERROR_1001.severity],
-                    player_facts(player),
+                    player_facts(player, snapshot),
                     {"kind": IssueKind.PLAYER, "uid": player.uid},
                 )
     cloud = diagnosis.cloud
@@ -96,7 +98,7 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
             issues[f"upnp_disabled_{player.uid}"] = (
                 "upnp_disabled",
                 ir.IssueSeverity.ERROR,
-                player_facts(player),
+                player_facts(player, snapshot),
                 {"kind": IssueKind.UPNP_DISABLED, "uid": player.uid},
             )
     for uid, loss in snapshot.core.lost.items():

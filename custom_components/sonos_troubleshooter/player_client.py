@@ -21,6 +21,7 @@ integration shares it.
 """
 
 import asyncio
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -95,15 +96,69 @@ class PlayerInfo:
     hardware_version: str
 
 
+class Role(StrEnum):
+    """What a player is in its room, as the Sonos app tells it; the values are translation keys.
+
+    One room can hold several players: a home theatre's main unit (a soundbar or an Amp) with
+    its satellites (Sub, rear left, rear right), a stereo pair (left, right, maybe a Sub), and
+    a BOOST or Bridge is no speaker at all but a network device that carries SonosNet.
+    """
+
+    PLAYER = "player"  # the only player of its room
+    HOME_THEATRE = "home_theatre"  # the main unit of a home theatre, satellites bonded to it
+    SUB = "sub"
+    REAR_LEFT = "rear_left"
+    REAR_RIGHT = "rear_right"
+    LEFT = "left"  # of a stereo pair
+    RIGHT = "right"
+    NETWORK_DEVICE = "network_device"  # a BOOST or Bridge (IsZoneBridge)
+
+    @property
+    def satellite(self) -> bool:
+        """Sub and rears: bonded to a main unit, which they play through."""
+        return self in (Role.SUB, Role.REAR_LEFT, Role.REAR_RIGHT)
+
+
+# A player's channels in its set's map name its role. A home theatre's map (HTSatChanMapSet)
+# gives the main unit `LF,RF`, a Sub `SW`, rears `LR`/`RR` (Era 300 rears add height
+# channels: `LR,LTR`), so its first channel tells. A ChannelMapSet gives a stereo pair
+# `LF,LF` and `RF,RF`, a Sub bonded to it `SW,SW`, and a single speaker with a Sub `LF,RF`:
+# that one plays both channels and is named by its room, so all its channels tell.
+HOME_THEATRE_CHANNELS = {
+    "LF": Role.HOME_THEATRE,
+    "SW": Role.SUB,
+    "LR": Role.REAR_LEFT,
+    "RR": Role.REAR_RIGHT,
+}
+PAIR_CHANNELS = {
+    "LF,LF": Role.LEFT,
+    "RF,RF": Role.RIGHT,
+    "SW,SW": Role.SUB,
+    "SW": Role.SUB,
+    "LF,RF": Role.PLAYER,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bond:
+    """A player's place in its room: its role, and the main unit of its bonded set if any."""
+
+    role: Role = Role.PLAYER
+    main: str | None = None
+    """The set's main unit: a home theatre's for its satellites, the left speaker for the
+    rest of a stereo pair; None for a main unit itself and a player on its own."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TopologyMember:
     """A player the household lists as present, with Sonos' network hints."""
 
     uid: str
-    name: str
+    name: str  # the room (ZoneName), shared by every player of a bonded set
     ip: str
     channel_freq: int | None
     wired: bool
+    bond: Bond = Bond()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +169,7 @@ class VanishedPlayer:
     name: str
     reason: str
     last_known_ip: str | None
+    bond: Bond = Bond()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,35 +259,84 @@ def parse_device_description(body: bytes) -> PlayerInfo:
     )
 
 
+def _channel_maps(elements: Iterable[ET.Element]) -> dict[str, Bond]:
+    """Read every channel map of the document into each listed player's bond.
+
+    Each map is repeated, sometimes partly, on the members of its set (a satellite's own map
+    may list only the main unit and itself), and a satellite that dropped off is still in its
+    main unit's map, so every element's maps are read, the VanishedDevices' included.
+    """
+    bonds: dict[str, Bond] = {}
+    for element in elements:
+        for attribute, roles, first_only in (
+            ("HTSatChanMapSet", HOME_THEATRE_CHANNELS, True),
+            ("ChannelMapSet", PAIR_CHANNELS, False),
+        ):
+            channels = {
+                uid: codes.split(",")[0] if first_only else codes
+                for uid, _, codes in (
+                    entry.partition(":") for entry in element.get(attribute, "").split(";")
+                )
+                if uid and codes
+            }
+            if len(channels) < 2:  # a map of one player bonds nothing
+                continue
+            main = next((uid for uid, code in channels.items() if code.startswith("LF")), None)
+            for uid, code in channels.items():
+                if (role := roles.get(code)) is not None:
+                    bonds[uid] = Bond(role=role, main=None if uid == main else main)
+    return bonds
+
+
+def _bond(element: ET.Element, bonds: Mapping[str, Bond]) -> Bond:
+    """Return a player's bond: a BOOST or Bridge is a network device even where Invisible."""
+    if element.get("IsZoneBridge") == "1":
+        return Bond(role=Role.NETWORK_DEVICE)
+    return bonds.get(element.get("UUID", ""), Bond())
+
+
 def parse_topology(state: str) -> Topology:
-    """Read a ZoneGroupState document (with or without the ZoneGroups wrapper)."""
+    """Read a ZoneGroupState document (with or without the ZoneGroups wrapper).
+
+    Names are the rooms (ZoneName, its entities unescaped); bonded sets come from the
+    channel maps, not from the groups: a group is rooms playing together for a while, which
+    changes nothing about which player is which.
+    """
     check_xml(state)
     root = ET.fromstring(state)  # noqa: S314 - checked above: no DOCTYPE, bounded depth
     groups = root.find("ZoneGroups")
+    elements = [
+        element
+        for member in (groups if groups is not None else root).iter("ZoneGroupMember")
+        for element in (member, *member.iter("Satellite"))
+    ]
+    devices = list(root.iter("Device"))
+    bonds = _channel_maps([*elements, *devices])
     members: dict[str, TopologyMember] = {}
     # Satellites (surrounds, Sub) are players of their own that can drop off the network too.
-    for member in (groups if groups is not None else root).iter("ZoneGroupMember"):
-        for element in (member, *member.iter("Satellite")):
-            uid = element.get("UUID")
-            host = urlparse(element.get("Location", "")).hostname
-            if not uid or not host:
-                continue
-            freq = element.get("ChannelFreq", "")
-            members[uid] = TopologyMember(
-                uid=uid,
-                name=element.get("ZoneName", ""),
-                ip=host,
-                channel_freq=int(freq) if freq.isdigit() else None,
-                wired=element.get("EthLink") == "1",
-            )
+    for element in elements:
+        uid = element.get("UUID")
+        host = urlparse(element.get("Location", "")).hostname
+        if not uid or not host:
+            continue
+        freq = element.get("ChannelFreq", "")
+        members[uid] = TopologyMember(
+            uid=uid,
+            name=element.get("ZoneName", ""),
+            ip=host,
+            channel_freq=int(freq) if freq.isdigit() else None,
+            wired=element.get("EthLink") == "1",
+            bond=_bond(element, bonds),
+        )
     vanished = tuple(
         VanishedPlayer(
             uid=device.get("UUID", ""),
             name=device.get("ZoneName", ""),
             reason=device.get("Reason", ""),
             last_known_ip=device.get("LastKnownIP"),
+            bond=_bond(device, bonds),
         )
-        for device in root.iter("Device")
+        for device in devices
         if device.get("UUID")
     )
     return Topology(members=tuple(members.values()), vanished=vanished)
@@ -414,6 +519,15 @@ async def ping(session: aiohttp.ClientSession, ip: str, time_limit: float) -> No
         MASTER_VOLUME,
         time_limit=time_limit,
     )
+
+
+async def ping_network_device(session: aiohttp.ClientSession, ip: str, time_limit: float) -> None:
+    """Check a BOOST or Bridge answers, with a call it has (it plays nothing).
+
+    It has no RenderingControl: GetVolume fails with UPnP error 401. Like every Sonos
+    device it answers DeviceProperties.
+    """
+    await fetch_household_id(session, ip, time_limit)
 
 
 async def fetch_household_id(session: aiohttp.ClientSession, ip: str, time_limit: float) -> str:

@@ -117,7 +117,7 @@ class PowerControl:
         self, uid: str, *, off_seconds: int, progress: Progress | None = None
     ) -> asyncio.Task[ActionRecord]:
         """Power-cycle a player through its plug, as a task of the config entry."""
-        player = self.coordinator.household.players.get(uid)
+        player = self.coordinator.data.players.get(uid)
         return self._start(
             self._power_cycle(uid, off_seconds, progress), player.name if player else uid
         )

@@ -29,15 +29,33 @@ def when(moment: datetime | None, style: str = DATE_AND_TIME) -> str:
     return dt_util.as_local(moment).strftime(style) if moment else "-"
 
 
-def player_facts(player: PlayerSnapshot) -> dict[str, str]:
-    """Return what the cards and the guided fix say about one player in 1001."""
-    info = player.info
+def _model(player: PlayerSnapshot) -> str:
+    return player.info.model_name if player.info else "Sonos"
+
+
+def _serial(player: PlayerSnapshot) -> str:
+    return player.info.serial_number if player.info else "-"
+
+
+def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say about one player in 1001.
+
+    With its bonds: the room, the main unit and the rest of its set (a home theatre's card
+    names the satellites silent with it; a satellite's, the main unit it plays through).
+    """
     band = wifi_band(player.channel_freq)
+    fallen = [p for p in snapshot.players.values() if p.main_unit_down and p.main == player.uid]
+    main = snapshot.players.get(player.main or "")
     return {
         "name": player.name,
-        "model": info.model_name if info else "Sonos",
+        "room": player.room,
+        "main": main.name if main else player.name,
+        "partners": ", ".join(player.bonded_with) or "-",
+        "satellites": ", ".join(sorted(p.name for p in fallen)) or "-",
+        "details": player_details([player, *fallen]),
+        "model": _model(player),
         "address": player.ip,
-        "serial": info.serial_number if info else "-",
+        "serial": _serial(player),
         "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
         "since": when(player.state.since),
         "last_seen": when(player.last_seen),
@@ -47,10 +65,10 @@ def player_facts(player: PlayerSnapshot) -> dict[str, str]:
 
 def player_details(players: Iterable[PlayerSnapshot]) -> str:
     """List players with model, address and serial number, which support asks for (markdown)."""
-    lines = []
-    for player in sorted(players, key=lambda p: p.name):
-        facts = player_facts(player)
-        lines.append(f"- **{player.name}**: {facts['model']}, {player.ip}, `{facts['serial']}`")
+    lines = [
+        f"- **{player.name}**: {_model(player)}, {player.ip}, `{_serial(player)}`"
+        for player in sorted(players, key=lambda p: p.name)
+    ]
     return "\n".join(lines) or "-"
 
 

@@ -23,7 +23,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from . import core_sonos
 from .const import DOMAIN, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .error_catalog import steps_for
+from .error_catalog import PlayerCard, steps_for
 from .error_rules import ErrorCode
 from .issues import IssueKind
 from .power_control import RefusedError, power_switches, router_entity
@@ -463,7 +463,9 @@ class PlayerFixFlow(GuidedFixFlow):
         return player is not None and player.state.code is ErrorCode.E1001
 
     def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
-        return steps_for(ErrorCode.E1001)
+        player = snapshot.players.get(self._uid)
+        card = player.card if player and player.card else PlayerCard.PLAYER
+        return steps_for(ErrorCode.E1001, card=card)
 
     def _subject(self) -> str:
         return self._uid
@@ -490,7 +492,10 @@ class PlayerFixFlow(GuidedFixFlow):
         player = snapshot.players.get(self._uid)
         if player is None:  # the user deleted the player while the flow was open
             return {"name": self._uid, "address": "-"}
-        return {**player_facts(player), "answering": answering_players(snapshot, self._uid)}
+        return {
+            **player_facts(player, snapshot),
+            "answering": answering_players(snapshot, self._uid),
+        }
 
 
 class AllPlayersFixFlow(GuidedFixFlow):

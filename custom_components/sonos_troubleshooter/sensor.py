@@ -12,9 +12,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
-from .error_catalog import error_summary
+from .error_catalog import PlayerCard, error_summary
 from .error_rules import HOUSEHOLD_FINDINGS, ErrorCode, household_finding
-from .player_client import wifi_band
+from .player_client import Role, wifi_band
 from .runtime_data import SonosTroubleshooterConfigEntry
 
 # Coordinator-driven: no entity polls on its own.
@@ -45,7 +45,24 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[str(code) for code in ErrorCode],
         value_fn=lambda player: str(player.state.code),
-        attributes_fn=lambda player, household: error_summary(player.state, household.diagnosis),
+        attributes_fn=lambda player, household: error_summary(
+            player.state,
+            household.diagnosis,
+            card=player.card or PlayerCard.PLAYER,
+            main_unit_down=player.main_unit_down,
+        ),
+    ),
+    PlayerSensorDescription(
+        key="role",
+        translation_key="role",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(role) for role in Role],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: str(player.role),
+        attributes_fn=lambda player, _: {
+            "room": player.room,
+            "bonded_with": list(player.bonded_with),
+        },
     ),
     PlayerSensorDescription(
         key="address",

@@ -86,7 +86,7 @@ async def _power_cycle(call: ServiceCall) -> ServiceResponse:
                 translation_domain=DOMAIN,
                 translation_key="no_power_switch",
                 translation_placeholders={
-                    "name": entry.runtime_data.coordinator.household.players[uid].name
+                    "name": entry.runtime_data.coordinator.data.players[uid].name
                 },
             )
     records: list[ActionRecord] = []

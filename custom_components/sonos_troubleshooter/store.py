@@ -17,7 +17,7 @@ from homeassistant.helpers.storage import Store
 from .const import DOMAIN, LOGGER
 from .error_rules import CloudCause, CloudState, DiagnosisState, ErrorCode, PlayerState
 from .household import Household, KnownPlayer
-from .player_client import PlayerInfo
+from .player_client import PlayerInfo, Role
 from .power_rules import Action, ActionLog, ActionRecord, Outcome
 
 STORAGE_VERSION = 1
@@ -90,6 +90,8 @@ def player_to_dict(player: KnownPlayer) -> dict[str, object]:
         "last_seen": _iso(player.last_seen),
         "channel_freq": player.channel_freq,
         "wired": player.wired,
+        "role": player.role.value,
+        "main": player.main,
     }
 
 
@@ -106,6 +108,9 @@ def player_from_dict(data: Mapping[str, object]) -> KnownPlayer:
         last_seen=_time(data.get("last_seen")),
         channel_freq=None if freq is None else _count(freq),
         wired=_flag(data.get("wired", False)),
+        # Stored before bonded sets were known: a player on its own until the next topology.
+        role=Role(_text(data.get("role", Role.PLAYER))),
+        main=None if (main := data.get("main")) is None else _text(main),
     )
 
 
