@@ -242,9 +242,9 @@ def zone_group_state(players: list[Player]) -> str:
     - a home theatre: the main unit's ZoneGroupMember carries the set's HTSatChanMapSet and
       nests a `Satellite` (Invisible, its own address, a map of the main unit and itself) per
       Sub or rear; a satellite gone is still in the main unit's map and in VanishedDevices
-      with Reason "UNKNOWN", ModelInfo, LastKnownIP and LastSeenUTC (Oszkar/oto,
-      native/crates/wire/src/adapter.rs, a verbatim capture of an S2 Beam-class soundbar
-      with two rears, 2026; openhab/openhab-addons issue 9874, an Arc with two rears and a
+      with Reason "UNKNOWN", ModelInfo, LastKnownIP and LastSeenUTC (a verbatim capture of
+      an S2 Beam-class soundbar with two rears in the Rust client Oszkar/oto, 2026, found by
+      a code search whose hit named no file; openhab/openhab-addons issue 9874, an Arc with two rears and a
       Sub; home-assistant/core issue 57884, a home theatre with a Sub);
     - a stereo pair: two ZoneGroupMembers of one room with the same ChannelMapSet
       (`LF,LF`, `RF,RF`), the right one Invisible; a Sub bonded to the pair takes `SW,SW`

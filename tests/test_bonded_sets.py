@@ -95,7 +95,7 @@ HOME_THEATRE = state(
 )
 
 # A soundbar whose rear left dropped off, grouped with Kitchen (the soundbar coordinates), as
-# in the verbatim capture of Oszkar/oto native/crates/wire/src/adapter.rs: the rear is still
+# in a verbatim capture in the Rust client Oszkar/oto (a code-search hit, file not named): the rear is still
 # in the main unit's map and listed in VanishedDevices with Reason UNKNOWN and newer
 # attributes (ModelInfo, LastKnownIP, LastSeenUTC); the other rear's map lists only itself.
 REAR_GONE_AND_GROUPED = state(
