@@ -639,7 +639,7 @@ def main() -> int:
             lan=LAN_DISCOVERY if args.lan else "",
             plugs="" if args.lan else demo_plugs(args.control_port),
             core_sonos=core_sonos_configuration(
-                [f"127.0.{args.loopback}.{2 + index}" for index in range(len(DEMO_PLAYERS))]
+                [f"127.0.{args.loopback}.{2 + index}" for index in range(len(DEMO_LABELS))]
             )
             if args.core_sonos
             else "",
