@@ -10,7 +10,15 @@ from collections.abc import Iterator
 import ipaddress
 
 from .loop import EmulatorLoop
-from .model import REASON_SLEEPING, Fault, Player, make_uid, zone_group_state
+from .model import (
+    CORE_SONOS_ANSWERS,
+    CORE_SONOS_SERVICES,
+    REASON_SLEEPING,
+    Fault,
+    Player,
+    make_uid,
+    zone_group_state,
+)
 from .server import PlayerServer
 
 
@@ -56,6 +64,7 @@ class SonosHousehold:
                     "HardwareVersion": player.hardware_version,
                     "IPAddress": player.ip,
                     "MACAddress": player.mac.replace("-", ":"),
+                    "HTAudioIn": "0",  # a soundbar's input format: nothing plays
                 }
             case "ZoneGroupTopology", "GetZoneGroupState":
                 if self.zone_group_state_error is not None:
@@ -74,6 +83,11 @@ class SonosHousehold:
                     "CurrentTransportStatus": "OK",
                     "CurrentSpeed": "1",
                 }
+        if action in CORE_SONOS_SERVICES.get(service, {}):
+            return {
+                name: value.replace("{uid}", player.uid)
+                for name, value in CORE_SONOS_ANSWERS[action].items()
+            }
         return 401
 
     # --- membership ----------------------------------------------------------------------

@@ -340,6 +340,7 @@ SERVICES: dict[str, dict[str, tuple[Arguments, Arguments]]] = {
                 ("HardwareVersion", "HardwareVersion"),
                 ("IPAddress", "IPAddress"),
                 ("MACAddress", "MACAddress"),
+                ("HTAudioIn", "HTAudioIn"),
             ),
         ),
     },
@@ -370,6 +371,139 @@ SERVICES: dict[str, dict[str, tuple[Arguments, Arguments]]] = {
             ),
         ),
     },
+}
+
+# What HA core's Sonos integration also asks when it sets a speaker up (alarms, favorites,
+# play mode, levels, switches, media), so `scripts/develop --core-sonos` runs it against the
+# emulator: a quiet player with no alarm, favorite or music queued.
+_INSTANCE = (("InstanceID", "A_ARG_TYPE_InstanceID"),)
+_CHANNEL = (*_INSTANCE, ("Channel", "A_ARG_TYPE_Channel"))
+
+
+def _outputs(*names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, f"A_ARG_TYPE_{name}") for name in names)
+
+
+CORE_SONOS_SERVICES: dict[str, dict[str, tuple[Arguments, Arguments]]] = {
+    "AlarmClock": {
+        "ListAlarms": ((), _outputs("CurrentAlarmList", "CurrentAlarmListVersion")),
+    },
+    "ContentDirectory": {
+        "Browse": (
+            (
+                ("ObjectID", "A_ARG_TYPE_ObjectID"),
+                ("BrowseFlag", "A_ARG_TYPE_BrowseFlag"),
+                ("Filter", "A_ARG_TYPE_Filter"),
+                ("StartingIndex", "A_ARG_TYPE_Index"),
+                ("RequestedCount", "A_ARG_TYPE_Count"),
+                ("SortCriteria", "A_ARG_TYPE_SortCriteria"),
+            ),
+            _outputs("Result", "NumberReturned", "TotalMatches", "UpdateID"),
+        ),
+    },
+    "AVTransport": {
+        "GetTransportSettings": (_INSTANCE, _outputs("PlayMode", "RecQualityMode")),
+        "GetCrossfadeMode": (_INSTANCE, _outputs("CrossfadeMode")),
+        "GetPositionInfo": (
+            _INSTANCE,
+            _outputs(
+                "Track",
+                "TrackDuration",
+                "TrackMetaData",
+                "TrackURI",
+                "RelTime",
+                "AbsTime",
+                "RelCount",
+                "AbsCount",
+            ),
+        ),
+        "GetMediaInfo": (
+            _INSTANCE,
+            _outputs(
+                "NrTracks",
+                "MediaDuration",
+                "CurrentURI",
+                "CurrentURIMetaData",
+                "NextURI",
+                "NextURIMetaData",
+                "PlayMedium",
+                "RecordMedium",
+                "WriteStatus",
+            ),
+        ),
+        "GetRemainingSleepTimerDuration": (
+            _INSTANCE,
+            _outputs("RemainingSleepTimerDuration", "CurrentSleepTimerGeneration"),
+        ),
+    },
+    "RenderingControl": {
+        "GetMute": (_CHANNEL, _outputs("CurrentMute")),
+        "GetBass": (_INSTANCE, _outputs("CurrentBass")),
+        "GetTreble": (_INSTANCE, _outputs("CurrentTreble")),
+        "GetLoudness": (_CHANNEL, _outputs("CurrentLoudness")),
+        "GetEQ": ((*_INSTANCE, ("EQType", "A_ARG_TYPE_EQType")), _outputs("CurrentValue")),
+        "GetOutputFixed": (_INSTANCE, _outputs("CurrentFixed")),
+        "GetSupportsOutputFixed": (_INSTANCE, _outputs("CurrentSupportsFixed")),
+        "GetRoomCalibrationStatus": (
+            _INSTANCE,
+            _outputs("RoomCalibrationEnabled", "RoomCalibrationAvailable"),
+        ),
+    },
+    "DeviceProperties": {
+        "GetLEDState": ((), _outputs("CurrentLEDState")),
+        "GetButtonLockState": ((), _outputs("CurrentButtonLockState")),
+    },
+}
+for _service, _actions in CORE_SONOS_SERVICES.items():
+    SERVICES[_service] = SERVICES.get(_service, {}) | _actions
+
+# Their answers, the same for every player but its id (GetEQ: every EQ type off or level 0).
+EMPTY_DIDL = (
+    '<DIDL-Lite xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    ' xmlns:upnp="urn:schemas-upnp-org:metadata-1-0/upnp/"'
+    ' xmlns:r="urn:schemas-rinconnetworks-com:metadata-1-0/"'
+    ' xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/"></DIDL-Lite>'
+)
+CORE_SONOS_ANSWERS: dict[str, dict[str, str]] = {
+    "ListAlarms": {"CurrentAlarmList": "<Alarms></Alarms>", "CurrentAlarmListVersion": "{uid}:1"},
+    "Browse": {"Result": EMPTY_DIDL, "NumberReturned": "0", "TotalMatches": "0", "UpdateID": "1"},
+    "GetTransportSettings": {"PlayMode": "NORMAL", "RecQualityMode": "NOT_IMPLEMENTED"},
+    "GetCrossfadeMode": {"CrossfadeMode": "0"},
+    "GetPositionInfo": {
+        "Track": "0",
+        "TrackDuration": "NOT_IMPLEMENTED",
+        "TrackMetaData": "",
+        "TrackURI": "",
+        "RelTime": "NOT_IMPLEMENTED",
+        "AbsTime": "NOT_IMPLEMENTED",
+        "RelCount": "2147483647",
+        "AbsCount": "2147483647",
+    },
+    "GetMediaInfo": {
+        "NrTracks": "0",
+        "MediaDuration": "NOT_IMPLEMENTED",
+        "CurrentURI": "",
+        "CurrentURIMetaData": "",
+        "NextURI": "",
+        "NextURIMetaData": "",
+        "PlayMedium": "NONE",
+        "RecordMedium": "NOT_IMPLEMENTED",
+        "WriteStatus": "NOT_IMPLEMENTED",
+    },
+    "GetRemainingSleepTimerDuration": {
+        "RemainingSleepTimerDuration": "",
+        "CurrentSleepTimerGeneration": "0",
+    },
+    "GetMute": {"CurrentMute": "0"},
+    "GetBass": {"CurrentBass": "0"},
+    "GetTreble": {"CurrentTreble": "0"},
+    "GetLoudness": {"CurrentLoudness": "1"},
+    "GetEQ": {"CurrentValue": "0"},
+    "GetOutputFixed": {"CurrentFixed": "0"},
+    "GetSupportsOutputFixed": {"CurrentSupportsFixed": "0"},
+    "GetRoomCalibrationStatus": {"RoomCalibrationEnabled": "0", "RoomCalibrationAvailable": "0"},
+    "GetLEDState": {"CurrentLEDState": "On"},
+    "GetButtonLockState": {"CurrentButtonLockState": "Off"},
 }
 
 _STATE_VARIABLE_TYPES = {"A_ARG_TYPE_InstanceID": "ui4", "Volume": "ui2"}

@@ -33,8 +33,13 @@ if TYPE_CHECKING:
 
 XML = 'text/xml; charset="utf-8"'
 _SOAP_ACTION = re.compile(r'"?urn:schemas-upnp-org:service:(\w+):1#(\w+)"?')
-_CONTROL_PATH = re.compile(r"^(?:/MediaRenderer)?/(\w+)/Control$")
+_CONTROL_PATH = re.compile(r"^(?:/MediaRenderer|/MediaServer)?/(\w+)/Control$")
 _SCPD_PATH = re.compile(r"^/xml/(\w+)1\.xml$")
+_EVENT_PATH = re.compile(r"^(?:/MediaRenderer|/MediaServer)?/(\w+)/Event$")
+# What a player grants a subscriber that asks for no particular duration (UPnP's minimum is
+# 1800 s; Sonos players grant what is asked, within a day).
+DEFAULT_SUBSCRIPTION = 3600
+MAX_SUBSCRIPTION = 86400
 JUNK = b"\x00\x17<<<not xml at all>>>\xff garbage from a confused device"
 # "Billion laughs": ten levels of ten references, 10^10 copies of "lol" if expanded.
 XML_BOMB = (
@@ -83,6 +88,10 @@ class PlayerServer:
         self._bound_ip: str | None = None
         self._stalled: tuple[socket.socket, socket.socket] | None = None  # for SLOW_ACCEPT
         self._changed = asyncio.Event()  # set (and replaced) whenever the player changes
+        # Event subscriptions granted, SID -> the subscriber's callback URL. The emulator never
+        # sends NOTIFY: to a subscriber, it is a network where events cannot come back.
+        self.subscriptions: dict[str, str] = {}
+        self._next_sid = 1
 
     @property
     def bound_ip(self) -> str | None:
@@ -122,6 +131,7 @@ class PlayerServer:
         self._runner = None
         self._stalled = None
         self._bound_ip = None
+        self.subscriptions.clear()  # a player that stops listening forgets its subscribers
 
     def _notify(self) -> None:
         self._changed.set()
@@ -188,6 +198,8 @@ class PlayerServer:
             return self._get(request.path)
         if request.method == "POST":
             return self._post(request.path, action, body)
+        if request.method in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            return self._subscription(request)
         return web.Response(status=405)
 
     async def _hostile(self, request: web.Request, fault: Fault) -> web.StreamResponse:
@@ -248,6 +260,39 @@ class PlayerServer:
                 text=service_description(match.group(1)), headers={"Content-Type": XML}
             )
         return web.Response(status=404, text="Not Found")
+
+    def _subscription(self, request: web.Request) -> web.Response:
+        """UPnP eventing (GENA): grant, renew or cancel a subscription to a service's events.
+
+        As a player does: a new subscription needs `CALLBACK` and `NT: upnp:event`, a renewal
+        or a cancellation a known `SID`; anything else is 412 Precondition Failed.
+        """
+        if not _EVENT_PATH.match(request.path):
+            return web.Response(status=404, text="Not Found")
+        sid = request.headers.get("SID")
+        if request.method == "UNSUBSCRIBE":
+            if sid is None or self.subscriptions.pop(sid, None) is None:
+                return web.Response(status=412, text="Precondition Failed")
+            return web.Response(status=200)
+        if sid is None:
+            callback = request.headers.get("CALLBACK", "")
+            if request.headers.get("NT") != "upnp:event" or not callback.startswith("<"):
+                return web.Response(status=412, text="Precondition Failed")
+            sid = f"uuid:{self.player.uid}_sub{self._next_sid:010d}"
+            self._next_sid += 1
+            self.subscriptions[sid] = callback.strip("<>")
+        elif sid not in self.subscriptions:
+            return web.Response(status=412, text="Precondition Failed")
+        requested = request.headers.get("TIMEOUT", "").removeprefix("Second-")
+        seconds = min(int(requested), MAX_SUBSCRIPTION) if requested.isdigit() else 0
+        return web.Response(
+            status=200,
+            headers={
+                "SID": sid,
+                "TIMEOUT": f"Second-{seconds or DEFAULT_SUBSCRIPTION}",
+                "Server": "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)",
+            },
+        )
 
     def _post(self, path: str, soap_action: str, body: bytes) -> web.Response:
         control = _CONTROL_PATH.match(path)

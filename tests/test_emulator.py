@@ -78,7 +78,7 @@ def test_unknown_action_and_bad_arguments_are_upnp_faults(emulator: Emulator) ->
     rendering = soco.SoCo(player.ip).renderingControl
 
     with pytest.raises(SoCoUPnPException) as unknown:
-        rendering.send_command("GetBass", [("InstanceID", 0)], timeout=1)
+        rendering.send_command("SetBass", [("InstanceID", 0), ("DesiredBass", 3)], timeout=1)
     assert unknown.value.error_code == "401"
     with pytest.raises(SoCoUPnPException) as invalid:
         rendering.SetVolume([*MASTER_VOLUME, ("DesiredVolume", "loud")], timeout=1)
@@ -556,3 +556,45 @@ def test_satellites_go_with_their_main_unit_and_a_boost_plays_nothing(emulator: 
     )
     household.rename("Living Room", "Cinema")
     assert household.player("Cinema Rear Left").name == "Cinema"
+
+
+def test_event_subscriptions_are_granted_renewed_and_cancelled(emulator: Emulator) -> None:
+    """UPnP eventing as a player does it (HA core's Sonos subscribes); no NOTIFY is ever sent."""
+    player = emulator.household.add_player("Den")
+    url = f"http://{player.ip}:1400/MediaRenderer/RenderingControl/Event"
+    subscribe = {"CALLBACK": "<http://127.0.0.1:1401>", "NT": "upnp:event"}
+
+    granted = requests.request(
+        "SUBSCRIBE", url, headers={**subscribe, "TIMEOUT": "Second-1200"}, timeout=1
+    )
+    assert granted.status_code == 200
+    assert granted.headers["TIMEOUT"] == "Second-1200"
+    sid = granted.headers["SID"]
+    assert sid.startswith(f"uuid:{player.uid}_sub")
+    renewed = requests.request("SUBSCRIBE", url, headers={"SID": sid}, timeout=1)
+    assert (renewed.status_code, renewed.headers["SID"]) == (200, sid)
+    assert renewed.headers["TIMEOUT"] == "Second-3600"
+    for headers in ({"NT": "upnp:event"}, {"SID": "uuid:unknown"}):
+        assert requests.request("SUBSCRIBE", url, headers=headers, timeout=1).status_code == 412
+    assert requests.request("UNSUBSCRIBE", url, headers={"SID": sid}, timeout=1).status_code == 200
+    assert requests.request("UNSUBSCRIBE", url, headers={"SID": sid}, timeout=1).status_code == 412
+    nowhere = f"http://{player.ip}:1400/Nothing"
+    assert requests.request("SUBSCRIBE", nowhere, headers=subscribe, timeout=1).status_code == 404
+
+    emulator.household.set_fault("Den", Fault.HTTP_403)  # UPnP off refuses eventing too
+    assert requests.request("SUBSCRIBE", url, headers=subscribe, timeout=1).status_code == 403
+
+
+def test_answers_what_core_sonos_asks_when_it_sets_a_speaker_up(emulator: Emulator) -> None:
+    """`scripts/develop --core-sonos`: alarms, favorites, play mode, levels, switches, media."""
+    player = emulator.household.add_player("Den", model_name="Sonos Arc", model_number="S19")
+    speaker = soco.SoCo(player.ip)
+
+    assert speaker.alarmClock.ListAlarms()["CurrentAlarmListVersion"] == f"{player.uid}:1"
+    assert len(speaker.music_library.get_sonos_favorites()) == 0
+    assert speaker.play_mode == "NORMAL"
+    assert (speaker.mute, speaker.bass, speaker.treble, speaker.loudness) == (False, 0, 0, True)
+    assert speaker.soundbar_audio_input_format_code == 0
+    assert speaker.status_light is True
+    assert speaker.get_current_transport_info()["current_transport_state"] == "STOPPED"
+    assert speaker.get_current_track_info()["playlist_position"] == "0"

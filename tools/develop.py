@@ -103,7 +103,7 @@ logger:
   logs:
     custom_components.sonos_troubleshooter: debug
     homeassistant.components.http: error
-{ffmpeg}{lan}{plugs}"""
+{ffmpeg}{lan}{plugs}{core_sonos}"""
 # HA always loads tts (a default integration, and the frontend needs assist_pipeline, which
 # needs it), and tts needs ffmpeg, which runs `ffmpeg -version` at start: the one from the
 # environment (imageio-ffmpeg, requirements_develop.txt), as no system one may be installed.
@@ -115,6 +115,24 @@ LAN_DISCOVERY = """\
 ssdp:
 zeroconf:
 """
+# --core-sonos: HA core's own Sonos integration beside this one, set up as its documentation
+# says for networks where discovery does not reach the speakers: the players' addresses under
+# `hosts:` (it imports them into its config entry). It needs `ssdp`, which multicasts: run the
+# demo in a private network namespace then (see the README).
+CORE_SONOS = """\
+ssdp:
+sonos:
+  media_player:
+    hosts:
+{hosts}
+"""
+
+
+def core_sonos_configuration(addresses: list[str]) -> str:
+    """Return the YAML that sets core Sonos up with the players at `addresses`."""
+    return CORE_SONOS.format(hosts="".join(f"      - {address}\n" for address in addresses))
+
+
 # Smart plugs and a router restart button to try "Do it for me" with: real template entities
 # whose actions change the simulated world through the control endpoint, as a real plug
 # cuts a speaker's power (off: the player goes silent; on: it starts and answers again) and
@@ -240,6 +258,11 @@ SCENARIOS: dict[str, Scenario] = {
         False, "the internet link is down", lambda e, _: e.cloud.set_internet(False)
     ),
     "outage": Scenario(False, "Sonos reports an outage and its cloud is down", _outage),
+    "upnp-off": Scenario(
+        True,
+        "a player answers HTTP 403 to every call: UPnP switched off in the Sonos app",
+        lambda e, p: e.household.set_fault(p, Fault.HTTP_403),
+    ),
     "healthy": Scenario(False, "everything healthy again", _healthy),
 }
 
@@ -574,7 +597,8 @@ def main() -> int:
     parser.add_argument(
         "--config",
         type=Path,
-        help="configuration folder (default: .develop/config, with --lan .develop/lan)",
+        help="configuration folder (default: .develop/config, with --lan .develop/lan, with"
+        " --core-sonos .develop/core-sonos)",
     )
     parser.add_argument(
         "--scan-interval", type=int, default=10, help="seconds between polls (minimum 10)"
@@ -586,14 +610,25 @@ def main() -> int:
         help="players on 127.0.N.2 and up, the cloud on 127.0.N+1.x (the tests use 127.0.0-1)",
     )
     parser.add_argument(
+        "--core-sonos",
+        action="store_true",
+        help="also load HA core's Sonos integration with the simulated players (loads ssdp,"
+        " which multicasts: run it in a private network namespace, see the README)",
+    )
+    parser.add_argument(
         "--reset",
         action="store_true",
         help="delete the configuration folder first: onboard and add the integration anew",
     )
     args = parser.parse_args()
 
+    if args.lan and args.core_sonos:
+        parser.error("--core-sonos sets core Sonos up with the simulated players: not with --lan")
     # Apart for --lan: the simulated demo's entry (127.0.N.x players) would only fail there.
-    config: Path = (args.config or REPO / ".develop" / ("lan" if args.lan else "config")).resolve()
+    # Apart for --core-sonos too: core's config entry, once imported, would load core Sonos
+    # (and ssdp, which multicasts) in a demo started without the flag.
+    folder = "lan" if args.lan else "core-sonos" if args.core_sonos else "config"
+    config: Path = (args.config or REPO / ".develop" / folder).resolve()
     if args.reset and config.exists():
         LOGGER.warning("--reset: deleting %s", config)
         shutil.rmtree(config)
@@ -603,6 +638,11 @@ def main() -> int:
             ffmpeg=ffmpeg_configuration(),
             lan=LAN_DISCOVERY if args.lan else "",
             plugs="" if args.lan else demo_plugs(args.control_port),
+            core_sonos=core_sonos_configuration(
+                [f"127.0.{args.loopback}.{2 + index}" for index in range(len(DEMO_LABELS))]
+            )
+            if args.core_sonos
+            else "",
         )
     )
     write_http_settings(config, args.port)
