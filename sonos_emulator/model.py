@@ -69,6 +69,7 @@ class Player:
     # its bonded set (a home theatre's for a Sub or rear, the left speaker of a stereo pair).
     role: str = "player"
     main: str | None = None
+    boot_seq: int = 42  # the topology's BootSeq: rises each time the player starts
     volume: int = 20
     # "GET /path" / "POST /path#Action", the latest 64 (a long benchmark must not grow it),
     # and how many requests arrived in all.
@@ -216,7 +217,7 @@ def _attributes(player: Player, **extra: str) -> str:
         f' Invisible="{invisible}" IsZoneBridge="{1 if player.bridge else 0}"'
         f' SoftwareVersion={quoteattr(player.software_version)} SWGen="2"'
         f' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"{maps}'
-        f' BootSeq="42" TVConfigurationError="0" HdmiCecAvailable="0"{network}'
+        f' BootSeq="{player.boot_seq}" TVConfigurationError="0" HdmiCecAvailable="0"{network}'
     )
 
 
