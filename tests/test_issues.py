@@ -234,7 +234,9 @@ async def test_early_warning_opens_after_three_dropouts_in_an_hour_and_closes_wh
 
     # In 1001 the error's card replaces the warning; back, the warning shows again.
     household.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, setup_entry, 2)
+    await poll(hass, setup_entry)
+    freezer.tick(timedelta(seconds=10))
+    await poll(hass, setup_entry)  # a dropout too: the silence lasted 10 s
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
     assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     household.household.heal("Kitchen")

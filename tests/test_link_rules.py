@@ -19,7 +19,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
 )
 from custom_components.sonos_troubleshooter.household import Household, KnownPlayer
 from custom_components.sonos_troubleshooter.link_rules import (
-    DROPOUT_CHECKS,
+    DROPOUT_SPAN,
     QUIET_PERIOD,
     UNSTABLE_DROPOUTS,
     UNSTABLE_WINDOW,
@@ -135,7 +135,7 @@ SCENARIOS = [
         [
             Step(0, "poll up"),
             Step(5, "check down"),
-            Step(6, "poll down", Expect(OK, missed=2, dropouts=1)),  # 3 checks? no: 2 over 1 s
+            Step(6, "poll down", Expect(OK, missed=2, dropouts=0)),  # 1 s: not yet a dropout
             Step(66, "poll down", Expect(E1001, missed=3, dropouts=1)),  # the two-poll rule
         ],
         id="misses closer together than 4 s do not confirm; two failed polls still do",
@@ -203,6 +203,15 @@ SCENARIOS = [
     pytest.param(
         [*dropout(5), Step(60, "poll up", Expect(OK, missed=2, dropouts=1))],
         id="a silence that ends between polls still counts as a dropout",
+    ),
+    pytest.param(
+        [
+            Step(0, "poll down", Expect(OK, missed=1)),
+            Step(0.1, "check down", Expect(due=False)),  # the re-check right after the poll
+            Step(2.1, "check up"),
+            Step(60, "poll up", Expect(OK, missed=2, dropouts=0)),
+        ],
+        id="a failed poll and the re-check right after it are one moment, not a dropout",
     ),
     pytest.param(
         [
@@ -292,7 +301,7 @@ def test_constants() -> None:
     """The documented rule (README, How it decides)."""
     assert CONFIRM_CHECKS == 3
     assert timedelta(seconds=4) == CONFIRM_SPAN
-    assert DROPOUT_CHECKS == 2
+    assert timedelta(seconds=2) == DROPOUT_SPAN
     assert UNSTABLE_DROPOUTS == 3
     assert timedelta(hours=1) == UNSTABLE_WINDOW == QUIET_PERIOD
 

@@ -1,7 +1,9 @@
 """Sensors: each player's error code, network facts and link history, the household's diagnosis."""
 
 from dataclasses import replace
+from datetime import timedelta
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorStateClass
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, Platform
 from homeassistant.core import HomeAssistant
@@ -52,12 +54,15 @@ async def test_sensors_of_a_household_in_trouble(
     snapshot: SnapshotAssertion,
     config_entry: MockConfigEntry,
     household: Emulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Kitchen off the network (1001), the others cut off from the Sonos cloud (1003)."""
     await setup_platform(hass, config_entry, Platform.SENSOR)
     household.household.set_fault("Kitchen", Fault.OFFLINE)
     household.cloud.set_cloud_reachable(False)
-    await poll(hass, config_entry, times=2)
+    await poll(hass, config_entry)
+    freezer.tick(timedelta(seconds=10))  # a silence over 10 s: a dropout too
+    await poll(hass, config_entry)
     steady_response_times(config_entry)
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
@@ -92,7 +97,10 @@ async def test_history_sensors_have_state_classes_for_long_term_statistics(
 
 
 async def test_reboots_count_from_boot_seq_and_dropouts_from_silences(
-    hass: HomeAssistant, config_entry: MockConfigEntry, household: Emulator
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    household: Emulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """BootSeq rising in the topology is a reboot; a silence of two checks or more a dropout."""
     await setup_platform(hass, config_entry, Platform.SENSOR)
@@ -106,7 +114,9 @@ async def test_reboots_count_from_boot_seq_and_dropouts_from_silences(
     assert state(hass, "sensor.kitchen_dropouts") == "0"
     assert state(hass, "sensor.kitchen_last_dropout") == "unknown"
     household.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, config_entry, times=2)
+    await poll(hass, config_entry)
+    freezer.tick(timedelta(seconds=10))
+    await poll(hass, config_entry)
     assert state(hass, "sensor.kitchen_dropouts") == "1"
     assert state(hass, "sensor.kitchen_missed_checks") == "2"
     assert state(hass, "sensor.kitchen_last_dropout") == "2026-11-29T12:00:00+00:00"

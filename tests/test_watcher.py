@@ -1,7 +1,8 @@
 """The watcher between polls: dropouts confirmed and cleared in seconds, expected absences quiet.
 
 The watcher runs here (marker `watcher`) on a fast clock: checks every 0.3 s instead of 5 s,
-re-checks 0.1 s apart, a silence confirmed over 0.3 s instead of 4 s. The scan interval is
+re-checks 0.1 s apart, a silence confirmed over 0.3 s instead of 4 s (a dropout over 0.15 s
+instead of 2 s). The scan interval is
 10 s, so every poll these tests see before it is one the watcher asked for.
 """
 
@@ -37,6 +38,7 @@ def fast_watch() -> Iterator[None]:
         patch.object(watcher, "PROBE_TIMEOUT", 0.5),
         patch.object(error_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
         patch.object(link_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
+        patch.object(link_rules, "DROPOUT_SPAN", timedelta(seconds=0.15)),
     ):
         yield
 

@@ -6,8 +6,9 @@ call once something failed); each check and each poll's control call is folded i
 `checked`, and each poll adds what the household topology says with `polled`.
 
 - A *missed check* is a check the player did not answer while it was not away on purpose.
-- A *dropout* is a silence of at least `DROPOUT_CHECKS` checks in a row: one lost check is a
-  lost packet, not a dropout. It counts once, from its first failed check.
+- A *dropout* is a silence of failed checks in a row spread over at least `DROPOUT_SPAN`:
+  one lost check is a lost packet, and a re-check right after a failed poll is the same
+  moment, not a dropout. It counts once, from its first failed check.
 - A *reboot* is the topology's `BootSeq` rising: the player started again (a power glitch, a
   crash, an update).
 - The *early warning* ("unstable connection") opens at `UNSTABLE_DROPOUTS` dropouts within
@@ -23,8 +24,8 @@ from datetime import datetime, timedelta
 
 from .error_rules import CONFIRM_CHECKS, CONFIRM_SPAN
 
-DROPOUT_CHECKS = 2
-"""Failed checks in a row that make a dropout (a few seconds of silence at least)."""
+DROPOUT_SPAN = timedelta(seconds=2)
+"""From the first to the last failed check of a silence that makes it a dropout."""
 UNSTABLE_DROPOUTS = 3
 """Dropouts within `UNSTABLE_WINDOW` that open the early warning."""
 UNSTABLE_WINDOW = timedelta(hours=1)
@@ -54,8 +55,12 @@ class Link:
     streak: int = 0
     """Checks failed in a row up to now."""
     streak_since: datetime | None = None
+    streak_last: datetime | None = None
+    """The last failed check of the streak."""
     counted: int = 0
     """Checks of the streak already added to `missed`."""
+    counted_dropout: bool = False
+    """The streak was already counted as a dropout."""
     excused: bool = False
     """The household listed the player as away on purpose during the streak."""
 
@@ -64,23 +69,38 @@ def checked(link: Link, at: datetime, *, answered: bool, away: bool) -> Link:
     """Fold one check of the player (`away`: the household lists it as away on purpose)."""
     if answered:
         settled = link if link.excused else _settled(link)
-        return replace(settled, streak=0, streak_since=None, counted=0, excused=False)
+        return replace(
+            settled,
+            streak=0,
+            streak_since=None,
+            streak_last=None,
+            counted=0,
+            counted_dropout=False,
+            excused=False,
+        )
     return replace(
         link,
         streak=link.streak + 1,
         streak_since=link.streak_since or at,
+        streak_last=at,
         excused=link.excused or away,
     )
 
 
 def _settled(link: Link) -> Link:
     """Count the streak's misses so far, and its dropout once it is one."""
-    dropout = link.streak >= DROPOUT_CHECKS > link.counted
-    start = link.streak_since
+    start, last = link.streak_since, link.streak_last
+    dropout = (
+        not link.counted_dropout
+        and start is not None
+        and last is not None
+        and last - start >= DROPOUT_SPAN
+    )
     return replace(
         link,
         missed=link.missed + link.streak - link.counted,
         counted=link.streak,
+        counted_dropout=link.counted_dropout or dropout,
         dropouts=link.dropouts + dropout,
         last_dropout=start if dropout else link.last_dropout,
         recent_dropouts=(*link.recent_dropouts, start)
@@ -98,7 +118,7 @@ def polled(link: Link, at: datetime, *, boot_seq: int | None) -> Link:
         link = _settled(link)
     rebooted = boot_seq is not None and link.boot_seq is not None and boot_seq > link.boot_seq
     recent = tuple(start for start in link.recent_dropouts if at - start < UNSTABLE_WINDOW)
-    silent = link.streak >= DROPOUT_CHECKS and not link.excused
+    silent = link.counted_dropout and not link.excused
     quiet = not silent and (link.last_dropout is None or at - link.last_dropout >= QUIET_PERIOD)
     unstable_since = link.unstable_since
     if unstable_since is None and len(recent) >= UNSTABLE_DROPOUTS:
