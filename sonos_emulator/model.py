@@ -25,6 +25,7 @@ class Fault(StrEnum):
     HTTP_500 = "http_500"  # internal server error that is not a UPnP fault
     HTTP_403 = "http_403"  # UPnP disabled on the player (2025 firmware default on some systems)
     SLOW = "slow"  # answers correctly after `Player.delay` seconds
+    LOSSY = "lossy"  # a link that drops single packets: one answer in five a resend late (1 s)
     NOT_SONOS = "not_sonos"  # some other UPnP device answers on port 1400
     XML_BOMB = "xml_bomb"  # HTTP 200, text/xml: nested entities that expand to gigabytes
     HUGE = "huge"  # HTTP 200, text/xml: a 3 MB body
