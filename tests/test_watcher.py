@@ -171,3 +171,22 @@ async def test_no_watcher_while_polling_is_disabled(
     assert not [
         task for task in asyncio.all_tasks() if task.get_name().startswith("sonos_troubleshooter")
     ]
+
+
+async def test_a_forgotten_player_is_no_longer_watched(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """A player the user deleted leaves the watcher too; should it rejoin, it is watched again."""
+    kitchen = uid(household, "Kitchen")
+
+    def watching_kitchen() -> bool:
+        return any(
+            task.get_name() == f"sonos_troubleshooter watch {kitchen}" and not task.done()
+            for task in asyncio.all_tasks()
+        )
+
+    assert watching_kitchen()
+    await setup_entry.runtime_data.coordinator.async_forget_player(kitchen)
+    await until(hass, lambda: not watching_kitchen(), 3)
+    await poll(hass, setup_entry)  # still in the topology: it rejoins at once
+    assert watching_kitchen()
