@@ -88,6 +88,13 @@ def short_probe_timeout() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def back_to_back_polls() -> Iterator[None]:
+    """Tests poll back to back (in production polls begin at least 4 s apart)."""
+    with patch("custom_components.sonos_troubleshooter.coordinator.POLL_GAP", 0):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def no_watcher(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests poll when they ask; the watcher's own tests (marked `watcher`) let it run."""
     if request.node.get_closest_marker("watcher"):

@@ -2,13 +2,14 @@
 
 The watcher runs here (marker `watcher`) on a fast clock: checks every 0.3 s instead of 5 s,
 re-checks 0.1 s apart, a silence confirmed over 0.3 s instead of 4 s (a dropout over 0.15 s
-instead of 2 s). The scan interval is
+instead of 2 s), polls beginning at least 0.3 s apart instead of 4 s. The scan interval is
 10 s, so every poll these tests see before it is one the watcher asked for.
 """
 
 import asyncio
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+import itertools
 import time
 from unittest.mock import patch
 
@@ -17,7 +18,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sonos_troubleshooter import error_rules, link_rules, watcher
+from custom_components.sonos_troubleshooter import coordinator, error_rules, link_rules, watcher
 from custom_components.sonos_troubleshooter.watcher import accepts_connection
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, state, uid
@@ -25,6 +26,7 @@ from tests.helpers import poll, state, uid
 pytestmark = pytest.mark.watcher
 
 CHECK_EVERY = 0.3
+GAP = 0.3  # at least between the starts of two polls
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +38,7 @@ def fast_watch() -> Iterator[None]:
         patch.object(watcher, "RECHECK_AFTER", 0.1),
         patch.object(watcher, "CONNECT_TIMEOUT", 0.3),
         patch.object(watcher, "PROBE_TIMEOUT", 0.5),
+        patch.object(coordinator, "POLL_GAP", GAP),
         patch.object(error_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
         patch.object(link_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
         patch.object(link_rules, "DROPOUT_SPAN", timedelta(seconds=0.15)),
@@ -84,7 +87,7 @@ async def test_a_player_that_leaves_shows_1001_within_seconds(
     # Back: the next check answers, and a poll at once clears the error.
     household.household.heal("Kitchen")
     took = await until(hass, lambda: state(hass, "sensor.kitchen_error_code") == "ok", 3)
-    assert took < CHECK_EVERY + 0.05 + 0.5
+    assert took < 0.1 + GAP + 0.5  # a re-check, the gap after the last poll, the poll
     assert len(polls) == 2
 
 
@@ -190,3 +193,18 @@ async def test_a_forgotten_player_is_no_longer_watched(
     await until(hass, lambda: not watching_kitchen(), 3)
     await poll(hass, setup_entry)  # still in the topology: it rejoins at once
     assert watching_kitchen()
+
+
+async def test_polls_keep_their_distance(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    """Two polls a moment apart would count one short dropout as two failed polls: 1001."""
+    coordinator = setup_entry.runtime_data.coordinator
+    polls = polls_counted(setup_entry)
+    for _ in range(3):  # asked three times before it began: one poll
+        coordinator.async_poll_now()
+    await until(hass, lambda: len(polls) == 1, 3)
+    coordinator.async_poll_now()  # asked once it began: another one, the gap after
+    await coordinator.async_refresh()  # a guided fix's check: after the gap too
+    await until(hass, lambda: len(polls) == 3, 3)
+    await asyncio.sleep(GAP)
+    assert len(polls) == 3
+    assert min(later - earlier for earlier, later in itertools.pairwise(polls)) >= GAP - 0.01

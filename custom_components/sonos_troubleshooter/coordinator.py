@@ -59,6 +59,10 @@ MIN_POLL_GAP = timedelta(seconds=1)
 # HA starts a timed poll up to this much after its due time (the random spread its event helper
 # gives every refresh cycle); it is taken off so no poll comes later than its interval.
 HA_POLL_SPREAD = timedelta(microseconds=event.RANDOM_MICROSECOND_MAX)
+# A poll starts at least this long after the last one began (seconds): polls the watcher or
+# a guided fix asks for come between timer polls, and two polls a moment apart would count
+# one short dropout as two failed polls, and 1001.
+POLL_GAP = 4.0
 
 type Probe = tuple[ProbeFailure | None, float | None]
 """How a player failed the poll's control call (None: it answered), and how long it took (ms)."""
@@ -153,13 +157,19 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         # Between polls each player is checked every few seconds; a silence it confirms, or
         # a silent player that answers again, gets a poll right then (see watcher.py).
         self._watcher = Watcher(hass, entry, household, self.async_poll_now)
-        self._poll_asked: asyncio.Task[None] | None = None
+        self._poll_wanted = False  # the watcher asked for a poll that has not begun yet
+        self._last_poll_began = -POLL_GAP  # loop time
 
     @callback
     def async_poll_now(self) -> None:
-        """Poll now, between timer polls; asking again while one is waiting adds none."""
-        if self._poll_asked is None or self._poll_asked.done():
-            self._poll_asked = self.config_entry.async_create_background_task(
+        """Poll between timer polls, as soon as `POLL_GAP` allows; one for many asks.
+
+        Asking again before that poll began adds none; once it began, it may have missed what
+        the new ask is about, so another follows.
+        """
+        if not self._poll_wanted:
+            self._poll_wanted = True
+            self.config_entry.async_create_background_task(
                 self.hass, self.async_refresh(), f"{DOMAIN} poll now"
             )
 
@@ -242,6 +252,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         started = self.hass.loop.time()
         try:
             async with self._poll_lock:
+                await asyncio.sleep(self._last_poll_began + POLL_GAP - self.hass.loop.time())
+                self._poll_wanted = False
+                self._last_poll_began = self.hass.loop.time()
                 return await self._poll()
         finally:
             self._keep_polls_on_the_beat(self.hass.loop.time() - started)

@@ -4,17 +4,17 @@ A player that answered the last poll is checked with a TCP connection to its por
 and closed at once: no request, nothing for the player to do, three packets each way. Once a
 check or a poll failed, the player is checked with the poll's control call (`GetVolume`,
 through the bounded transport) until it answers again: a player that accepts connections but
-never answers is silent too. A silence is confirmed with checks `RECHECK_AFTER` apart and,
-as soon as the pure rule says a failed control call would confirm it, with a poll right then
-(the coordinator's `async_poll_now`), which raises 1001. A player that failed the last poll
-and answers a check again gets a poll right then too, which clears its error.
+never answers is silent too. A silence is checked every `RECHECK_AFTER` seconds and, as soon
+as the pure rule says a failed control call would confirm it, polled right then (the
+coordinator's `async_poll_now`), which raises 1001. A player that failed the last poll and
+answers a check again gets a poll right then too, which clears its error.
 
 Expected absences (the household lists the player as asleep, off, upgrading or on Bluetooth)
 never ask for a poll to confirm: they are checked at the normal pace until they answer.
 
 Load: one connection per player every `CHECK_EVERY` seconds (jittered, so 32 players spread
 out): 12 a minute per player, 384 a minute for 32 players; a silent player costs a control
-call every `RECHECK_AFTER` seconds while its silence is confirmed, then every `CHECK_EVERY`.
+call every `RECHECK_AFTER` seconds (one that is away on purpose, every `CHECK_EVERY`).
 """
 
 import asyncio
@@ -112,9 +112,11 @@ class Watcher:
             pause = self._pause(player)
 
     def _pause(self, player: KnownPlayer) -> float:
-        state = self._household.diagnosis.player(player.uid)
-        confirming = player.link.streak and not player.link.excused
-        if confirming and (state is None or state.code is not ErrorCode.E1001):
+        """Re-check a silence every few seconds: to confirm it, or to see its end at once.
+
+        A player away on purpose is checked at the normal pace: it may sleep for hours.
+        """
+        if player.link.streak and not player.link.excused:
             return RECHECK_AFTER
         return CHECK_EVERY + self._random.uniform(-CHECK_JITTER, CHECK_JITTER)
 
