@@ -93,6 +93,7 @@ class PlayerSnapshot:
     vanished_reason: str | None
     state: PlayerState
     link: Link
+    warned: bool  # the early warning is shown for it (see `Household.warned`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -369,6 +370,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                     vanished_reason=vanished.get(uid),
                     state=diagnosis.players[uid],
                     link=player.link,
+                    warned=household.warned(uid),
                 )
                 for uid, player in household.players.items()
             },

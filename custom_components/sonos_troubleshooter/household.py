@@ -15,6 +15,7 @@ from .error_catalog import PlayerCard
 from .error_rules import (
     CloudObservation,
     DiagnosisState,
+    ErrorCode,
     Observation,
     PlayerObservation,
     diagnose,
@@ -279,6 +280,19 @@ class Household:
         ):
             return PlayerCard.PAIR
         return PlayerCard.PLAYER
+
+    def warned(self, uid: str) -> bool:
+        """Tell whether a player gets the early warning ("unstable connection") now.
+
+        Not while it is in 1001 (that card says more), nor for a home theatre's satellite
+        whose main unit is warned too: it reaches the network through it, so one card for
+        the main unit covers the set.
+        """
+        player, state = self.players[uid], self.diagnosis.player(uid)
+        if player.link.unstable_since is None or (state and state.code is ErrorCode.E1001):
+            return False
+        main = self.satellite_links().get(uid)
+        return main is None or self.players[main].link.unstable_since is None
 
     def vanished_reasons(self) -> dict[str, str]:
         """Return the reason the last topology gives for each player it lists as gone."""

@@ -86,7 +86,7 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
                     player_facts(player, snapshot),
                     {"kind": IssueKind.PLAYER, "uid": player.uid},
                 )
-            elif player.link.unstable_since is not None:
+            elif player.warned:
                 issues[f"unstable_{player.uid}"] = (
                     "unstable_connection",
                     ir.IssueSeverity.WARNING,

@@ -65,13 +65,13 @@ def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[st
 
 def unstable_facts(player: PlayerSnapshot) -> dict[str, str]:
     """Return what the early-warning card says: how often and when the link dropped."""
-    facts = player_facts(player)
+    band = wifi_band(player.channel_freq)
     link = player.link
     return {
         "name": player.name,
-        "model": facts["model"],
+        "model": _model(player),
         "address": player.ip,
-        "band": facts["band"],
+        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
         "dropouts": str(len(link.recent_dropouts)),
         "last_dropout": when(link.last_dropout),
         "response_time": "-" if player.response_time is None else f"{player.response_time:.0f} ms",
