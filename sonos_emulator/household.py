@@ -247,6 +247,11 @@ class SonosHousehold:
         """A portable (Move, Roam) goes to sleep on battery."""
         return self.vanish(name_or_uid, REASON_SLEEPING)
 
+    def reboot(self, name_or_uid: str) -> Player:
+        """The player starts again (a power glitch, a crash): its BootSeq rises."""
+        player = self.player(name_or_uid)
+        return self._update(player, boot_seq=player.boot_seq + 1)
+
     def move(self, name_or_uid: str, new_ip: str | None = None) -> Player:
         """The player gets a new address (DHCP after a router restart): same UID, new Location."""
         return self._update(self.player(name_or_uid), ip=new_ip or self.allocate_address())

@@ -25,6 +25,7 @@ class Fault(StrEnum):
     HTTP_500 = "http_500"  # internal server error that is not a UPnP fault
     HTTP_403 = "http_403"  # UPnP disabled on the player (2025 firmware default on some systems)
     SLOW = "slow"  # answers correctly after `Player.delay` seconds
+    LOSSY = "lossy"  # a link that drops single packets: one answer in five a resend late (1 s)
     NOT_SONOS = "not_sonos"  # some other UPnP device answers on port 1400
     XML_BOMB = "xml_bomb"  # HTTP 200, text/xml: nested entities that expand to gigabytes
     HUGE = "huge"  # HTTP 200, text/xml: a 3 MB body
@@ -69,6 +70,7 @@ class Player:
     # its bonded set (a home theatre's for a Sub or rear, the left speaker of a stereo pair).
     role: str = "player"
     main: str | None = None
+    boot_seq: int = 42  # the topology's BootSeq: rises each time the player starts
     volume: int = 20
     # "GET /path" / "POST /path#Action", the latest 64 (a long benchmark must not grow it),
     # and how many requests arrived in all.
@@ -216,7 +218,7 @@ def _attributes(player: Player, **extra: str) -> str:
         f' Invisible="{invisible}" IsZoneBridge="{1 if player.bridge else 0}"'
         f' SoftwareVersion={quoteattr(player.software_version)} SWGen="2"'
         f' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"{maps}'
-        f' BootSeq="42" TVConfigurationError="0" HdmiCecAvailable="0"{network}'
+        f' BootSeq="{player.boot_seq}" TVConfigurationError="0" HdmiCecAvailable="0"{network}'
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 import contextlib
 import functools
+import random
 import re
 import socket
 import struct
@@ -30,6 +31,9 @@ from .model import (
 
 if TYPE_CHECKING:
     from .household import SonosHousehold
+
+LOSSY_SHARE = 0.2  # Fault.LOSSY: the share of answers that come a resend late
+LOSSY_RESEND = 1.0  # seconds: TCP's first retransmission on a LAN
 
 XML = 'text/xml; charset="utf-8"'
 _SOAP_ACTION = re.compile(r'"?urn:schemas-upnp-org:service:(\w+):1#(\w+)"?')
@@ -163,6 +167,10 @@ class PlayerServer:
             await self._wait_while(lambda: player.fault is Fault.HANG)
         if player.fault is Fault.SLOW:
             await self._wait_while(lambda: player.fault is Fault.SLOW, player.delay)
+        # A lost segment costs TCP a resend (about a second on a LAN): loopback loses nothing,
+        # so the emulator adds the delay a lost packet would (the kernel still does the connect).
+        if player.fault is Fault.LOSSY and random.random() < LOSSY_SHARE:  # noqa: S311
+            await asyncio.sleep(LOSSY_RESEND)
         match player.fault:
             case Fault.JUNK:
                 return web.Response(body=JUNK, content_type="text/xml")

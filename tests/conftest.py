@@ -23,6 +23,7 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_STATUS_URL,
     DOMAIN,
 )
+from custom_components.sonos_troubleshooter.watcher import Watcher
 from sonos_emulator import Emulator
 from tests.plugs import async_setup_plugs
 from tests.repair_flow import Flow
@@ -83,6 +84,23 @@ def household(emulator: Emulator) -> Emulator:
 def short_probe_timeout() -> Iterator[None]:
     """Probes give up after half a second, so hung players cost tests little time."""
     with patch("custom_components.sonos_troubleshooter.coordinator.PROBE_TIMEOUT", 0.5):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def back_to_back_polls() -> Iterator[None]:
+    """Tests poll back to back (in production polls begin at least 4 s apart)."""
+    with patch("custom_components.sonos_troubleshooter.coordinator.POLL_GAP", 0):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_watcher(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests poll when they ask; the watcher's own tests (marked `watcher`) let it run."""
+    if request.node.get_closest_marker("watcher"):
+        yield
+        return
+    with patch.object(Watcher, "follow"):
         yield
 
 

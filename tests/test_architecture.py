@@ -12,6 +12,7 @@ PACKAGE = "custom_components.sonos_troubleshooter"
 PURE = (
     "error_rules",
     "error_catalog",
+    "link_rules",
     "power_rules",
     "household",
     "bounded_http",

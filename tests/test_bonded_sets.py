@@ -532,3 +532,21 @@ def test_groups_forming_and_breaking_change_no_name_and_no_verdict() -> None:
         poll(model, n, set(), document)
         assert names(model) == before
         assert all(verdict == OK for verdict in verdicts(model).values())
+
+
+def test_a_shaky_soundbar_warns_once_for_its_set() -> None:
+    """Its satellites drop with it: the early warning is the soundbar's, not four cards."""
+    model = household(HOME_THEATRE)
+    for n in range(3):  # three dropouts within an hour, of the soundbar and its satellites
+        poll(model, 10 * n, set(model.players))
+        poll(model, 10 * n + 1, set(model.players))  # a silence over a minute: a dropout
+        poll(model, 10 * n + 2, set())
+    assert all(player.link.unstable_since for player in model.players.values())
+    assert {uid for uid in model.players if model.warned(uid)} == {"RINCON_ARC"}
+    # The Sub alone keeps dropping: now it is its own warning.
+    for n in range(5, 8):
+        poll(model, 10 * n, {"RINCON_SUB"})
+        poll(model, 10 * n + 1, {"RINCON_SUB"})
+        poll(model, 10 * n + 2, set())
+    poll(model, 85, set())  # the soundbar's last dropout began over an hour ago
+    assert {uid for uid in model.players if model.warned(uid)} == {"RINCON_SUB"}

@@ -10,8 +10,10 @@ README's come from there), with the startup figure in startup.txt. Run with `--b
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
+import random
 import re
 import shutil
 import subprocess
@@ -357,13 +359,14 @@ def test_card_closes_by_itself_when_the_player_answers_again(page: Page, develop
     log_in(page, develop)
     simulate("off", "Bedroom")
     open_player_tiles(page)
-    # The first poll that misses it: Disconnected, but one miss is not an error yet.
+    # Missed checks, a poll at once that misses it too: Disconnected and error 1001 (a timer
+    # poll in between may show Disconnected with OK for a moment: one miss is not an error).
     disconnected = overview_row(page, "Bedroom", "Network connectivity")
     expect(disconnected).to_contain_text("Disconnected", timeout=CARD_TIMEOUT_MS)
-    expect(overview_row(page, "Bedroom", "Error code")).to_contain_text("OK", timeout=1000)
-    # The second one: error 1001, its event, its card.
     error_code = overview_row(page, "Bedroom", "Error code")
+    started = time.monotonic()
     expect(error_code).to_contain_text("1001", timeout=CARD_TIMEOUT_MS)
+    assert time.monotonic() - started < 20  # within seconds, not polls
     open_device(page, "Bedroom")
     expect(page.locator("hui-generic-entity-row").filter(has_text="Error events")).to_contain_text(
         "1001: cannot reach the network"
@@ -567,3 +570,100 @@ def test_cloud_failure_names_its_cause_and_step_first(
     expect(page.get_by_text(f"Step 1 of 6: {step_1}")).to_be_visible()
     close_dialog(page)
     expect_back_to_healthy(page)
+
+
+def week_of_statistics(now: datetime) -> list[dict[str, Any]]:
+    """A plausible week for the demo household, hour by hour, as the recorder would keep it.
+
+    Kitchen drops off most evenings (a microwave on its 2.4 GHz channel, say) and once
+    restarts; the others hold. Response times are means of a few ms, Kitchen's higher and
+    noisier; the household's share of complete polls dips with Kitchen's evenings.
+    """
+    rng = random.Random(19)  # noqa: S311 - made-up history, reproducible
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hours = [end - timedelta(hours=168 - number) for number in range(168)]
+    series: list[dict[str, Any]] = []
+
+    def add(entity_id: str, unit: str | None, unit_class: str | None, stats: list[Any]) -> None:
+        total = "mean" not in stats[0]
+        series.append(
+            {
+                "metadata": {
+                    "has_sum": total,
+                    "mean_type": 0 if total else 1,
+                    "name": None,
+                    "source": "recorder",
+                    "statistic_id": entity_id,
+                    "unit_class": unit_class,
+                    "unit_of_measurement": unit,
+                },
+                "stats": stats,
+            }
+        )
+
+    evening = {hour for hour in hours if hour.hour in (19, 20) and hour.weekday() != 2}
+    share = []
+    for hour in hours:
+        mean = 100 - (rng.uniform(6, 14) if hour in evening else rng.uniform(0, 0.6))
+        share.append({"start": hour.isoformat(), "mean": mean, "min": mean - 5, "max": 100})
+    add("sensor.sonos_household_polls_every_player_answered", "%", None, share)
+    for slug in ("living_room", "kitchen", "bedroom", "office", "roam"):
+        kitchen = slug == "kitchen"
+        times, dropouts, reboots, count, restarts = [], [], [], 0, 0
+        for hour in hours:
+            base = rng.uniform(18, 45) if kitchen else rng.uniform(6, 14)
+            base *= 2.5 if kitchen and hour in evening else 1
+            times.append(
+                {"start": hour.isoformat(), "mean": base, "min": base / 2, "max": base * 3}
+            )
+            count += rng.choice((1, 2, 2, 3)) if kitchen and hour in evening else 0
+            restarts += kitchen and hour == hours[70]
+            dropouts.append({"start": hour.isoformat(), "state": count, "sum": count})
+            reboots.append({"start": hour.isoformat(), "state": restarts, "sum": restarts})
+        add(f"sensor.{slug}_response_time", "ms", "duration", times)
+        add(f"sensor.{slug}_dropouts", None, None, dropouts)
+        add(f"sensor.{slug}_reboots", None, None, reboots)
+    return series
+
+
+def test_health_dashboard_draws_a_week_of_history(page: Page, develop: Develop) -> None:
+    """docs/sonos-health-dashboard.yaml as scripts/develop loads it, a week of history in.
+
+    The week goes into the recorder as long-term statistics through Home Assistant's own
+    websocket command (`recorder/import_statistics`), as if the integration had run all week.
+    """
+    log_in(page, develop)
+    series = week_of_statistics(datetime.now(UTC))
+    page.evaluate(
+        """async (series) => {
+            const hass = document.querySelector('home-assistant').hass;
+            for (const {metadata, stats} of series) {
+                await hass.callWS({type: 'recorder/import_statistics', metadata, stats});
+            }
+        }""",
+        series,
+    )
+    # The recorder writes in its own thread, in order: wait until the last series reads back.
+    assert page.evaluate(
+        """async ([id, start]) => {
+            const hass = document.querySelector('home-assistant').hass;
+            for (let attempt = 0; attempt < 60; attempt++) {
+                const got = await hass.callWS({type: 'recorder/statistics_during_period',
+                    start_time: start, statistic_ids: [id], period: 'hour'});
+                if ((got[id] || []).length >= 160) return true;
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
+            return false;
+        }""",
+        [series[-1]["metadata"]["statistic_id"], series[-1]["stats"][0]["start"]],
+    )
+    sidebar(page, "Sonos health")  # scripts/develop registers the dashboard
+    page.wait_for_url("**/sonos-health/sonos-health")
+    for title in ("Dropouts a day", "Reboots a day", "Response time (hourly mean)"):
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+    # The Markdown card reads the open cards with the issues() template function.
+    expect(page.get_by_text(re.compile(r"None open|open: errors and early"))).to_be_visible()
+    expect(page.locator("statistics-chart ha-chart-base")).to_have_count(4)  # all drawn
+    expect(page.get_by_text("No statistics found")).to_have_count(0)
+    page.wait_for_timeout(2000)  # the charts animate in
+    screenshot(page, "dashboard.png", full_page=True)

@@ -5,6 +5,7 @@ import contextlib
 import os
 import socket
 import time
+from unittest.mock import patch
 import zlib
 
 import pytest
@@ -21,6 +22,7 @@ from sonos_emulator import (
     Emulator,
     Fault,
     StatusFault,
+    server,
 )
 from sonos_emulator.process import EmulatorProcess
 
@@ -196,6 +198,16 @@ def test_slow_player_answers_after_its_delay(emulator: Emulator) -> None:
     started = time.monotonic()
     assert ping(player.ip, timeout=3) == {"CurrentVolume": "20"}
     assert 0.5 < time.monotonic() - started < 2
+
+
+def test_lossy_player_answers_a_resend_late(emulator: Emulator) -> None:
+    """One answer in five (here: every one) comes as late as a lost packet's resend."""
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_fault("Kitchen", Fault.LOSSY)
+    with patch.object(server, "LOSSY_SHARE", 1.0), patch.object(server, "LOSSY_RESEND", 0.3):
+        started = time.monotonic()
+        assert ping(player.ip, timeout=3) == {"CurrentVolume": "20"}
+        assert 0.3 <= time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(

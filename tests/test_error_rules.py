@@ -661,3 +661,53 @@ def test_diagnose_leaves_previous_state_alone() -> None:
     first = diagnose(previous, observation)
     assert previous == DiagnosisState.initial()
     assert diagnose(previous, observation) == first
+
+
+@pytest.mark.parametrize(
+    ("checks", "seconds", "code"),
+    [
+        pytest.param(3, 4, E1001, id="three failed checks over 4 s: 1001 at the first failed poll"),
+        pytest.param(3, 3, OK, id="three failed checks over 3 s: a burst, not yet"),
+        pytest.param(2, 60, OK, id="two failed checks: not yet, however long"),
+        pytest.param(1, 0, OK, id="the poll's own failure alone: the two-poll rule"),
+    ],
+)
+def test_confirmed_silence_raises_1001_between_polls(
+    checks: int, seconds: int, code: ErrorCode
+) -> None:
+    """The watcher's checks confirm a silence; the poll's failed control call ends it."""
+    began = at(1) - timedelta(seconds=seconds)
+    state = diagnose(
+        DiagnosisState.initial(),
+        Observation(
+            at=at(1),
+            players=(
+                PlayerObservation(
+                    uid="a", answered=False, missed_checks=checks, missed_since=began
+                ),
+            ),
+            cloud=CLOUD_OK,
+        ),
+    )
+    player = state.players["a"]
+    assert player.code is code
+    assert player.failures == 1
+    assert player.failing_since == began  # the silence began with the first failed check
+    assert player.since == (began if code is E1001 else None)
+    asleep = diagnose(
+        DiagnosisState.initial(),
+        Observation(
+            at=at(1),
+            players=(
+                PlayerObservation(
+                    uid="a",
+                    answered=False,
+                    vanished_reason="sleeping",
+                    missed_checks=checks,
+                    missed_since=began,
+                ),
+            ),
+            cloud=CLOUD_OK,
+        ),
+    )
+    assert asleep.players["a"].code is OK  # an expected absence is never confirmed

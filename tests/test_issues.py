@@ -7,8 +7,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -185,3 +187,66 @@ async def test_upnp_off_has_its_own_card_that_closes_itself(
         "cleared",
         "upnp_disabled",
     )
+
+
+async def test_early_warning_opens_after_three_dropouts_in_an_hour_and_closes_when_quiet(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Silences the watcher saw between polls, as the link rules count them (test_link_rules)."""
+    coordinator = setup_entry.runtime_data.coordinator
+    kitchen = coordinator.household.players[household.household.player("Kitchen").uid]
+    issue_id = f"unstable_{kitchen.uid}"
+
+    async def dropout() -> None:
+        for answered in (False, False, True):  # two checks missed: a dropout, then back
+            coordinator.household.checked(kitchen, dt_util.utcnow(), answered=answered)
+            freezer.tick(timedelta(seconds=2))
+        await poll(hass, setup_entry)
+        freezer.tick(timedelta(minutes=10))
+
+    await dropout()
+    await dropout()
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)  # two are not a pattern
+    last = dt_util.utcnow()
+    await dropout()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "unstable_connection"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert not issue.is_fixable  # a card to read: it closes itself
+    assert issue.translation_placeholders is not None
+    facts = issue.translation_placeholders
+    assert facts["dropouts"] == "3"
+    assert facts["missed"] == "6"
+    assert facts["name"] == "Kitchen"
+    assert facts["last_dropout"] == dt_util.as_local(last).strftime("%Y-%m-%d %H:%M")
+    assert facts["response_time"].endswith(" ms")
+    assert state(hass, "sensor.kitchen_error_code") == "ok"  # a warning, never an error
+    assert state(hass, "sensor.kitchen_dropouts") == "3"
+    for language in ("en", "de", "es", "fr", "it", "nl"):  # every placeholder is filled
+        texts = await async_get_translations(hass, language, "issues", [DOMAIN])
+        prefix = f"component.{DOMAIN}.issues.unstable_connection"
+        assert "Kitchen" in texts[f"{prefix}.title"].format(**facts)
+        assert "**3" in texts[f"{prefix}.description"].format(**facts)
+
+    # In 1001 the error's card replaces the warning; back, the warning shows again.
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry)
+    freezer.tick(timedelta(seconds=10))
+    await poll(hass, setup_entry)  # a dropout too: the silence lasted 10 s
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+
+    # An hour without a dropout closes it.
+    freezer.tick(timedelta(minutes=59))
+    await poll(hass, setup_entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    freezer.tick(timedelta(minutes=1))
+    await poll(hass, setup_entry)
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)

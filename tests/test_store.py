@@ -19,6 +19,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     diagnose,
 )
 from custom_components.sonos_troubleshooter.household import KnownPlayer
+from custom_components.sonos_troubleshooter.link_rules import HourTally, Link
 from custom_components.sonos_troubleshooter.player_client import Role
 from custom_components.sonos_troubleshooter.power_rules import Action, ActionRecord, Outcome
 from custom_components.sonos_troubleshooter.store import (
@@ -26,6 +27,10 @@ from custom_components.sonos_troubleshooter.store import (
     action_to_dict,
     diagnosis_from_dict,
     diagnosis_to_dict,
+    hour_from_dict,
+    hour_to_dict,
+    link_from_dict,
+    link_to_dict,
     player_from_dict,
     player_to_dict,
 )
@@ -405,3 +410,51 @@ def test_a_player_keeps_its_role_and_main_unit_and_an_older_store_reads_as_alone
     assert (older.role, older.main) == (Role.PLAYER, None)
     with pytest.raises(ValueError, match="conductor"):
         player_from_dict({**stored, "role": "conductor"})
+
+
+def test_link_and_tally_round_trip_through_json() -> None:
+    """A player's link counters and the household's hourly tally survive a restart exactly."""
+    link = Link(
+        missed=7,
+        dropouts=3,
+        reboots=2,
+        last_dropout=at(9),
+        recent_dropouts=(at(3), at(6), at(9)),
+        boot_seq=44,
+        unstable_since=at(9),
+        streak=2,  # the silence going on is not kept: a restart starts afresh
+        streak_since=at(10),
+        counted=2,
+    )
+    player = KnownPlayer(uid="RINCON_1", name="Kitchen", ip="192.0.2.1", link=link)
+    stored = json.loads(json.dumps(player_to_dict(player)))
+    assert player_from_dict(stored).link == replace(link, streak=0, streak_since=None, counted=0)
+    hour = HourTally(hour=BASE, polls=60, complete=57)
+    assert hour_from_dict(json.loads(json.dumps(hour_to_dict(hour)))) == hour
+
+
+def test_documents_written_before_links_load_with_empty_counters() -> None:
+    """A player stored by an earlier version (no `link`) loads; so does a document without `polls`."""
+    stored = {"uid": "RINCON_1", "name": "Kitchen", "ip": "192.0.2.1"}
+    assert player_from_dict(stored).link == Link()
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"hour": BASE.isoformat(), "polls": 1, "complete": 2},
+        {"hour": None, "polls": 1, "complete": 1},
+        {"hour": BASE.isoformat(), "polls": -1, "complete": 0},
+    ],
+)
+def test_broken_tally_hours_are_refused(broken: dict[str, object]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - UnreadableError is a ValueError
+        hour_from_dict(broken)
+
+
+def test_broken_link_is_refused() -> None:
+    stored = link_to_dict(Link())
+    with pytest.raises(ValueError):  # noqa: PT011
+        link_from_dict({**stored, "recent_dropouts": "yesterday"})
+    with pytest.raises(ValueError):  # noqa: PT011
+        link_from_dict({**stored, "boot_seq": "42"})

@@ -19,7 +19,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.sonos_troubleshooter.error_catalog import PlayerCard, steps_for
+from custom_components.sonos_troubleshooter.error_catalog import (
+    UNSTABLE_STEPS,
+    PlayerCard,
+    steps_for,
+)
 from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.power_rules import Action, Refusal
 
@@ -185,6 +189,15 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
             steps=steps_all,
             facts={step: facts_all.get(step, facts_all["default"]) for step in steps_all},
             actions=(Action.ROUTER_RESTART,),
+        ),
+    }
+    # The early warning is a card without a guided fix: it closes itself after a quiet hour.
+    card = phrases["unstable_connection"]
+    texts = phrases["steps"]["1001"]
+    result["unstable_connection"] = {
+        "title": card["title"],
+        "description": fill(
+            card["description"], steps="\n".join(f"- {texts[step]}" for step in UNSTABLE_STEPS)
         ),
     }
     card = phrases["error_1003"]

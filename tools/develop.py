@@ -98,6 +98,17 @@ repairs:
 onboarding:
 automation:
 system_log:
+# The link sensors' history: states for History, long-term statistics for the dashboard below.
+recorder:
+history:
+lovelace:
+  dashboards:
+    sonos-health:
+      mode: yaml
+      title: Sonos health
+      icon: mdi:speaker-wireless
+      show_in_sidebar: true
+      filename: {dashboard}
 logger:
   default: warning
   logs:
@@ -636,6 +647,7 @@ def main() -> int:
     (config / "configuration.yaml").write_text(
         CONFIGURATION.format(
             ffmpeg=ffmpeg_configuration(),
+            dashboard=REPO / "docs" / "sonos-health-dashboard.yaml",
             lan=LAN_DISCOVERY if args.lan else "",
             plugs="" if args.lan else demo_plugs(args.control_port),
             core_sonos=core_sonos_configuration(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from aiohttp import ClientSession
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, event, translation
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -36,6 +36,7 @@ from .core_rules import CoreLoss, CoreView, EventPath, follow_core
 from .error_catalog import PlayerCard
 from .error_rules import DiagnosisState, PlayerState
 from .household import DeviceName, Household, KnownPlayer
+from .link_rules import Link, complete_share
 from .player_client import (
     PlayerInfo,
     ProbeFailure,
@@ -48,6 +49,7 @@ from .player_client import (
     ping_network_device,
 )
 from .store import HouseholdStore
+from .watcher import Watcher
 
 # The next player is asked for the topology when the last one asked has not answered within
 # this share of the probe timeout (a healthy player answers in a fraction of it).
@@ -57,6 +59,13 @@ MIN_POLL_GAP = timedelta(seconds=1)
 # HA starts a timed poll up to this much after its due time (the random spread its event helper
 # gives every refresh cycle); it is taken off so no poll comes later than its interval.
 HA_POLL_SPREAD = timedelta(microseconds=event.RANDOM_MICROSECOND_MAX)
+# A poll starts at least this long after the last one began (seconds): polls the watcher or
+# a guided fix asks for come between timer polls, and two polls a moment apart would count
+# one short dropout as two failed polls, and 1001.
+POLL_GAP = 4.0
+
+type Probe = tuple[ProbeFailure | None, float | None]
+"""How a player failed the poll's control call (None: it answered), and how long it took (ms)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,9 +87,13 @@ class PlayerSnapshot:
     channel_freq: int | None
     wired: bool
     failure: ProbeFailure | None  # None: answered properly
+    response_time: float | None
+    """Milliseconds the poll's control call took; None when it was not answered properly."""
     in_topology: bool
     vanished_reason: str | None
     state: PlayerState
+    link: Link
+    warned: bool  # the early warning is shown for it (see `Household.warned`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +117,8 @@ class HouseholdSnapshot:
     cloud: CloudReport
     diagnosis: DiagnosisState
     topology_error: str | None
+    complete_share: float | None
+    """Percentage of the polls of the last 24 hours every player answered (or was away)."""
     updated_at: datetime = field(default_factory=dt_util.utcnow)
     core: CoreReport = field(default_factory=CoreReport)
 
@@ -140,6 +155,24 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self._poll_lock = asyncio.Lock()
         # Since when core Sonos shows each player unavailable (see core_rules.follow_core).
         self._core_unavailable_since: dict[str, datetime] = {}
+        # Between polls each player is checked every few seconds; a silence it confirms, or
+        # a silent player that answers again, gets a poll right then (see watcher.py).
+        self._watcher = Watcher(hass, entry, household, self.async_poll_now)
+        self._poll_wanted = False  # the watcher asked for a poll that has not begun yet
+        self._last_poll_began = -POLL_GAP  # loop time
+
+    @callback
+    def async_poll_now(self) -> None:
+        """Poll between timer polls, as soon as `POLL_GAP` allows; one for many asks.
+
+        Asking again before that poll began adds none; once it began, it may have missed what
+        the new ask is about, so another follows.
+        """
+        if not self._poll_wanted:
+            self._poll_wanted = True
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_refresh(), f"{DOMAIN} poll now"
+            )
 
     async def async_forget_player(self, uid: str) -> None:
         """Stop watching a player that left the household (the user deleted its device).
@@ -168,17 +201,19 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             raise SonosError(ProbeFailure.TIMEOUT, "no time left in this poll")
         return await call(async_get_clientsession(self.hass), ip, left)
 
-    async def _probe(self, player: KnownPlayer, deadline: float) -> ProbeFailure | None:
+    async def _probe(self, player: KnownPlayer, deadline: float) -> Probe:
+        """Ask the player for its volume; return how it failed, or how long it took (ms)."""
         ip = player.ip
         # A BOOST or Bridge plays nothing: asked for its volume it answers an error, which
         # would tell nothing of its network. It is asked what every Sonos device answers.
         probe = ping_network_device if player.role is Role.NETWORK_DEVICE else ping
+        started = self.hass.loop.time()
         try:
             await self._exchange(probe, ip, deadline)
         except SonosError as error:
             LOGGER.debug("Player at %s did not answer properly: %s", ip, error)
-            return error.failure
-        return None
+            return error.failure, None
+        return None, 1000 * (self.hass.loop.time() - started)
 
     async def _read_topology(self, ip: str, deadline: float) -> Topology | str:
         try:
@@ -194,16 +229,14 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             return
         self.household.learn_info(player, info, now)
 
-    async def _check(
-        self, player: KnownPlayer, now: datetime, deadline: float
-    ) -> ProbeFailure | None:
+    async def _check(self, player: KnownPlayer, now: datetime, deadline: float) -> Probe:
         """Probe a player, then re-read its description if it answered and that is due."""
-        failure = await self._probe(player, deadline)
+        failure, took = await self._probe(player, deadline)
         if failure is None and (
             player.info_read_at is None or now - player.info_read_at > INFO_REFRESH
         ):
             await self._read_info(player, now, deadline)
-        return failure
+        return failure, took
 
     async def _check_cloud(self) -> CloudReport:
         options = self.config_entry.options
@@ -220,6 +253,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         started = self.hass.loop.time()
         try:
             async with self._poll_lock:
+                await asyncio.sleep(self._last_poll_began + POLL_GAP - self.hass.loop.time())
+                self._poll_wanted = False
+                self._last_poll_began = self.hass.loop.time()
                 return await self._poll()
         finally:
             self._keep_polls_on_the_beat(self.hass.loop.time() - started)
@@ -249,10 +285,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             self._check_cloud(),
             self._follow_topology(sources, now, deadline),
         )
-        failures: dict[str, ProbeFailure | None] = {
-            player.uid: failure for player, failure in zip(known, probe_results, strict=True)
-        }
-        failures.update(rechecked)  # a player that moved answers at its new address
+        probes = dict(zip((player.uid for player in known), probe_results, strict=True))
+        probes.update(rechecked)  # a player that moved answers at its new address
+        failures = {uid: failure for uid, (failure, _) in probes.items()}
         if household.topology is None and not household.players:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -261,8 +296,10 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             )
         diagnosis = household.observe(now, failures, report.observation)
         self._store.async_schedule_save()
+        if not self.config_entry.pref_disable_polling:
+            self._watcher.follow()
         core = await self._observe_core(now, failures)
-        return self._snapshot(now, failures, report, diagnosis, found, core=core)
+        return self._snapshot(now, probes, report, diagnosis, found, core=core)
 
     async def _observe_core(
         self, now: datetime, failures: Mapping[str, ProbeFailure | None]
@@ -296,7 +333,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
     def _snapshot(
         self,
         now: datetime,
-        failures: Mapping[str, ProbeFailure | None],
+        probes: Mapping[str, Probe],
         report: CloudReport,
         diagnosis: DiagnosisState,
         found: Topology | str,
@@ -327,16 +364,20 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                     last_seen=player.last_seen,
                     channel_freq=player.channel_freq,
                     wired=player.wired,
-                    failure=failures.get(uid),
+                    failure=probes.get(uid, (None, None))[0],
+                    response_time=probes.get(uid, (None, None))[1],
                     in_topology=uid in members,
                     vanished_reason=vanished.get(uid),
                     state=diagnosis.players[uid],
+                    link=player.link,
+                    warned=household.warned(uid),
                 )
                 for uid, player in household.players.items()
             },
             cloud=report,
             diagnosis=diagnosis,
             topology_error=found if isinstance(found, str) else None,
+            complete_share=complete_share(self.household.tally, now),
             updated_at=now,
             core=core,
         )
@@ -358,7 +399,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float
-    ) -> tuple[Topology | str, dict[str, ProbeFailure | None]]:
+    ) -> tuple[Topology | str, dict[str, Probe]]:
         """Read the topology and follow it; return it (or why not) and the players it changed.
 
         Players that joined or moved are asked right away, at their address in the topology.
@@ -368,10 +409,11 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             LOGGER.debug("No player could tell the household topology: %s", found)
             self.household.follow(None)
             return found, {}
-        recheck, failures = self.household.follow(found)
+        recheck, known = self.household.follow(found)
         results = await asyncio.gather(*(self._check(player, now, deadline) for player in recheck))
-        failures.update(zip((player.uid for player in recheck), results, strict=True))
-        return found, failures
+        probes: dict[str, Probe] = {uid: (failure, None) for uid, failure in known.items()}
+        probes.update(zip((player.uid for player in recheck), results, strict=True))
+        return found, probes
 
     async def _find_topology(self, sources: list[str], deadline: float) -> Topology | str:
         """Ask one player after another, the next as soon as one fails or is slow to answer.

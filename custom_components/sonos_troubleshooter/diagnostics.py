@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_POWER_SWITCHES
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .runtime_data import SonosTroubleshooterConfigEntry
-from .store import action_to_dict, diagnosis_to_dict
+from .store import action_to_dict, diagnosis_to_dict, link_to_dict
 
 # Player ids (RINCON_<MAC>01400) carry the MAC address, so they are redacted too, also as
 # the subject of an action and as the main unit of a bonded set.
@@ -29,6 +29,8 @@ async def async_get_config_entry_diagnostics(
             **asdict(player),
             "state": states[player.uid],
             "info": asdict(player.info) if player.info else None,
+            # The counters as stored, and the silence going on (checks missed in a row).
+            "link": {**link_to_dict(player.link), "missed_in_a_row": player.link.streak},
         }
         for player in snapshot.players.values()
     ]

@@ -67,6 +67,9 @@ FIRST_STEP: dict[CloudCause, str] = {
 UPNP_STEPS: tuple[str, ...] = ("enable_upnp",)
 # When every player is unreachable at once the router (or HA's own network) is the suspect.
 FIRST_STEP_ALL_PLAYERS_DOWN = "restart_router"
+# A connection that comes and goes (the early warning) fits the documented causes of 1001
+# that weaken a link rather than cut it: distance and the band. Their steps, in order.
+UNSTABLE_STEPS: tuple[str, ...] = ("move_closer", "enable_2_4_ghz")
 
 
 class PlayerCard(StrEnum):

@@ -2,12 +2,13 @@
 
 Pure and free of Home Assistant so that every rule can be tested as a table of polls.
 The rules never cry wolf: an error is raised only after `FAILURES_TO_RAISE` consecutive
-failed polls, and cleared on the first good one.
+failed polls, or when a poll's control call fails at the end of a silence confirmed by
+`CONFIRM_CHECKS` failed checks over `CONFIRM_SPAN`; it is cleared on the first good poll.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -48,6 +49,12 @@ HOUSEHOLD_FINDINGS: tuple[str, ...] = (
 FAILURES_TO_RAISE = 2
 """Consecutive failed polls before an error is raised; one failure is often a dropped packet."""
 
+CONFIRM_CHECKS = 3
+"""Failed checks in a row (connects and control calls, the poll's own last) that confirm 1001."""
+
+CONFIRM_SPAN = timedelta(seconds=4)
+"""... spread over at least this long: a burst of lost packets is over in far less."""
+
 _STATUS_ALL_CLEAR = "none"
 
 
@@ -61,6 +68,10 @@ class PlayerObservation:
     """The household topology's VanishedDevices reason; None when not listed as vanished."""
     upnp_disabled: bool = False
     """It answered HTTP 403: on the network, but refusing local control (UPnP off)."""
+    missed_checks: int = 0
+    """Checks failed in a row up to this poll's control call (included), between polls too."""
+    missed_since: datetime | None = None
+    """When the first of those checks was made; None when the last check was answered."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,12 +251,16 @@ def _diagnose_player(
                 expected_absence=None,
             )
         return _player_ok(seen.uid, expected_absence=None)
-    absence = _expected_absence(seen.vanished_reason)
+    absence = expected_absence(seen.vanished_reason)
     if absence is not None:
         return _player_ok(seen.uid, expected_absence=absence)
     failures = (0 if previous is None else previous.failures) + 1
-    failing_since = (None if previous is None else previous.failing_since) or at
-    raised = failures >= FAILURES_TO_RAISE
+    failing_since = (
+        (None if previous is None else previous.failing_since) or seen.missed_since or at
+    )
+    raised = failures >= FAILURES_TO_RAISE or silence_confirmed(
+        seen.missed_checks, seen.missed_since, at
+    )
     return PlayerState(
         uid=seen.uid,
         code=ErrorCode.E1001 if raised else ErrorCode.OK,
@@ -254,6 +269,15 @@ def _diagnose_player(
         since=failing_since if raised else None,
         expected_absence=None,
     )
+
+
+def silence_confirmed(checks: int, since: datetime | None, at: datetime) -> bool:
+    """Tell whether `checks` failed checks in a row, begun at `since`, confirm a silence at `at`.
+
+    Several checks seconds apart rule out a lost packet (retransmitted within a second) and
+    a busy moment of the player; a poll ends every confirmation with a failed control call.
+    """
+    return checks >= CONFIRM_CHECKS and since is not None and at - since >= CONFIRM_SPAN
 
 
 def _player_ok(uid: str, *, expected_absence: str | None) -> PlayerState:
@@ -268,7 +292,7 @@ def _player_ok(uid: str, *, expected_absence: str | None) -> PlayerState:
     )
 
 
-def _expected_absence(reason: str | None) -> str | None:
+def expected_absence(reason: str | None) -> str | None:
     """Return the normalized reason if it is an expected absence; firmware varies in case."""
     if reason is None:
         return None

@@ -7,7 +7,7 @@ poll into the diagnosis. The store persists it; entities read the coordinator's 
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .const import LOGGER
@@ -15,11 +15,14 @@ from .error_catalog import PlayerCard
 from .error_rules import (
     CloudObservation,
     DiagnosisState,
+    ErrorCode,
     Observation,
     PlayerObservation,
     diagnose,
+    expected_absence,
     fallen_with_main,
 )
+from .link_rules import HourTally, Link, checked, polled, tallied
 from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, answered
 
 # The topology is asked of this many players that answered last time, then the configured one.
@@ -40,6 +43,7 @@ class KnownPlayer:
     wired: bool = False
     role: Role = Role.PLAYER
     main: str | None = None  # the main unit of its bonded set (see `Bond.main`)
+    link: Link = field(default_factory=Link)
 
     def rebond(self, bond: Bond) -> None:
         """Follow a role the household reports (a Sub added, a pair split, a room regrouped)."""
@@ -99,11 +103,16 @@ class Household:
     """The watched players and their diagnosis, following what the household reports."""
 
     def __init__(
-        self, players: Iterable[KnownPlayer] = (), diagnosis: DiagnosisState | None = None
+        self,
+        players: Iterable[KnownPlayer] = (),
+        diagnosis: DiagnosisState | None = None,
+        tally: tuple[HourTally, ...] = (),
     ) -> None:
         """Start from what was stored (nothing on a first setup)."""
         self.players: dict[str, KnownPlayer] = {player.uid: player for player in players}
         self.diagnosis = diagnosis or DiagnosisState.initial()
+        # Polls by the hour, and how many every player answered (the household's share).
+        self.tally = tally
         # The topology of the last poll; None when no player could tell it (e.g. UPnP 501).
         self.topology: Topology | None = None
 
@@ -162,10 +171,22 @@ class Household:
             player.info, player.info_read_at = info, at
             player.name = info.name or player.name
 
+    def is_away(self, uid: str) -> bool:
+        """Tell whether the last topology lists the player as away on purpose (asleep, ...)."""
+        return expected_absence(self.vanished_reasons().get(uid)) is not None
+
+    def checked(self, player: KnownPlayer, at: datetime, *, answered: bool) -> None:
+        """Fold one check of the watcher between polls into the player's link."""
+        player.link = checked(player.link, at, answered=answered, away=self.is_away(player.uid))
+
     def observe(
         self, at: datetime, failures: Mapping[str, ProbeFailure | None], cloud: CloudObservation
     ) -> DiagnosisState:
-        """Fold one poll (what each player answered, what the cloud check saw) into the diagnosis."""
+        """Fold one poll (what each player answered, what the cloud check saw) into the diagnosis.
+
+        The poll's control call is the last check of each player's link, so a silence the
+        watcher already noticed is confirmed (or ended) by it.
+        """
         vanished = self.vanished_reasons()
         observations = []
         for player in self.players.values():
@@ -173,16 +194,34 @@ class Household:
             player_answered = answered(failure)
             if player_answered:
                 player.last_seen = at
+            self.checked(player, at, answered=player_answered)
             observations.append(
                 PlayerObservation(
                     uid=player.uid,
                     answered=player_answered,
                     vanished_reason=vanished.get(player.uid),
                     upnp_disabled=failure is ProbeFailure.UPNP_DISABLED,
+                    missed_checks=player.link.streak,
+                    missed_since=player.link.streak_since,
                 )
             )
         self.diagnosis = diagnose(
             self.diagnosis, Observation(at=at, players=tuple(observations), cloud=cloud)
+        )
+        boot_seqs = (
+            {member.uid: member.boot_seq for member in self.topology.members}
+            if self.topology
+            else {}
+        )
+        for player in self.players.values():
+            player.link = polled(player.link, at, boot_seq=boot_seqs.get(player.uid))
+        self.tally = tallied(
+            self.tally,
+            at,
+            complete=all(
+                seen.answered or expected_absence(seen.vanished_reason) is not None
+                for seen in observations
+            ),
         )
         return self.diagnosis
 
@@ -241,6 +280,19 @@ class Household:
         ):
             return PlayerCard.PAIR
         return PlayerCard.PLAYER
+
+    def warned(self, uid: str) -> bool:
+        """Tell whether a player gets the early warning ("unstable connection") now.
+
+        Not while it is in 1001 (that card says more), nor for a home theatre's satellite
+        whose main unit is warned too: it reaches the network through it, so one card for
+        the main unit covers the set.
+        """
+        player, state = self.players[uid], self.diagnosis.player(uid)
+        if player.link.unstable_since is None or (state and state.code is ErrorCode.E1001):
+            return False
+        main = self.satellite_links().get(uid)
+        return main is None or self.players[main].link.unstable_since is None
 
     def vanished_reasons(self) -> dict[str, str]:
         """Return the reason the last topology gives for each player it lists as gone."""

@@ -6,10 +6,13 @@ is down at once (then there are no per-player cards), `error_1003_<household>` f
 `upnp_disabled_<player uid>` for a player refusing local control (HTTP 403). Two more follow
 HA core's Sonos integration rather than the speakers: `core_lost_<player uid>` when core shows
 a speaker unavailable that answers us, `core_events_<household>` while core's own
-`subscriptions_failed` issue is raised. They are not persistent: each start re-creates them
-from the stored diagnosis (the core cards from the first poll), with the original start
-time, and deletes any whose error cleared while Home Assistant was down. Every issue is
-fixable: `repairs.py` walks the user through the documented steps.
+`subscriptions_failed` issue is raised. The early warning `unstable_<player uid>` is for a
+player whose link keeps dropping (see `link_rules.py`) while it is not in 1001. They are not
+persistent: each start re-creates them from the stored diagnosis (the core cards from the
+first poll), with the original start time, and deletes any whose error cleared while Home
+Assistant was down. Every issue but the early warning is fixable: `repairs.py` walks the user
+through the documented steps; the early warning is a card to read, which closes itself after
+a quiet hour.
 """
 
 from enum import StrEnum
@@ -28,6 +31,7 @@ from .repair_facts import (
     core_events_facts,
     core_lost_facts,
     player_facts,
+    unstable_facts,
 )
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
@@ -42,6 +46,7 @@ class IssueKind(StrEnum):
     UPNP_DISABLED = "upnp_disabled"
     CORE_LOST = "core_lost"
     CORE_EVENTS = "core_events"
+    UNSTABLE = "unstable"
 
 
 def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
@@ -80,6 +85,13 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
                     SEVERITY[ERROR_1001.severity],
                     player_facts(player, snapshot),
                     {"kind": IssueKind.PLAYER, "uid": player.uid},
+                )
+            elif player.warned:
+                issues[f"unstable_{player.uid}"] = (
+                    "unstable_connection",
+                    ir.IssueSeverity.WARNING,
+                    unstable_facts(player),
+                    {"kind": IssueKind.UNSTABLE, "uid": player.uid},
                 )
     cloud = diagnosis.cloud
     affected = any(p.state.code is ErrorCode.E1003 for p in snapshot.players.values())
@@ -132,7 +144,7 @@ def async_update_issues(hass: HomeAssistant, coordinator: SonosTroubleshooterCoo
             hass,
             DOMAIN,
             issue_id,
-            is_fixable=True,
+            is_fixable=data["kind"] is not IssueKind.UNSTABLE,
             is_persistent=False,
             severity=severity,
             translation_key=key,

@@ -159,6 +159,8 @@ class TopologyMember:
     channel_freq: int | None
     wired: bool
     bond: Bond = Bond()
+    boot_seq: int | None = None
+    """Rises each time the player starts (a power glitch, a crash, an update)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -320,6 +322,7 @@ def parse_topology(state: str) -> Topology:
         if not uid or not host:
             continue
         freq = element.get("ChannelFreq", "")
+        boot_seq = element.get("BootSeq", "")
         members[uid] = TopologyMember(
             uid=uid,
             name=element.get("ZoneName", ""),
@@ -327,6 +330,7 @@ def parse_topology(state: str) -> Topology:
             channel_freq=int(freq) if freq.isdigit() else None,
             wired=element.get("EthLink") == "1",
             bond=_bond(element, bonds),
+            boot_seq=int(boot_seq) if boot_seq.isdigit() else None,
         )
     vanished = tuple(
         VanishedPlayer(

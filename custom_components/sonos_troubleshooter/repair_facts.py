@@ -63,6 +63,22 @@ def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[st
     }
 
 
+def unstable_facts(player: PlayerSnapshot) -> dict[str, str]:
+    """Return what the early-warning card says: how often and when the link dropped."""
+    band = wifi_band(player.channel_freq)
+    link = player.link
+    return {
+        "name": player.name,
+        "model": _model(player),
+        "address": player.ip,
+        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
+        "dropouts": str(len(link.recent_dropouts)),
+        "last_dropout": when(link.last_dropout),
+        "response_time": "-" if player.response_time is None else f"{player.response_time:.0f} ms",
+        "missed": str(link.missed),
+    }
+
+
 def player_details(players: Iterable[PlayerSnapshot]) -> str:
     """List players with model, address and serial number, which support asks for (markdown)."""
     lines = [

@@ -1,14 +1,26 @@
-"""Sensors: each player's error code and network facts, the household's diagnosis."""
+"""Sensors: each player's error code, network facts and link history; the household's diagnosis.
+
+The link sensors carry state classes, so Home Assistant keeps their long-term statistics and
+draws them in History and on dashboards: response time as a measurement, missed checks,
+dropouts and reboots as totals that only rise. Their values change at most once a poll and
+none has attributes, so the recorder holds one row per poll at most.
+"""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, override
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
-from homeassistant.const import EntityCategory
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
 
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
@@ -34,8 +46,15 @@ def _band(player: PlayerSnapshot) -> str | None:
 class PlayerSensorDescription(SensorEntityDescription):
     """A player sensor: how to read its value (and attributes) from the snapshot."""
 
-    value_fn: Callable[[PlayerSnapshot], str | datetime | None]
+    value_fn: Callable[[PlayerSnapshot], StateType | datetime]
     attributes_fn: Callable[[PlayerSnapshot, HouseholdSnapshot], Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdSensorDescription(SensorEntityDescription):
+    """A household sensor: how to read its value from the snapshot."""
+
+    value_fn: Callable[[HouseholdSnapshot], StateType]
 
 
 PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
@@ -99,6 +118,55 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda player: player.last_seen,
     ),
+    PlayerSensorDescription(
+        key="response_time",
+        translation_key="response_time",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.response_time,
+    ),
+    PlayerSensorDescription(
+        key="missed_checks",
+        translation_key="missed_checks",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.link.missed,
+    ),
+    PlayerSensorDescription(
+        key="dropouts",
+        translation_key="dropouts",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.link.dropouts,
+    ),
+    PlayerSensorDescription(
+        key="reboots",
+        translation_key="reboots",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.link.reboots,
+    ),
+    PlayerSensorDescription(
+        key="last_dropout",
+        translation_key="last_dropout",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda player: player.link.last_dropout,
+    ),
+)
+
+HOUSEHOLD_SENSORS: tuple[HouseholdSensorDescription, ...] = (
+    HouseholdSensorDescription(
+        key="complete_polls",
+        translation_key="complete_polls",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        value_fn=lambda household: household.complete_share,
+    ),
 )
 
 
@@ -109,7 +177,12 @@ async def async_setup_entry(
 ) -> None:
     """Add the household's sensor and every player's sensors."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities([HouseholdDiagnosisSensor(coordinator)])
+    async_add_entities(
+        [
+            HouseholdDiagnosisSensor(coordinator),
+            *(HouseholdSensor(coordinator, description) for description in HOUSEHOLD_SENSORS),
+        ]
+    )
     add_player_entities(
         coordinator,
         entry,
@@ -125,7 +198,7 @@ class PlayerSensor(PlayerEntity, SensorEntity):
 
     @property
     @override
-    def native_value(self) -> str | datetime | None:
+    def native_value(self) -> StateType | datetime:
         """Return the value from the last poll."""
         return self.entity_description.value_fn(self.player)
 
@@ -136,6 +209,18 @@ class PlayerSensor(PlayerEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.player, self.coordinator.data)
+
+
+class HouseholdSensor(HouseholdEntity, SensorEntity):
+    """A sensor of the household."""
+
+    entity_description: HouseholdSensorDescription
+
+    @property
+    @override
+    def native_value(self) -> StateType:
+        """Return the value from the last poll."""
+        return self.entity_description.value_fn(self.coordinator.data)
 
 
 class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):

@@ -1,9 +1,11 @@
-"""What a household keeps across restarts: its players, the diagnosis and the action log.
+"""What a household keeps across restarts: players and their links, diagnosis, tally, actions.
 
 One JSON document per config entry (`.storage/sonos_troubleshooter.<entry id>`), written in one
 style: times as ISO 8601, enums as their values. It is read back strictly, part by part: a
 player or an action that cannot be trusted is skipped with a warning, a diagnosis that cannot be
-continued from starts afresh; nothing unreadable breaks setup.
+continued from starts afresh; nothing unreadable breaks setup. Parts a later version added
+(a player's `link`, the household's `polls`) are optional: a document written before them
+loads with empty counters.
 """
 
 from collections.abc import Callable, Mapping
@@ -17,6 +19,7 @@ from homeassistant.helpers.storage import Store
 from .const import DOMAIN, LOGGER
 from .error_rules import CloudCause, CloudState, DiagnosisState, ErrorCode, PlayerState
 from .household import Household, KnownPlayer
+from .link_rules import HourTally, Link
 from .player_client import PlayerInfo, Role
 from .power_rules import Action, ActionLog, ActionRecord, Outcome
 
@@ -38,6 +41,7 @@ class HouseholdStore:
         household = Household(
             _readable(stored.get("players"), player_from_dict, "player"),
             diagnosis_from_dict(stored.get("diagnosis")),
+            tuple(_readable(stored.get("polls"), hour_from_dict, "poll tally")),
         )
         action_log = ActionLog(
             _readable(stored.get("actions"), action_from_dict, "action"),
@@ -46,6 +50,7 @@ class HouseholdStore:
         self._document = lambda: {
             "players": [player_to_dict(player) for player in household.players.values()],
             "diagnosis": diagnosis_to_dict(household.diagnosis),
+            "polls": [hour_to_dict(item) for item in household.tally],
             "actions": [action_to_dict(record) for record in action_log.records],
         }
         return household, action_log
@@ -92,6 +97,7 @@ def player_to_dict(player: KnownPlayer) -> dict[str, object]:
         "wired": player.wired,
         "role": player.role.value,
         "main": player.main,
+        "link": link_to_dict(player.link),
     }
 
 
@@ -99,6 +105,7 @@ def player_from_dict(data: Mapping[str, object]) -> KnownPlayer:
     """Rebuild a stored player; raise ValueError or KeyError when it cannot be trusted."""
     info = data.get("info")
     freq = data.get("channel_freq")
+    link = data.get("link")
     return KnownPlayer(
         uid=_text(data["uid"]),
         name=_text(data["name"]),
@@ -111,11 +118,59 @@ def player_from_dict(data: Mapping[str, object]) -> KnownPlayer:
         # Stored before bonded sets were known: a player on its own until the next topology.
         role=Role(_text(data.get("role", Role.PLAYER))),
         main=None if (main := data.get("main")) is None else _text(main),
+        link=Link() if link is None else link_from_dict(_mapping(link)),
     )
 
 
 def _player_info(data: Mapping[str, object]) -> PlayerInfo:
     return PlayerInfo(**{f.name: _text(data[f.name]) for f in fields(PlayerInfo)})
+
+
+# --- links and the poll tally ---------------------------------------------------------------
+
+
+def link_to_dict(link: Link) -> dict[str, object]:
+    """Return a player's link counters as stored; the silence going on is not kept."""
+    return {
+        "missed": link.missed,
+        "dropouts": link.dropouts,
+        "reboots": link.reboots,
+        "last_dropout": _iso(link.last_dropout),
+        "recent_dropouts": [_iso(moment) for moment in link.recent_dropouts],
+        "boot_seq": link.boot_seq,
+        "unstable_since": _iso(link.unstable_since),
+    }
+
+
+def link_from_dict(data: Mapping[str, object]) -> Link:
+    """Rebuild stored link counters; raise ValueError or KeyError when they are broken."""
+    recent = data["recent_dropouts"]
+    boot_seq = data["boot_seq"]
+    if not isinstance(recent, list):
+        raise UnreadableError("not a list")
+    return Link(
+        missed=_count(data["missed"]),
+        dropouts=_count(data["dropouts"]),
+        reboots=_count(data["reboots"]),
+        last_dropout=_time(data["last_dropout"]),
+        recent_dropouts=tuple(filter(None, (_time(moment) for moment in recent))),
+        boot_seq=None if boot_seq is None else _count(boot_seq),
+        unstable_since=_time(data["unstable_since"]),
+    )
+
+
+def hour_to_dict(item: HourTally) -> dict[str, object]:
+    """Return one hour of the poll tally as stored."""
+    return {"hour": _iso(item.hour), "polls": item.polls, "complete": item.complete}
+
+
+def hour_from_dict(data: Mapping[str, object]) -> HourTally:
+    """Rebuild one hour of the poll tally; raise ValueError or KeyError when it is broken."""
+    hour = _time(data["hour"])
+    polls, complete = _count(data["polls"]), _count(data["complete"])
+    if hour is None or complete > polls:
+        raise UnreadableError("an impossible hour")
+    return HourTally(hour=hour, polls=polls, complete=complete)
 
 
 # --- the diagnosis ------------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""Between polls: a check of every player every few seconds, and a poll at once when it matters.
+
+A player that answered the last poll is checked with a TCP connection to its port 1400, opened
+and closed at once: no request, nothing for the player to do, three packets each way. Once a
+check or a poll failed, the player is checked with the poll's control call (`GetVolume`,
+through the bounded transport) until it answers again: a player that accepts connections but
+never answers is silent too. A silence is checked every `RECHECK_AFTER` seconds and, as soon
+as the pure rule says a failed control call would confirm it, polled right then (the
+coordinator's `async_poll_now`), which raises 1001. A player that failed the last poll and
+answers a check again gets a poll right then too, which clears its error.
+
+Expected absences (the household lists the player as asleep, off, upgrading or on Bluetooth)
+never ask for a poll to confirm: they are checked at the normal pace until they answer.
+
+Load: one connection per player every `CHECK_EVERY` seconds (jittered, so 32 players spread
+out): 12 a minute per player, 384 a minute for 32 players; a silent player costs a control
+call every `RECHECK_AFTER` seconds (one that is away on purpose, every `CHECK_EVERY`).
+"""
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+import random
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
+
+from .const import LOGGER, PROBE_TIMEOUT
+from .error_rules import ErrorCode
+from .household import Household, KnownPlayer
+from .link_rules import confirmation_due
+from .player_client import IN_FLIGHT, PORT, SonosError, answered, ping
+
+CHECK_EVERY = 5.0
+"""Seconds between checks of a player that answers, on average."""
+CHECK_JITTER = 1.0
+"""Each pause is CHECK_EVERY +- this, so players are not checked in step."""
+RECHECK_AFTER = 2.0
+"""Seconds between checks while a silence is being confirmed."""
+CONNECT_TIMEOUT = 2.0
+"""A connect outlasts one lost SYN (retransmitted after 1 s): a lost packet is not a miss."""
+
+
+async def accepts_connection(ip: str, time_limit: float) -> bool:
+    """Tell whether the player at `ip` accepts a TCP connection to its port 1400 in time."""
+    try:
+        async with asyncio.timeout(time_limit):
+            _, writer = await asyncio.open_connection(ip, PORT)
+    except TimeoutError, OSError:
+        return False
+    writer.close()
+    # A reset while closing does not matter: it accepted, which is all that was asked.
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+class Watcher:
+    """One check loop per watched player, tied to the config entry (cancelled on unload)."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        household: Household,
+        poll_now: Callable[[], None],
+    ) -> None:
+        """Watch the household's players; `poll_now` asks the coordinator for a poll at once."""
+        self._hass = hass
+        self._entry = entry
+        self._household = household
+        self._poll_now = poll_now
+        self._watched: dict[str, asyncio.Task[None]] = {}
+        self._nudged: dict[str, asyncio.Event] = {}
+        self._random = random.Random()  # noqa: S311 - jitter, not secrets
+
+    def follow(self) -> None:
+        """After a poll: watch players that joined, check at once those that just fell silent.
+
+        A player that failed this poll for the first time is checked right away (with a
+        control call), so a player that accepts connections but never answers is confirmed
+        seconds after the poll, not after its pause. Loops of players that left end by
+        themselves.
+        """
+        for uid in self._household.players:
+            nudge = self._nudged.setdefault(uid, asyncio.Event())
+            task = self._watched.get(uid)
+            if task is None or task.done():
+                self._watched[uid] = self._entry.async_create_background_task(
+                    self._hass, self._watch(uid, nudge), f"sonos_troubleshooter watch {uid}"
+                )
+            state = self._household.diagnosis.player(uid)
+            if state is not None and state.failures == 1 and state.code is ErrorCode.OK:
+                nudge.set()
+
+    async def _watch(self, uid: str, nudge: asyncio.Event) -> None:
+        # Spread the players' first checks over one period, as their later ones are.
+        pause = self._random.uniform(0, CHECK_EVERY)
+        while True:
+            try:
+                async with asyncio.timeout(pause):
+                    await nudge.wait()
+            except TimeoutError:
+                pass
+            nudge.clear()
+            if (player := self._household.players.get(uid)) is None:
+                self._nudged.pop(uid, None)
+                return
+            await self._check(player)
+            pause = self._pause(player)
+
+    def _pause(self, player: KnownPlayer) -> float:
+        """Re-check a silence every few seconds: to confirm it, or to see its end at once.
+
+        A player away on purpose is checked at the normal pace: it may sleep for hours.
+        """
+        if player.link.streak and not player.link.excused:
+            return RECHECK_AFTER
+        return CHECK_EVERY + self._random.uniform(-CHECK_JITTER, CHECK_JITTER)
+
+    async def _check(self, player: KnownPlayer) -> None:
+        """Check one player once; ask for a poll when it confirms a silence or ends one."""
+        if IN_FLIGHT.busy(player.ip):
+            return  # a poll is asking it right now: its answer will tell
+        state = self._household.diagnosis.player(player.uid)
+        failed_last_poll = state is not None and (
+            state.failures > 0 or state.code is ErrorCode.E1001 or state.expected_absence
+        )
+        at = dt_util.utcnow()
+        if failed_last_poll or player.link.streak:
+            try:
+                await ping(async_get_clientsession(self._hass), player.ip, PROBE_TIMEOUT)
+            except SonosError as error:
+                heard = answered(error.failure)
+            else:
+                heard = True
+        else:
+            heard = await accepts_connection(player.ip, CONNECT_TIMEOUT)
+        if player.uid not in self._household.players:
+            return  # forgotten meanwhile
+        self._household.checked(player, at, answered=heard)
+        if heard:
+            if failed_last_poll:
+                LOGGER.debug("%s answers again: polling now", player.name)
+                self._poll_now()
+            return
+        if confirmation_due(player.link, dt_util.utcnow()) and (
+            state is None or state.code is not ErrorCode.E1001
+        ):
+            LOGGER.debug("%s missed %d checks: polling now", player.name, player.link.streak)
+            self._poll_now()
