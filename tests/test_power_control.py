@@ -17,6 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sonos_troubleshooter.const import (
     CONF_POWER_SWITCHES,
     CONF_ROUTER_ENTITY,
+    CONF_SCAN_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
 )
 from custom_components.sonos_troubleshooter.power_rules import Outcome
@@ -49,6 +51,10 @@ async def test_power_cycle_from_the_card_with_the_documented_timing(
     flow: Flow,
 ) -> None:
     issue_id = await kitchen_down_on_a_plug(hass, setup_entry, household)
+    # The default minute between timer polls: the test's 10 s would put one on the very
+    # second the power returns, racing the speaker's start, and "not checked yet" below
+    # would hold only when the poll's request lost that race.
+    await set_options(hass, setup_entry, **{CONF_SCAN_INTERVAL: DEFAULT_SCAN_INTERVAL})
     # The plug: power back on, the speaker starts and answers (its glitch cleared).
     switched = wire(
         hass,
