@@ -206,6 +206,8 @@ class StatusPage:
             self._runner = None
 
     async def _apply(self, fault: StatusFault) -> None:
+        if fault is StatusFault.GZIP_BOMB:
+            gzip_bomb()  # built (a quarter second, once) before a client waits for it
         self.fault = fault
         if fault not in (StatusFault.HANG, StatusFault.DRIP):
             self._released.set()

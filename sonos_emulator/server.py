@@ -104,6 +104,8 @@ class PlayerServer:
     async def sync(self) -> None:
         """Listen when the player should be reachable at its address; stop otherwise."""
         self._notify()
+        if self.player.fault is Fault.GZIP_BOMB:
+            gzip_bomb()  # built (a quarter second, once) before a client waits for it
         reachable = self._household.reachable(self.player)
         want = self.player.ip if reachable and not self._household.closing else None
         stalled = want is not None and self.player.fault is Fault.SLOW_ACCEPT
@@ -112,8 +114,6 @@ class PlayerServer:
         await self.stop()
         if want is None:
             return
-        if self.player.fault is Fault.GZIP_BOMB:
-            gzip_bomb()  # built (a quarter second, once) before a client waits for it
         if stalled:
             self._stalled = _stalled_listener(want)
             self._bound_ip = want
