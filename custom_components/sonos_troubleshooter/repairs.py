@@ -68,59 +68,26 @@ CHECK_SHOWN_FOR_SECONDS = 1.5
 CORE_RECOVERY_WAIT = 60
 
 
-class GuidedFixFlow(RepairsFlow, ABC):
-    """Walk through the documented steps of one error, checking again on request."""
+class HouseholdRepairFlow(RepairsFlow, ABC):
+    """What every repair flow of a household shares: where it stands, and a check on request.
+
+    The flow ends by itself (fixed, or the entry unloaded) whenever a page is drawn, so a
+    dialog left open never shows an error that is gone.
+    """
 
     def __init__(self, entry_id: str) -> None:
         """Follow the household of one config entry."""
         self._entry_id = entry_id
-        self._steps: tuple[str, ...] = ()
-        self._position = -1  # index of the step page shown last; -1 before the first
         self._check: asyncio.Task[None] | None = None
-        self._action: asyncio.Task[ActionRecord | RefusedError] | None = None
-        self._report: tuple[str, dict[str, str]] = ("", {})  # the last report page shown
 
-    # --- what each kind of issue provides ----------------------------------------------
     @abstractmethod
     def _is_failing(self, snapshot: HouseholdSnapshot) -> bool:
         """Tell whether the error this flow is about is still there."""
 
     @abstractmethod
-    def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
-        """Return the documented steps, the diagnosed cause's first."""
-
-    @abstractmethod
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         """Return the measured facts the texts fill in."""
 
-    @abstractmethod
-    def _subject(self) -> str:
-        """Return whom actions of this flow are for: a player uid, or the household id."""
-
-    @abstractmethod
-    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
-        """Return when the error began (actions before that were for an earlier one)."""
-
-    def _entity_for(self, action: Action | None, runtime: SonosTroubleshooterData) -> str | None:
-        """Return the entity Home Assistant would perform the action with, if it has one."""
-        return router_entity(runtime.coordinator) if action is Action.ROUTER_RESTART else None
-
-    def _can_do(self, step: str, runtime: SonosTroubleshooterData) -> bool:
-        """Tell whether Home Assistant has an entity to perform this step with."""
-        return self._entity_for(STEP_ACTIONS.get(step), runtime) is not None
-
-    def _start_action(
-        self, step: str, runtime: SonosTroubleshooterData
-    ) -> asyncio.Task[ActionRecord]:
-        """Start performing the step; the router restart is the same for every error."""
-        return runtime.power_control.start_router_restart(
-            self._subject(),
-            self._facts(runtime.coordinator.data).get("name", runtime.coordinator.household_id),
-            lambda snapshot: not self._is_failing(snapshot),
-            progress=self.async_update_progress,
-        )
-
-    # --- where the flow stands --------------------------------------------------------------
     def _runtime(self) -> SonosTroubleshooterData | None:
         """Return what the household's config entry owns, None when it is not loaded."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
@@ -158,6 +125,80 @@ class GuidedFixFlow(RepairsFlow, ABC):
             description_placeholders={**self._facts(snapshot), **action_facts(action)},
         )
 
+    async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Poll the household and the cloud now, showing progress while it runs."""
+        runtime = self._runtime()
+        if runtime is None:
+            return self.async_abort(reason="entry_not_loaded")
+        if self._check is None:
+            self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
+        if not self._check.done():
+            return self.async_show_progress(
+                step_id="check",
+                progress_action="check",
+                progress_task=self._check,
+                description_placeholders=self._facts(runtime.coordinator.data),
+            )
+        self._check = None
+        return self.async_show_progress_done(next_step_id="checked")
+
+    @abstractmethod
+    async def async_step_checked(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Say in words what the check found: fixed, or still failing and how."""
+
+    async def async_step_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Close the flow; the card stays and closes itself once the error clears."""
+        return self.async_abort(reason="still_failing")
+
+
+class GuidedFixFlow(HouseholdRepairFlow):
+    """Walk through the documented steps of one error, checking again on request."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Follow the household of one config entry."""
+        super().__init__(entry_id)
+        self._steps: tuple[str, ...] = ()
+        self._position = -1  # index of the step page shown last; -1 before the first
+        self._action: asyncio.Task[ActionRecord | RefusedError] | None = None
+        self._report: tuple[str, dict[str, str]] = ("", {})  # the last report page shown
+
+    # --- what each kind of issue provides ----------------------------------------------
+    @abstractmethod
+    def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
+        """Return the documented steps, the diagnosed cause's first."""
+
+    @abstractmethod
+    def _subject(self) -> str:
+        """Return whom actions of this flow are for: a player uid, or the household id."""
+
+    @abstractmethod
+    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
+        """Return when the error began (actions before that were for an earlier one)."""
+
+    def _entity_for(self, action: Action | None, runtime: SonosTroubleshooterData) -> str | None:
+        """Return the entity Home Assistant would perform the action with, if it has one."""
+        return router_entity(runtime.coordinator) if action is Action.ROUTER_RESTART else None
+
+    def _can_do(self, step: str, runtime: SonosTroubleshooterData) -> bool:
+        """Tell whether Home Assistant has an entity to perform this step with."""
+        return self._entity_for(STEP_ACTIONS.get(step), runtime) is not None
+
+    def _start_action(
+        self, step: str, runtime: SonosTroubleshooterData
+    ) -> asyncio.Task[ActionRecord]:
+        """Start performing the step; the router restart is the same for every error."""
+        return runtime.power_control.start_router_restart(
+            self._subject(),
+            self._facts(runtime.coordinator.data).get("name", runtime.coordinator.household_id),
+            lambda snapshot: not self._is_failing(snapshot),
+            progress=self.async_update_progress,
+        )
+
+    # --- where the flow stands --------------------------------------------------------------
     def _placeholders(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         return {
             **self._facts(snapshot),
@@ -393,23 +434,6 @@ class GuidedFixFlow(RepairsFlow, ABC):
     async_step_action_interrupted = _async_show_last_report
 
     # --- checking again ------------------------------------------------------------------
-    async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Poll the household and the cloud now, showing progress while it runs."""
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
-        if self._check is None:
-            self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
-        if not self._check.done():
-            return self.async_show_progress(
-                step_id="check",
-                progress_action="check",
-                progress_task=self._check,
-                description_placeholders=self._facts(runtime.coordinator.data),
-            )
-        self._check = None
-        return self.async_show_progress_done(next_step_id="checked")
-
     async def async_step_checked(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
@@ -423,12 +447,6 @@ class GuidedFixFlow(RepairsFlow, ABC):
         )
 
     async_step_still_failing = async_step_checked  # the verdict page, reloaded
-
-    async def async_step_finish(
-        self, user_input: dict[str, Any] | None = None
-    ) -> RepairsFlowResult:
-        """Close the flow; the card stays and closes itself once the error clears."""
-        return self.async_abort(reason="still_failing")
 
 
 async def _follow(action: asyncio.Task[ActionRecord]) -> ActionRecord | RefusedError:
@@ -547,7 +565,7 @@ class UpnpFixFlow(PlayerFixFlow):
         return steps_for(ErrorCode.UPNP_DISABLED)
 
 
-class CoreFixFlow(RepairsFlow):
+class CoreFixFlow(HouseholdRepairFlow):
     """HA core's Sonos integration lost a speaker that answers, or its events do not arrive.
 
     What Home Assistant can do is reload core's config entry, which makes core look for its
@@ -559,17 +577,9 @@ class CoreFixFlow(RepairsFlow):
 
     def __init__(self, entry_id: str, uid: str | None) -> None:
         """Follow one speaker (`uid`) core lost, or the household's events (None)."""
-        self._entry_id = entry_id
+        super().__init__(entry_id)
         self._uid = uid
         self._work: asyncio.Task[bool] | None = None
-        self._check: asyncio.Task[None] | None = None
-
-    def _runtime(self) -> SonosTroubleshooterData | None:
-        entry = self.hass.config_entries.async_get_entry(self._entry_id)
-        if entry is None or entry.state is not ConfigEntryState.LOADED:
-            return None
-        runtime: SonosTroubleshooterData = entry.runtime_data
-        return runtime
 
     def _is_failing(self, snapshot: HouseholdSnapshot) -> bool:
         if self._uid is None:
@@ -604,24 +614,11 @@ class CoreFixFlow(RepairsFlow):
         view = core_sonos.core_view(self.hass, device)
         return view is None or view.available
 
-    def _ended(self) -> RepairsFlowResult | None:
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
-        snapshot = runtime.coordinator.data
-        if self._is_failing(snapshot):
-            return None
-        return self.async_create_entry(
-            data={}, description="fixed", description_placeholders=self._facts(snapshot)
-        )
-
     def _menu(self, step_id: str, options: list[str]) -> RepairsFlowResult:
-        runtime = self._runtime()
-        assert runtime is not None
         return self.async_show_menu(
             step_id=step_id,
             menu_options=options,
-            description_placeholders=self._facts(runtime.coordinator.data),
+            description_placeholders=self._facts(self._loaded.coordinator.data),
         )
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
@@ -714,23 +711,6 @@ class CoreFixFlow(RepairsFlow):
             return ended
         return self._menu("still_lost", ["check", "finish"])
 
-    async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        """Poll now and compare again, showing progress while it runs."""
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
-        if self._check is None:
-            self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
-        if not self._check.done():
-            return self.async_show_progress(
-                step_id="check",
-                progress_action="check",
-                progress_task=self._check,
-                description_placeholders=self._facts(runtime.coordinator.data),
-            )
-        self._check = None
-        return self.async_show_progress_done(next_step_id="checked")
-
     async def async_step_checked(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
@@ -740,12 +720,6 @@ class CoreFixFlow(RepairsFlow):
         return self._menu("still_failing", ["reload", "check", "finish"])
 
     async_step_still_failing = async_step_checked  # the verdict page, reloaded
-
-    async def async_step_finish(
-        self, user_input: dict[str, Any] | None = None
-    ) -> RepairsFlowResult:
-        """Close the flow; the card stays and closes itself once core is fine again."""
-        return self.async_abort(reason="still_failing")
 
 
 async def async_create_fix_flow(
