@@ -88,6 +88,7 @@ async def test_1001_still_failing_after_every_step(
     result = await flow.choose("start")
     seen = [result["step_id"]]
     for _ in ERROR_1001.steps[1:]:
+        assert await flow.reload() == result  # each page, reloaded, is the same page
         result = await flow.choose("skip")
         seen.append(result["step_id"])
     assert seen == list(ERROR_1001.steps)  # every documented step, in the documented order
@@ -241,6 +242,7 @@ async def test_1003_walkthrough_names_what_failed(
     assert facts["reference"] == f"{len(household.cloud.reference_targets)}/2"
     seen = [result["step_id"]]
     for _ in ERROR_1003.steps[1:]:
+        assert await flow.reload() == result  # each page, reloaded, is the same page
         result = await flow.choose("skip")
         seen.append(result["step_id"])
     # The cause's step, then the documented order.
