@@ -102,7 +102,12 @@ async def async_event_path(
 
 
 async def _listener_open(listener: str) -> bool | None:
-    """Tell whether core's event listener accepts a connection from this host."""
+    """Tell whether core's event listener accepts a connection from this host.
+
+    A refusal tells nothing (None): soco stops core's listener whenever its last subscription
+    ends, which is what failed subscriptions do, until core subscribes again. A connection
+    neither opened nor refused in time is dropped on the way: a firewall on this very host.
+    """
     parsed = read_listener(listener)
     if parsed is None:
         return None
@@ -110,6 +115,8 @@ async def _listener_open(listener: str) -> bool | None:
     try:
         async with asyncio.timeout(LISTENER_TIMEOUT):
             _, writer = await asyncio.open_connection(str(address), port)
+    except ConnectionRefusedError:
+        return None
     except OSError, TimeoutError:
         return False
     writer.close()
