@@ -17,7 +17,7 @@ from custom_components.sonos_troubleshooter.error_catalog import (
     steps_for,
 )
 from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
-from custom_components.sonos_troubleshooter.household import Household, device_names
+from custom_components.sonos_troubleshooter.household import DeviceName, Household, device_names
 from custom_components.sonos_troubleshooter.player_client import (
     ProbeFailure,
     Role,
@@ -371,6 +371,24 @@ def test_two_subs_and_two_rooms_of_one_name_are_numbered_in_joining_order() -> N
         {"room": "living room", "number": "2"},
     )
     assert device_names([]) == {}
+
+
+def test_names_that_read_alike_are_numbered_whatever_makes_them_alike() -> None:
+    """A room called "Living Room Sub" beside the Living Room's Sub reads the same in English."""
+    words = {"player": "", "sub": " Sub", "rear_left": " Rear Left", "rear_right": " Rear Right"}
+
+    def in_english(name: DeviceName) -> str:
+        number = f" {name.number}" if name.number > 1 else ""
+        return f"{name.room}{words[name.key]}{number}"
+
+    room = member("ZoneGroupMember", "RINCON_ROOM", "10.0.0.40", "Living Room Sub")
+    model = household(HOME_THEATRE, state(group("RINCON_ROOM", room)))
+    worded = {uid: in_english(name) for uid, name in model.device_names(in_english).items()}
+    assert worded["RINCON_SUB"] == "Living Room Sub"
+    assert worded["RINCON_ROOM"] == "Living Room Sub 2"
+    assert len(set(worded.values())) == len(worded)
+    # Told apart by role and room alone, as without Home Assistant's texts, they differ.
+    assert names(model)["RINCON_ROOM"] == ("player", {"room": "Living Room Sub"})
 
 
 # --- transitions --------------------------------------------------------------------------

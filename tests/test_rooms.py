@@ -85,6 +85,19 @@ async def test_devices_are_named_by_room_and_role(
     assert state(hass, "sensor.living_room_sub_error_code") == "ok"
 
 
+async def test_a_room_named_like_a_role_is_numbered_not_confused(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """A room the user called "Living Room Sub", beside the Living Room's own Sub."""
+    sub = household.household.player("Living Room Sub").uid
+    room = household.household.add_player("Living Room Sub", model_name="Sonos One").uid
+    await poll(hass, setup_entry)
+    names = device_names(hass, setup_entry)
+    assert names[sub] == "Living Room Sub"  # there first: keeps its name
+    assert names[room] == "Living Room Sub 2"
+    assert len(set(names.values())) == len(names)
+
+
 async def test_role_words_in_home_assistants_language(
     hass: HomeAssistant, config_entry: MockConfigEntry, household: Emulator, cloud_dns: None
 ) -> None:

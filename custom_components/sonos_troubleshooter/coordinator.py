@@ -35,7 +35,7 @@ from .const import (
 from .core_rules import CoreLoss, CoreView, EventPath, follow_core
 from .error_catalog import PlayerCard
 from .error_rules import DiagnosisState, PlayerState
-from .household import DeviceName, Household, KnownPlayer
+from .household import DeviceName, Household, KnownPlayer, by_role_and_room
 from .link_rules import Link, complete_share
 from .player_client import (
     PlayerInfo,
@@ -343,7 +343,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         household = self.household
         vanished = household.vanished_reasons()
         members = household.member_uids()
-        device_names = household.device_names()
+        device_names = household.device_names(self._worded)
         names = {uid: self.device_name(uid, name) for uid, name in device_names.items()}
         fallen = household.fallen_with_main()
         return HouseholdSnapshot(
@@ -392,10 +392,21 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         )
         if device is not None and device.name_by_user:
             return device.name_by_user
+        return self._wording(name) or name.room
+
+    def _wording(self, name: DeviceName) -> str | None:
+        """Return the name Home Assistant gives the device, None before its texts are loaded."""
         template = translation.async_get_cached_translations(
             self.hass, self.hass.config.language, "device", DOMAIN
         ).get(f"component.{DOMAIN}.device.{name.translation_key}.name")
-        return template.format(**name.placeholders) if template else name.room
+        return template.format(**name.placeholders) if template else None
+
+    def _worded(self, name: DeviceName) -> str:
+        """Word a name to compare it with the others (see `household.device_names`).
+
+        Without the texts, names are told apart by role and room only, as the pure rule does.
+        """
+        return self._wording(name) or by_role_and_room(name)
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float

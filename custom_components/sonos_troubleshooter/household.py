@@ -5,9 +5,8 @@ this model, which follows the topology (players that joined, moved or vanished) 
 poll into the diagnosis. The store persists it; entities read the coordinator's snapshots.
 """
 
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .const import LOGGER
@@ -81,21 +80,29 @@ class DeviceName:
         return {"room": self.room, **numbered}
 
 
-def device_names(players: Iterable[KnownPlayer]) -> dict[str, DeviceName]:
-    """Name every player by its room and role, so that no two share a name.
+def by_role_and_room(name: DeviceName) -> str:
+    """Tell names apart without their wording: by role, room and number."""
+    return f"{name.key}\n{name.room}\n{name.number}"
 
-    Two players of one room in one role (a home theatre with two Subs; rooms given the same
-    name) are numbered in the order they joined: the first keeps the plain name, so a second
-    Sub added later renames nobody.
+
+def device_names(
+    players: Iterable[KnownPlayer], render: Callable[[DeviceName], str] = by_role_and_room
+) -> dict[str, DeviceName]:
+    """Name every player by its room and role, so that no two names read the same.
+
+    `render` words a name as the user reads it (the coordinator's, in HA's language). Two
+    players whose names would read alike (two Subs in one room, rooms given the same name, a
+    room called "Living Room Sub" beside a Living Room with a Sub) are numbered in the order
+    they joined: the first keeps the plain name, so a player added later renames nobody.
     """
     names: dict[str, DeviceName] = {}
-    taken: Counter[tuple[str, str]] = Counter()
+    shown: set[str] = set()
     for player in players:
-        key = NAME_KEYS.get(player.role, "player")
-        taken[key, player.name.casefold()] += 1
-        names[player.uid] = DeviceName(
-            key=key, room=player.name, number=taken[key, player.name.casefold()]
-        )
+        name = DeviceName(key=NAME_KEYS.get(player.role, "player"), room=player.name)
+        while render(name).casefold() in shown:
+            name = replace(name, number=name.number + 1)
+        shown.add(render(name).casefold())
+        names[player.uid] = name
     return names
 
 
@@ -225,9 +232,11 @@ class Household:
         )
         return self.diagnosis
 
-    def device_names(self) -> dict[str, DeviceName]:
+    def device_names(
+        self, render: Callable[[DeviceName], str] = by_role_and_room
+    ) -> dict[str, DeviceName]:
         """Return every player's device name (see `device_names`)."""
-        return device_names(self.players.values())
+        return device_names(self.players.values(), render)
 
     def satellite_links(self) -> dict[str, str]:
         """Return each home theatre satellite's main unit, which it reaches the network through.
