@@ -39,6 +39,9 @@ class SonosHousehold:
         self.closing = False
         # When set, GetZoneGroupState answers this UPnP error (large households answer 501).
         self.zone_group_state_error: int | None = None
+        # False: no event reaches a subscriber (a firewall or another VLAN on the way back);
+        # True: a new ZoneGroupTopology subscription gets its initial event, as on a good network.
+        self.events_reach_subscribers = False
 
     # --- what players answer ---------------------------------------------------------
     def answer(

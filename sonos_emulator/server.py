@@ -12,8 +12,10 @@ import socket
 import struct
 from typing import TYPE_CHECKING
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 import zlib
 
+import aiohttp
 from aiohttp import web
 
 from .loop import close_runner, quiet_runner
@@ -27,11 +29,13 @@ from .model import (
     service_description,
     soap_response,
     upnp_fault,
+    zone_group_state,
 )
 
 if TYPE_CHECKING:
     from .household import SonosHousehold
 
+INITIAL_EVENT_AFTER = 0.2  # seconds between granting a subscription and its first event
 LOSSY_SHARE = 0.2  # Fault.LOSSY: the share of answers that come a resend late
 LOSSY_RESEND = 1.0  # seconds: TCP's first retransmission on a LAN
 
@@ -92,10 +96,11 @@ class PlayerServer:
         self._bound_ip: str | None = None
         self._stalled: tuple[socket.socket, socket.socket] | None = None  # for SLOW_ACCEPT
         self._changed = asyncio.Event()  # set (and replaced) whenever the player changes
-        # Event subscriptions granted, SID -> the subscriber's callback URL. The emulator never
-        # sends NOTIFY: to a subscriber, it is a network where events cannot come back.
+        # Event subscriptions granted, SID -> the subscriber's callback URL. Events are sent
+        # only while the household's `events_reach_subscribers` says the way back is open.
         self.subscriptions: dict[str, str] = {}
         self._next_sid = 1
+        self._sending: set[asyncio.Task[None]] = set()
 
     @property
     def bound_ip(self) -> str | None:
@@ -275,8 +280,9 @@ class PlayerServer:
         As a player does: a new subscription needs `CALLBACK` and `NT: upnp:event`, a renewal
         or a cancellation a known `SID`; anything else is 412 Precondition Failed.
         """
-        if not _EVENT_PATH.match(request.path):
+        if not (event_path := _EVENT_PATH.match(request.path)):
             return web.Response(status=404, text="Not Found")
+        service = event_path.group(1)
         sid = request.headers.get("SID")
         if request.method == "UNSUBSCRIBE":
             if sid is None or self.subscriptions.pop(sid, None) is None:
@@ -289,6 +295,12 @@ class PlayerServer:
             sid = f"uuid:{self.player.uid}_sub{self._next_sid:010d}"
             self._next_sid += 1
             self.subscriptions[sid] = callback.strip("<>")
+            if self._household.events_reach_subscribers and service == "ZoneGroupTopology":
+                sending = asyncio.get_running_loop().create_task(
+                    self._send_initial_event(sid, self.subscriptions[sid])
+                )
+                self._sending.add(sending)
+                sending.add_done_callback(self._sending.discard)
         elif sid not in self.subscriptions:
             return web.Response(status=412, text="Precondition Failed")
         requested = request.headers.get("TIMEOUT", "").removeprefix("Second-")
@@ -301,6 +313,34 @@ class PlayerServer:
                 "Server": "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)",
             },
         )
+
+    async def _send_initial_event(self, sid: str, callback: str) -> None:
+        """NOTIFY the subscriber of the topology as it is, as a player does right after SUBSCRIBE.
+
+        That first event is what HA core's Sonos waits for (2 s) before it calls the
+        subscription failed. Sent once, given 2 s; a subscriber that does not take it loses it.
+        """
+        # A moment after the SUBSCRIBE answer: the subscriber files the SID once it has that.
+        await asyncio.sleep(INITIAL_EVENT_AFTER)
+        state = escape(zone_group_state(self._household.players))
+        body = (
+            '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">'
+            f"<e:property><ZoneGroupState>{state}</ZoneGroupState></e:property>"
+            "</e:propertyset>"
+        )
+        headers = {
+            "Content-Type": 'text/xml; charset="utf-8"',
+            "NT": "upnp:event",
+            "NTS": "upnp:propchange",
+            "SID": sid,
+            "SEQ": "0",
+        }
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session,
+                session.request("NOTIFY", callback, data=body, headers=headers),
+            ):
+                pass
 
     def _post(self, path: str, soap_action: str, body: bytes) -> web.Response:
         control = _CONTROL_PATH.match(path)

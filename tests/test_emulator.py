@@ -2,10 +2,14 @@
 
 import asyncio
 import contextlib
+import http.server
 import os
 import socket
+import threading
 import time
+from typing import ClassVar
 from unittest.mock import patch
+from xml.sax.saxutils import unescape
 import zlib
 
 import pytest
@@ -571,7 +575,7 @@ def test_satellites_go_with_their_main_unit_and_a_boost_plays_nothing(emulator: 
 
 
 def test_event_subscriptions_are_granted_renewed_and_cancelled(emulator: Emulator) -> None:
-    """UPnP eventing as a player does it (HA core's Sonos subscribes); no NOTIFY is ever sent."""
+    """UPnP eventing as a player does it (HA core's Sonos subscribes)."""
     player = emulator.household.add_player("Den")
     url = f"http://{player.ip}:1400/MediaRenderer/RenderingControl/Event"
     subscribe = {"CALLBACK": "<http://127.0.0.1:1401>", "NT": "upnp:event"}
@@ -595,6 +599,52 @@ def test_event_subscriptions_are_granted_renewed_and_cancelled(emulator: Emulato
 
     emulator.household.set_fault("Den", Fault.HTTP_403)  # UPnP off refuses eventing too
     assert requests.request("SUBSCRIBE", url, headers=subscribe, timeout=1).status_code == 403
+
+
+class _Subscriber(http.server.BaseHTTPRequestHandler):
+    """Takes NOTIFY requests, as a subscriber's event listener does; keeps what came."""
+
+    received: ClassVar[list[tuple[dict[str, str], str]]] = []
+
+    def do_NOTIFY(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.received.append((dict(self.headers), body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        """Quiet."""
+
+
+def test_initial_topology_event_only_when_events_reach_subscribers(emulator: Emulator) -> None:
+    """A blocked way back is the default; open, a topology subscriber gets its first event."""
+    player = emulator.household.add_player("Den")
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Subscriber)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    _Subscriber.received.clear()
+    subscribe = {"CALLBACK": f"<http://127.0.0.1:{listener.server_port}/>", "NT": "upnp:event"}
+    topology = f"http://{player.ip}:1400/ZoneGroupTopology/Event"
+    rendering = f"http://{player.ip}:1400/MediaRenderer/RenderingControl/Event"
+    try:
+        requests.request("SUBSCRIBE", topology, headers=subscribe, timeout=1)
+        time.sleep(0.5)
+        assert _Subscriber.received == []  # the default: events never come back
+
+        emulator.household.events_reach_subscribers = True
+        requests.request("SUBSCRIBE", rendering, headers=subscribe, timeout=1)
+        sid = requests.request("SUBSCRIBE", topology, headers=subscribe, timeout=1).headers["SID"]
+        deadline = time.monotonic() + 2
+        while not _Subscriber.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # room for an event that should not come
+        ((headers, body),) = _Subscriber.received
+        assert (headers["SID"], headers["SEQ"], headers["NTS"]) == (sid, "0", "upnp:propchange")
+        state = body.partition("<ZoneGroupState>")[2].partition("</ZoneGroupState>")[0]
+        members = parse_topology(unescape(state)).members
+        assert [member.uid for member in members] == [player.uid]
+    finally:
+        listener.shutdown()
+        listener.server_close()
 
 
 def test_answers_what_core_sonos_asks_when_it_sets_a_speaker_up(emulator: Emulator) -> None:
