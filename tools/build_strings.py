@@ -250,7 +250,7 @@ def core_flow(phrases: Phrases, card: dict[str, str], overview: str) -> dict[str
             "still_lost": {
                 "title": shared["still_lost_title"],
                 "description": card["still_lost"],
-                "menu_options": {key: menu[key] for key in ("check", "finish")},
+                "menu_options": menu,
             },
             "still_failing": {
                 "title": shared["still_failing_title"],

@@ -701,7 +701,7 @@ class CoreFixFlow(HouseholdRepairFlow):
                 description="fixed_reload",
                 description_placeholders=self._facts(runtime.coordinator.data),
             )
-        return self._menu("still_lost", ["check", "finish"])
+        return self._menu("still_lost", ["reload", "check", "finish"])
 
     async def async_step_still_lost(
         self, user_input: dict[str, Any] | None = None
@@ -709,7 +709,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         """Show the next causes again (the page is reloaded)."""
         if ended := self._ended():
             return ended
-        return self._menu("still_lost", ["check", "finish"])
+        return self._menu("still_lost", ["reload", "check", "finish"])
 
     async def async_step_checked(
         self, user_input: dict[str, Any] | None = None
