@@ -1,8 +1,9 @@
 """HA core's Sonos integration as it shows in Home Assistant, for the tests that compare with it.
 
-Core Sonos itself cannot run in a test: it needs SSDP (multicast) and event subscriptions the
-emulator does not serve. What this integration reads of it is the registry and the state
-machine, so those are written here exactly as core writes them (see core's `entity.py`,
+Core Sonos itself runs in tests/test_core_sonos_real.py; what it does only after minutes (a
+speaker unavailable for 5 of them) and what the emulator cannot make it do are played here.
+What this integration reads of it is the registry and the state machine, so those are
+written here exactly as core writes them (see core's `entity.py`,
 `media_player.py`, `__init__.py` in the installed Home Assistant): the config entry, a device
 per speaker (identifier `("sonos", uid)`, MAC and UPnP connections, configuration URL at the
 speaker's address), entities with core's unique ids, states `unavailable` when core lost the

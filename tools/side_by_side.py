@@ -9,7 +9,7 @@ both (`sonos` and `sonos_troubleshooter`). Each step waits for what it expects, 
 and says what it saw when the bound passed. The steps:
 
 1. core sees every room (a device and a media player per room), this integration every player;
-2. core raises `subscriptions_failed` (the emulator grants subscriptions but never sends an
+2. core raises `subscriptions_failed` (the demo's emulator grants subscriptions but sends no
    event, as a network that blocks them) and this integration's `core_events` card follows;
 3. `upnp-off Office`: this integration's `upnp_disabled` card (and core's own issue when its
    next manual host scan meets the 403), then `on Office` closes ours;
