@@ -81,8 +81,8 @@ async def core(hass: HomeAssistant, household: Emulator) -> AsyncIterator[Config
 
 
 async def subscriptions_failed(hass: HomeAssistant) -> ir.IssueEntry:
-    """Wait for core's issue: it gives the first event 2 s (real time) to arrive."""
-    for _ in range(100):
+    """Wait for core's issue: it gives the first event 2 s (real time) once it has subscribed."""
+    for _ in range(300):
         if issue := ir.async_get(hass).async_get_issue(CORE, "subscriptions_failed"):
             return issue
         await asyncio.sleep(0.1)
