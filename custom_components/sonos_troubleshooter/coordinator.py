@@ -343,8 +343,11 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         household = self.household
         vanished = household.vanished_reasons()
         members = household.member_uids()
-        device_names = household.device_names(self._worded)
-        names = {uid: self.device_name(uid, name) for uid, name in device_names.items()}
+        wording = self._wording()
+        # Compared in the words users read; without the texts, by role and room alone.
+        device_names = household.device_names(lambda name: wording(name) or by_role_and_room(name))
+        device_name = self._naming()
+        names = {uid: device_name(uid, name) for uid, name in device_names.items()}
         fallen = household.fallen_with_main()
         return HouseholdSnapshot(
             household_id=self.household_id,
@@ -382,31 +385,36 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             core=core,
         )
 
-    def device_name(self, uid: str, name: DeviceName) -> str:
-        """Return a player's name as its device shows it: the user's own, else room and role.
+    def _naming(self) -> Callable[[str, DeviceName], str]:
+        """Return how players' devices are named now: the user's name, else room and role.
 
-        Role words are translated in Home Assistant's language, as device names are.
+        Role words are translated in Home Assistant's language, as device names are; the
+        texts are looked up once for all players.
         """
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, uid), self.config_entry.entry_id
-        )
-        if device is not None and device.name_by_user:
-            return device.name_by_user
-        return self._wording(name) or name.room
+        registry = dr.async_get(self.hass)
+        wording = self._wording()
 
-    def _wording(self, name: DeviceName) -> str | None:
-        """Return the name Home Assistant gives the device, None before its texts are loaded."""
-        template = translation.async_get_cached_translations(
+        def device_name(uid: str, name: DeviceName) -> str:
+            device = registry.async_get_device_by_identifier(
+                (DOMAIN, uid), self.config_entry.entry_id
+            )
+            if device is not None and device.name_by_user:
+                return device.name_by_user
+            return wording(name) or name.room
+
+        return device_name
+
+    def _wording(self) -> Callable[[DeviceName], str | None]:
+        """Return how Home Assistant words a device's name (None before its texts are loaded)."""
+        texts = translation.async_get_cached_translations(
             self.hass, self.hass.config.language, "device", DOMAIN
-        ).get(f"component.{DOMAIN}.device.{name.translation_key}.name")
-        return template.format(**name.placeholders) if template else None
+        )
 
-    def _worded(self, name: DeviceName) -> str:
-        """Word a name to compare it with the others (see `household.device_names`).
+        def wording(name: DeviceName) -> str | None:
+            template = texts.get(f"component.{DOMAIN}.device.{name.translation_key}.name")
+            return template.format(**name.placeholders) if template else None
 
-        Without the texts, names are told apart by role and room only, as the pure rule does.
-        """
-        return self._wording(name) or by_role_and_room(name)
+        return wording
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float

@@ -80,9 +80,8 @@ def async_follow_device_names(
         device = registry.async_get_device_by_identifier((DOMAIN, uid), entry_id)
         if device is None:
             continue  # its entities are not added yet; they register it with its name
-        name = coordinator.device_name(uid, player.device_name)
-        if not device.name_by_user and device.name != name:
-            registry.async_update_device(device.id, name=name)
+        if not device.name_by_user and device.name != player.name:
+            registry.async_update_device(device.id, name=player.name)
 
 
 class HouseholdEntity(SonosTroubleshooterEntity):

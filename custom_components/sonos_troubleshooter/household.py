@@ -99,9 +99,9 @@ def device_names(
     shown: set[str] = set()
     for player in players:
         name = DeviceName(key=NAME_KEYS.get(player.role, "player"), room=player.name)
-        while render(name).casefold() in shown:
+        while (worded := render(name).casefold()) in shown:
             name = replace(name, number=name.number + 1)
-        shown.add(render(name).casefold())
+        shown.add(worded)
         names[player.uid] = name
     return names
 
