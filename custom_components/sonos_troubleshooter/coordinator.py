@@ -343,11 +343,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         household = self.household
         vanished = household.vanished_reasons()
         members = household.member_uids()
-        wording = self._wording()
-        # Compared in the words users read; without the texts, by role and room alone.
-        device_names = household.device_names(lambda name: wording(name) or by_role_and_room(name))
-        device_name = self._naming()
-        names = {uid: device_name(uid, name) for uid, name in device_names.items()}
+        device_names, names = self._device_names()
         fallen = household.fallen_with_main()
         return HouseholdSnapshot(
             household_id=self.household_id,
@@ -385,36 +381,31 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             core=core,
         )
 
-    def _naming(self) -> Callable[[str, DeviceName], str]:
-        """Return how players' devices are named now: the user's name, else room and role.
+    def _device_names(self) -> tuple[dict[str, DeviceName], dict[str, str]]:
+        """Return each player's device name, and the name its device shows.
 
-        Role words are translated in Home Assistant's language, as device names are; the
-        texts are looked up once for all players.
+        Names are compared in the words users read, in Home Assistant's language, as device
+        names are translated (without the texts, by role and room alone); a name the user
+        gave the device wins. The texts are looked up once for all players.
         """
-        registry = dr.async_get(self.hass)
-        wording = self._wording()
-
-        def device_name(uid: str, name: DeviceName) -> str:
-            device = registry.async_get_device_by_identifier(
-                (DOMAIN, uid), self.config_entry.entry_id
-            )
-            if device is not None and device.name_by_user:
-                return device.name_by_user
-            return wording(name) or name.room
-
-        return device_name
-
-    def _wording(self) -> Callable[[DeviceName], str | None]:
-        """Return how Home Assistant words a device's name (None before its texts are loaded)."""
         texts = translation.async_get_cached_translations(
             self.hass, self.hass.config.language, "device", DOMAIN
         )
 
-        def wording(name: DeviceName) -> str | None:
+        def worded(name: DeviceName) -> str | None:
             template = texts.get(f"component.{DOMAIN}.device.{name.translation_key}.name")
             return template.format(**name.placeholders) if template else None
 
-        return wording
+        names = self.household.device_names(lambda name: worded(name) or by_role_and_room(name))
+        registry = dr.async_get(self.hass)
+        shown: dict[str, str] = {}
+        for uid, name in names.items():
+            device = registry.async_get_device_by_identifier(
+                (DOMAIN, uid), self.config_entry.entry_id
+            )
+            own = device.name_by_user if device is not None else None
+            shown[uid] = own or worded(name) or name.room
+        return names, shown
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float
