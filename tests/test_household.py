@@ -18,6 +18,7 @@ from custom_components.sonos_troubleshooter.player_client import (
     TopologyMember,
     Uplink,
     VanishedPlayer,
+    parse_topology,
 )
 
 AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -170,6 +171,41 @@ def test_topology_sources_are_players_that_answered_then_the_configured_host() -
         "192.168.1.13",
         "192.168.1.14",
     ]
+
+
+def test_satellites_are_never_topology_sources_while_another_player_can_be_asked() -> None:
+    """Satellites can answer with an outdated topology: soco asks the main unit (SoCo#913)."""
+    household = Household()
+    bond = "RINCON_ARC:LF,RF;RINCON_SUB:SW;RINCON_RL:LR"
+    household.follow(
+        parse_topology(
+            "<ZoneGroupState><ZoneGroups><ZoneGroup Coordinator='RINCON_ARC'>"
+            f"<ZoneGroupMember UUID='RINCON_ARC' Location='{location('10.0.0.10')}'"
+            f" HTSatChanMapSet='{bond}'>"
+            f"<Satellite UUID='RINCON_SUB' Location='{location('10.0.0.11')}' HTSatChanMapSet='{bond}'/>"
+            f"<Satellite UUID='RINCON_RL' Location='{location('10.0.0.12')}' HTSatChanMapSet='{bond}'/>"
+            "</ZoneGroupMember></ZoneGroup><ZoneGroup Coordinator='RINCON_K'>"
+            f"<ZoneGroupMember UUID='RINCON_K' Location='{location('10.0.0.20')}'/>"
+            "</ZoneGroup></ZoneGroups></ZoneGroupState>"
+        )
+    )
+    household.observe(AT, dict.fromkeys(household.players), CLOUD_OK)
+    # Before, the soundbar's satellites were the next in line (players in topology order).
+    assert household.topology_sources("10.0.0.10") == ["10.0.0.10", "10.0.0.20"]
+    # The user entered a satellite's address: the players that answered are asked instead.
+    assert household.topology_sources("10.0.0.11") == ["10.0.0.10", "10.0.0.20"]
+    # Nobody else answered last time (the soundbar is down, and with it its satellites):
+    # the entered address is all there is.
+    household.observe(
+        AT, {"RINCON_ARC": ProbeFailure.NO_ANSWER, "RINCON_K": ProbeFailure.NO_ANSWER}, CLOUD_OK
+    )
+    assert household.topology_sources("10.0.0.11") == ["10.0.0.11"]
+    assert household.uplink("RINCON_SUB") is Uplink.MAIN_UNIT
+    assert household.uplink("RINCON_ARC") is Uplink.WIFI
+
+
+def location(ip: str) -> str:
+    return f"http://{ip}:1400/xml/device_description.xml"
 
 
 def test_observe_marks_who_answered_and_folds_the_poll_into_the_diagnosis() -> None:

@@ -21,6 +21,7 @@ from custom_components.sonos_troubleshooter.player_client import (
     MAX_DEPTH,
     ProbeFailure,
     SonosError,
+    Uplink,
     check_xml,
     fetch_household_id,
     fetch_player_info,
@@ -67,9 +68,9 @@ async def test_player_info_household_and_topology(
     assert info.serial_number == arc.serial
     assert info.mac_address == arc.mac.replace("-", ":")
     assert await fetch_household_id(session, arc.ip, 2) == household.household_id
-    assert [(m.name, m.ip, m.channel_freq, m.wired) for m in topology.members] == [
-        ("Living Room", arc.ip, 2437, False),
-        ("Amp", household.player("Amp").ip, 2437, True),
+    assert [(m.name, m.ip, m.channel_freq, m.uplink) for m in topology.members] == [
+        ("Living Room", arc.ip, 2437, Uplink.WIFI),
+        ("Amp", household.player("Amp").ip, 2437, Uplink.ETHERNET),  # a channel, and a cable
     ]
     assert [(v.name, v.reason) for v in topology.vanished] == [("Roam", REASON_SLEEPING)]
     await ping(session, arc.ip, 1)

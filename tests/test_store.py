@@ -20,7 +20,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
 )
 from custom_components.sonos_troubleshooter.household import KnownPlayer
 from custom_components.sonos_troubleshooter.link_rules import HourTally, Link
-from custom_components.sonos_troubleshooter.player_client import Role
+from custom_components.sonos_troubleshooter.player_client import Role, Uplink
 from custom_components.sonos_troubleshooter.power_rules import Action, ActionRecord, Outcome
 from custom_components.sonos_troubleshooter.store import (
     action_from_dict,
@@ -410,6 +410,21 @@ def test_a_player_keeps_its_role_and_main_unit_and_an_older_store_reads_as_alone
     assert (older.role, older.main) == (Role.PLAYER, None)
     with pytest.raises(ValueError, match="conductor"):
         player_from_dict({**stored, "role": "conductor"})
+
+
+def test_how_a_player_connects_is_kept_and_an_older_wired_flag_reads_as_such() -> None:
+    amp = KnownPlayer(
+        uid="RINCON_AMP", name="Office", ip="10.0.0.3", channel_freq=2437, uplink=Uplink.ETHERNET
+    )
+    stored = json.loads(json.dumps(player_to_dict(amp)))
+    assert stored["uplink"] == "ethernet"
+    assert player_from_dict(stored) == amp
+    del stored["uplink"]  # stored before 0.3: a wired flag
+    assert player_from_dict({**stored, "wired": True}).uplink is Uplink.ETHERNET
+    assert player_from_dict({**stored, "wired": False}).uplink is Uplink.WIFI
+    assert player_from_dict(stored).uplink is Uplink.WIFI
+    with pytest.raises(ValueError, match="copper"):
+        player_from_dict({**stored, "uplink": "copper"})
 
 
 def test_link_and_tally_round_trip_through_json() -> None:

@@ -96,11 +96,6 @@ class PlayerSnapshot:
     link: Link
     warned: bool  # the early warning is shown for it (see `Household.warned`)
 
-    @property
-    def wired(self) -> bool:
-        """True for a player on a cable."""
-        return self.uplink is Uplink.ETHERNET
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CoreReport:

@@ -217,11 +217,6 @@ class TopologyMember:
     boot_seq: int | None = None
     """Rises each time the player starts (a power glitch, a crash, an update)."""
 
-    @property
-    def wired(self) -> bool:
-        """True for a player on a cable."""
-        return self.uplink is Uplink.ETHERNET
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VanishedPlayer:
