@@ -28,6 +28,8 @@ from sonos_emulator import (
     StatusFault,
     server,
 )
+from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
+from sonos_emulator.model import zone_group_state
 from sonos_emulator.process import EmulatorProcess
 
 MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
@@ -259,6 +261,22 @@ def test_large_household_zone_group_state_error(emulator: Emulator) -> None:
     assert raised.value.error_code == "501"
     emulator.household.heal_all()
     assert "Kitchen" in topology(player.ip)
+
+
+def test_zone_group_state_past_the_size_limit_answers_501_and_comes_and_goes(
+    emulator: Emulator,
+) -> None:
+    """As real players (SoCo issue 935): 501 past about 16 kB; a player leaving can undo it."""
+    household = emulator.household
+    first = household.add_player("Room 0")
+    while len(zone_group_state(household.players).encode()) <= ZONE_GROUP_STATE_LIMIT:
+        last = household.add_player(f"Room {len(household.players)}")
+    with pytest.raises(SoCoUPnPException) as raised:
+        topology(first.ip)
+    assert raised.value.error_code == "501"
+
+    household.remove_player(last.uid)
+    assert f"Room {len(household.players) - 1}" in topology(first.ip)
 
 
 def _raw_exchange(ip: str, timeout: float = 2) -> socket.socket:
@@ -642,6 +660,25 @@ def test_initial_topology_event_only_when_events_reach_subscribers(emulator: Emu
         state = body.partition("<ZoneGroupState>")[2].partition("</ZoneGroupState>")[0]
         members = parse_topology(unescape(state)).members
         assert [member.uid for member in members] == [player.uid]
+
+        # One event per change of the topology, none for what does not change it.
+        _Subscriber.received.clear()
+        emulator.household.set_fault("Den", Fault.SLOW, 0.01)
+        emulator.household.rename("Den", "Study")
+        kitchen = emulator.household.add_player("Kitchen")
+        deadline = time.monotonic() + 2
+        while len(_Subscriber.received) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        ours = [event for event in _Subscriber.received if event[0]["SID"] == sid]
+        assert sorted(headers["SEQ"] for headers, _ in ours) == ["1", "2"]
+        assert len(_Subscriber.received) == 4  # the first subscription gets them too
+        last = max(ours, key=lambda event: event[0]["SEQ"])[1]
+        state = last.partition("<ZoneGroupState>")[2].partition("</ZoneGroupState>")[0]
+        assert {(m.uid, m.name) for m in parse_topology(unescape(state)).members} == {
+            (player.uid, "Study"),
+            (kitchen.uid, "Kitchen"),
+        }
     finally:
         listener.shutdown()
         listener.server_close()

@@ -8,6 +8,7 @@ import pytest
 from custom_components.sonos_troubleshooter.error_rules import (
     EXPECTED_ABSENCES,
     FAILURES_TO_RAISE,
+    MAYBE_AWAY,
     CloudCause,
     CloudObservation,
     CloudState,
@@ -17,6 +18,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerObservation,
     PlayerState,
     diagnose,
+    is_portable,
 )
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,8 +32,10 @@ UPNP_OFF = ErrorCode.UPNP_DISABLED
 UP = "up"
 DOWN = "down"
 REFUSED = "403"
-"""Player tokens in a poll (REFUSED: answered HTTP 403, UPnP off); any other string is a
-VanishedDevices reason of a silent player."""
+MAYBE = "maybe"
+"""Player tokens in a poll (REFUSED: answered HTTP 403, UPnP off; MAYBE: a portable silent
+while the topology cannot be read); any other string is a VanishedDevices reason of a
+silent player."""
 
 
 def at(poll: int) -> datetime:
@@ -134,6 +138,29 @@ def expected_absence_scenarios() -> list[object]:
 
 
 SCENARIOS = [
+    # A portable silent while the topology cannot be read may be asleep: never 1001 ...
+    [
+        Poll({"roam": UP}, {"roam": ok}),
+        Poll({"roam": MAYBE}, {"roam": away(MAYBE_AWAY)}),
+        Poll({"roam": MAYBE}, {"roam": away(MAYBE_AWAY)}),
+        Poll({"roam": MAYBE}, {"roam": away(MAYBE_AWAY)}),
+        Poll({"roam": UP}, {"roam": ok}),
+    ],
+    # ... but a 1001 raised while the topology could be read stands when it is lost.
+    [
+        Poll({"roam": DOWN, "kitchen": UP}, {"roam": fail(1), "kitchen": ok}),
+        Poll({"roam": DOWN, "kitchen": UP}, {"roam": down(0, 2), "kitchen": ok}),
+        Poll({"roam": MAYBE, "kitchen": UP}, {"roam": down(0, 3), "kitchen": ok}),
+    ],
+    # It counts as away for "every player down": the network is down for the others.
+    [
+        Poll({"kitchen": DOWN, "roam": MAYBE}, {"kitchen": fail(1), "roam": away(MAYBE_AWAY)}),
+        Poll(
+            {"kitchen": DOWN, "roam": MAYBE},
+            {"kitchen": down(0, 2), "roam": away(MAYBE_AWAY)},
+            all_down_since=0,
+        ),
+    ],
     # --- players: 1001 ---
     pytest.param([Poll({"a": DOWN}, {"a": fail(1)})], id="single failure raises nothing"),
     pytest.param(
@@ -550,7 +577,8 @@ def test_scenario(polls: list[Poll]) -> None:
                 PlayerObservation(
                     uid=uid,
                     answered=token in (UP, REFUSED),
-                    vanished_reason=None if token in (UP, DOWN, REFUSED) else token,
+                    vanished_reason=None if token in (UP, DOWN, REFUSED, MAYBE) else token,
+                    may_be_away=token == MAYBE,
                     upnp_disabled=token == REFUSED,
                 )
                 for uid, token in poll.players.items()
@@ -711,3 +739,20 @@ def test_confirmed_silence_raises_1001_between_polls(
         ),
     )
     assert asleep.players["a"].code is OK  # an expected absence is never confirmed
+
+
+@pytest.mark.parametrize(
+    ("model", "portable"),
+    [
+        ("Sonos Roam", True),
+        ("Roam SL", True),
+        ("Sonos Roam 2", True),
+        ("Sonos Move", True),
+        ("Move 2", True),
+        ("Sonos Arc", False),
+        ("Sonos One", False),
+        ("", False),
+    ],
+)
+def test_portables_are_told_by_their_model(model: str, portable: bool) -> None:
+    assert is_portable(model) is portable

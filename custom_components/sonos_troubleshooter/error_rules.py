@@ -38,6 +38,12 @@ EXPECTED_ABSENCES: frozenset[str] = frozenset(
 )
 """VanishedDevices reasons that mean the player left on purpose, so its silence is no error."""
 
+MAYBE_AWAY = "maybe_away"
+"""The absence of a portable silent while the topology cannot be read: it may be asleep."""
+
+PORTABLE_MODELS: tuple[str, ...] = ("roam", "move")
+"""Model names of the players that run on battery (Roam, Roam SL, Roam 2, Move, Move 2)."""
+
 HOUSEHOLD_FINDINGS: tuple[str, ...] = (
     "ok",
     "player_unreachable",
@@ -66,6 +72,8 @@ class PlayerObservation:
     answered: bool
     vanished_reason: str | None = None
     """The household topology's VanishedDevices reason; None when not listed as vanished."""
+    may_be_away: bool = False
+    """A portable silent while the topology cannot be read, so no reason can be known."""
     upnp_disabled: bool = False
     """It answered HTTP 403: on the network, but refusing local control (UPnP off)."""
     missed_checks: int = 0
@@ -254,6 +262,10 @@ def _diagnose_player(
     absence = expected_absence(seen.vanished_reason)
     if absence is not None:
         return _player_ok(seen.uid, expected_absence=absence)
+    # Unknown is not 1001 for a player that may be away on purpose; a 1001 raised while the
+    # topology could be read stands, though (nothing new says the player left on purpose).
+    if seen.may_be_away and (previous is None or previous.code is not ErrorCode.E1001):
+        return _player_ok(seen.uid, expected_absence=MAYBE_AWAY)
     failures = (0 if previous is None else previous.failures) + 1
     failing_since = (
         (None if previous is None else previous.failing_since) or seen.missed_since or at
@@ -298,6 +310,12 @@ def expected_absence(reason: str | None) -> str | None:
         return None
     normalized = reason.strip().lower()
     return normalized if normalized in EXPECTED_ABSENCES else None
+
+
+def is_portable(model_name: str) -> bool:
+    """Tell whether a model runs on battery, so it may sleep or be switched off at will."""
+    name = model_name.casefold()
+    return any(portable in name for portable in PORTABLE_MODELS)
 
 
 def fallen_with_main(state: DiagnosisState, links: Mapping[str, str]) -> dict[str, str]:

@@ -258,4 +258,7 @@ class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
                 for player in data.players.values()
                 if player.state.code is ErrorCode.E1001
             ),
+            # `unknown`: no player can tell which players are away on purpose; a portable's
+            # silence then raises nothing (see the README's real-world behaviours).
+            "topology": data.topology_source,
         }
