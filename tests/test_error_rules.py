@@ -19,6 +19,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerState,
     diagnose,
     is_portable,
+    topology_card_due,
 )
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -756,3 +757,10 @@ def test_confirmed_silence_raises_1001_between_polls(
 )
 def test_portables_are_told_by_their_model(model: str, portable: bool) -> None:
     assert is_portable(model) is portable
+
+
+def test_the_topology_card_comes_after_ten_minutes_unreadable() -> None:
+    start = at(0)
+    assert not topology_card_due(None, start)
+    assert not topology_card_due(start, start + timedelta(minutes=10) - timedelta(seconds=1))
+    assert topology_card_due(start, start + timedelta(minutes=10))

@@ -5,20 +5,23 @@ Real players answer GetZoneGroupState with UPnP error 501 past about 16 kB of do
 still send the whole document in their ZoneGroupTopology events. The emulator does both.
 """
 
+import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from unittest.mock import patch
 from xml.sax.saxutils import escape
 
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sonos_troubleshooter import topology_events
+from custom_components.sonos_troubleshooter import error_rules, topology_events
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.player_client import MAX_BODY
 from custom_components.sonos_troubleshooter.topology_events import EventsState
@@ -333,3 +336,38 @@ async def test_first_event_before_the_answer_to_subscribe_counts(
     assert len(found.members) == len(household.players)
     assert events.state is EventsState.LIVE
     await events.async_stop()
+
+
+@pytest.mark.usefixtures("cloud_dns", "events_reach_home_assistant", "quick_event_wait")
+async def test_a_topology_unreadable_for_a_while_gets_a_card_that_closes_itself(
+    hass: HomeAssistant,
+    large_household: Emulator,
+    large_entry: MockConfigEntry,
+    events_reach_home_assistant: int,
+) -> None:
+    """A card to read, naming where events must arrive; gone once they do (10 min: 1 s here)."""
+    household = large_household.household
+    household.events_reach_subscribers = False
+    issue_id = f"topology_unknown_{household.household_id}"
+    with (
+        patch.object(topology_events, "RETRY_AFTER", 0),
+        patch.object(error_rules, "TOPOLOGY_CARD_AFTER", timedelta(seconds=1)),
+    ):
+        await setup(hass, large_entry)
+        await poll(hass, large_entry)
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None  # not yet
+
+        await asyncio.sleep(1)
+        await poll(hass, large_entry)
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert (issue.severity, issue.is_fixable) == (ir.IssueSeverity.WARNING, False)
+        assert issue.translation_placeholders is not None
+        assert issue.translation_placeholders["address"] == (
+            f"127.0.0.1:{events_reach_home_assistant}"
+        )
+
+        household.events_reach_subscribers = True  # the user opened the way back
+        await poll(hass, large_entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert len(large_entry.runtime_data.coordinator.data.players) == PLAYERS

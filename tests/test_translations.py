@@ -104,8 +104,9 @@ def test_english_follows_hassfest_schema() -> None:
             assert TRANSLATION_KEY.match(part) or part.isdigit(), key
     for issue_id, issue in english["issues"].items():
         assert issue["title"], issue_id
-        # Every error's card is fixable; the early warning is a card to read.
-        readable = issue_id == "unstable_connection"
+        # Every error's card is fixable; the early warning and the unreadable topology are
+        # cards to read.
+        readable = issue_id in ("unstable_connection", "topology_unknown")
         assert set(issue) == {"title", "description" if readable else "fix_flow"}, issue_id
 
 

@@ -233,7 +233,8 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
             actions=(),
         ),
     }
-    return {**result, **core_issues(phrases)}
+    # No topology to tell who is away (a household too large to answer): a card to read.
+    return {**result, **core_issues(phrases), "topology_unknown": phrases["topology_unknown"]}
 
 
 def core_flow(phrases: Phrases, card: dict[str, str], overview: str) -> dict[str, object]:

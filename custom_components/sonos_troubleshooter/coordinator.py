@@ -123,6 +123,10 @@ class HouseholdSnapshot:
     topology_source: str
     """How the poll read the topology: `answer`, `events`, or `unknown` (see `_find_topology`)."""
     topology_events: EventsState
+    topology_unreadable_since: datetime | None
+    """Since when players answer but cannot tell the topology, nor their events reach us."""
+    events_address: str | None
+    """Where players send their events (host:port), as the card about them names it."""
     complete_share: float | None
     """Percentage of the polls of the last 24 hours every player answered (or was away)."""
     updated_at: datetime = field(default_factory=dt_util.utcnow)
@@ -169,6 +173,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         # Where the topology comes from while no player can answer it (large households).
         self.topology_events = TopologyEvents(hass, entry)
         self._topology_source = "unknown"
+        self._topology_unreadable_since: datetime | None = None
 
     @callback
     def async_poll_now(self) -> None:
@@ -405,10 +410,25 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             topology_error=found if isinstance(found, str) else None,
             topology_source=self._topology_source,
             topology_events=self.topology_events.state,
+            topology_unreadable_since=self._unreadable_since(now),
+            events_address=self.topology_events.address,
             complete_share=complete_share(self.household.tally, now),
             updated_at=now,
             core=core,
         )
+
+    def _unreadable_since(self, now: datetime) -> datetime | None:
+        """Follow since when the players answer 501 and their events cannot reach us."""
+        unreadable = self._topology_source == "unknown" and self.topology_events.state in (
+            EventsState.BLOCKED,
+            EventsState.NO_CALLBACK,
+            EventsState.REFUSED,
+        )
+        if not unreadable:
+            self._topology_unreadable_since = None
+        elif self._topology_unreadable_since is None:
+            self._topology_unreadable_since = now
+        return self._topology_unreadable_since
 
     def _device_names(self) -> tuple[dict[str, DeviceName], dict[str, str]]:
         """Return each player's device name, and the name its device shows.

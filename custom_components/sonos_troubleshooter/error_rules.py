@@ -55,6 +55,10 @@ HOUSEHOLD_FINDINGS: tuple[str, ...] = (
 FAILURES_TO_RAISE = 2
 """Consecutive failed polls before an error is raised; one failure is often a dropped packet."""
 
+TOPOLOGY_CARD_AFTER = timedelta(minutes=10)
+"""How long the topology must stay unreadable (too large, no events) before a card says so:
+the first event may take a poll or two, and a player restarting takes a minute or two."""
+
 CONFIRM_CHECKS = 3
 """Failed checks in a row (connects and control calls, the poll's own last) that confirm 1001."""
 
@@ -310,6 +314,11 @@ def expected_absence(reason: str | None) -> str | None:
         return None
     normalized = reason.strip().lower()
     return normalized if normalized in EXPECTED_ABSENCES else None
+
+
+def topology_card_due(unreadable_since: datetime | None, at: datetime) -> bool:
+    """Tell whether the topology has been unreadable long enough to show its card."""
+    return unreadable_since is not None and at - unreadable_since >= TOPOLOGY_CARD_AFTER
 
 
 def is_portable(model_name: str) -> bool:

@@ -24,7 +24,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .error_catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
-from .error_rules import ErrorCode
+from .error_rules import ErrorCode, topology_card_due
 from .repair_facts import (
     all_players_facts,
     cloud_facts,
@@ -32,6 +32,7 @@ from .repair_facts import (
     core_lost_facts,
     player_facts,
     unstable_facts,
+    when,
 )
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
@@ -47,6 +48,12 @@ class IssueKind(StrEnum):
     CORE_LOST = "core_lost"
     CORE_EVENTS = "core_events"
     UNSTABLE = "unstable"
+    TOPOLOGY = "topology"
+
+    @property
+    def fixable(self) -> bool:
+        """Cards with a guided fix; the rest are cards to read, which close by themselves."""
+        return self not in (IssueKind.UNSTABLE, IssueKind.TOPOLOGY)
 
 
 def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
@@ -121,6 +128,16 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
             core_lost_facts(snapshot, loss),
             {"kind": IssueKind.CORE_LOST, "uid": uid},
         )
+    if topology_card_due(snapshot.topology_unreadable_since, snapshot.updated_at):
+        issues[f"topology_unknown_{household}"] = (
+            "topology_unknown",
+            ir.IssueSeverity.WARNING,  # nothing is down; what is watched is less
+            {
+                "address": snapshot.events_address or "-",
+                "since": when(snapshot.topology_unreadable_since),
+            },
+            {"kind": IssueKind.TOPOLOGY},
+        )
     if snapshot.core.events is not None:
         issues[f"core_events_{household}"] = (
             "core_events",
@@ -144,7 +161,7 @@ def async_update_issues(hass: HomeAssistant, coordinator: SonosTroubleshooterCoo
             hass,
             DOMAIN,
             issue_id,
-            is_fixable=data["kind"] is not IssueKind.UNSTABLE,
+            is_fixable=IssueKind(data["kind"]).fixable,
             is_persistent=False,
             severity=severity,
             translation_key=key,

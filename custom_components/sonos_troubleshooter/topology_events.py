@@ -146,6 +146,7 @@ class TopologyEvents:
         self._lock = asyncio.Lock()
         self._retry_at = 0.0  # loop time before which a blocked way back is not tried again
         self.state = EventsState.OFF
+        self.address: str | None = None  # host:port the players are asked to send events to
 
     @property
     def sid(self) -> str | None:
@@ -211,7 +212,11 @@ class TopologyEvents:
         return f"topology events: {self.state}"
 
     async def _callback_url(self, ip: str) -> str | None:
-        """Where the player at `ip` can send events; None when Home Assistant serves HTTPS only."""
+        """Where the player at `ip` can send events; None when Home Assistant serves HTTPS only.
+
+        Keeps the address (host:port) in `address`, for the card that names it.
+        """
+        path = EVENTS_URL.format(token=self._token)
         internal = self._hass.config.internal_url
         if internal is not None and (url := URL(internal)).scheme == "http" and url.host:
             try:
@@ -219,12 +224,14 @@ class TopologyEvents:
             except ValueError:
                 pass  # a name a player may not resolve (.local): the address is surer
             else:
-                return str(url.with_path(EVENTS_URL.format(token=self._token)))
+                self.address = f"{url.host}:{url.port}"
+                return str(url.with_path(path))
         api = self._hass.config.api
-        if api is None or api.use_ssl:
+        if api is None:
             return None
         source = await network.async_get_source_ip(self._hass, target_ip=ip)
-        return f"http://{source}:{api.port}{EVENTS_URL.format(token=self._token)}"
+        self.address = f"{source}:{api.port}"
+        return None if api.use_ssl else f"http://{self.address}{path}"
 
     async def _async_subscribe(self, ip: str) -> None:
         view = self._hass.data[_VIEW]
