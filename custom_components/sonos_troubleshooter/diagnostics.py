@@ -42,6 +42,7 @@ async def async_get_config_entry_diagnostics(
             "diagnosis": {
                 "cloud": diagnosis["cloud"],
                 "all_players_down": diagnosis["all_players_down"],
+                "upnp_disabled_everywhere": snapshot.diagnosis.upnp_disabled_everywhere,
             },
             "topology_error": snapshot.topology_error,
             # What HA core's Sonos integration showed, compared with what the players answered.

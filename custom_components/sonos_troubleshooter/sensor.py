@@ -258,4 +258,9 @@ class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
                 for player in data.players.values()
                 if player.state.code is ErrorCode.E1001
             ),
+            "refusing_players": sorted(
+                player.name
+                for player in data.players.values()
+                if player.state.code is ErrorCode.UPNP_DISABLED
+            ),
         }
