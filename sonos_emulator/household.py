@@ -51,6 +51,9 @@ class SonosHousehold:
         # of the topology an event of its own, as on a good network.
         self.events_reach_subscribers = False
         self._topology_sent = ""  # the ZoneGroupState of the last topology events
+        # UPnP is one switch for the whole system in the Sonos app (Account > Privacy &
+        # Security > UPnP): off, every player answers HTTP 403 (see `set_upnp`).
+        self.upnp_enabled = True
 
     # --- what players answer ---------------------------------------------------------
     def answer(
@@ -271,6 +274,15 @@ class SonosHousehold:
         for player in self.players:
             self.heal(player.uid)
         self.zone_group_state_error = None
+        self.upnp_enabled = True
+
+    def set_upnp(self, enabled: bool) -> None:
+        """Switch UPnP on or off for every player at once, as the Sonos app's one setting does.
+
+        Off, every player that would answer answers HTTP 403 instead, to everything; a
+        player's own `Fault.HTTP_403` (a player that refuses alone) stays its own.
+        """
+        self.upnp_enabled = enabled
 
     def vanish(self, name_or_uid: str, reason: str) -> Player:
         """The player goes away gracefully and the household lists why in VanishedDevices."""

@@ -60,6 +60,21 @@ HUGE = b'<?xml version="1.0"?><root>' + b"0123456789abcdef" * (3 * 2**16) + b"</
 DEEP_NESTING = b'<?xml version="1.0"?>' + b"<a>" * 20_000 + b"</a>" * 20_000
 FILLER = b"0123456789abcdef" * 4096  # 64 kB of an endless body
 RESET_LENGTH = 100_000  # announced; 2,000 bytes are sent before the reset
+# What a player answers with UPnP switched off (tests/fixtures/upnp_disabled_403.html): the
+# status, headers and body of its web server's 403 page as captured from a Play:5 (`GET /`,
+# djboris on Medium, 2017) and logged again from a Playbar in 2026 (simojenki/bonob#239). The
+# description answers "Error 403" (simojenki/bonob#224) when UPnP is off in the app's privacy
+# settings (jmt-gh/audiobookshelf-sonos#10). That every path and method gets this same page
+# is inferred: the reports show one server, one page.
+FORBIDDEN_PAGE = (
+    b"<HTML><HEAD><TITLE>Error 403</TITLE></HEAD>"
+    b"<BODY><H1>Error 403</H1><P>Forbidden</P></BODY></HTML>"
+)
+FORBIDDEN_HEADERS = {
+    "Content-Type": "text/html",
+    "Cache-Control": "no-cache",
+    "Connection": "close",
+}
 
 
 @functools.cache
@@ -71,6 +86,11 @@ def gzip_bomb() -> bytes:
     parts.extend(compressor.compress(block) for _ in range(32))
     parts.append(compressor.compress(b"</root>") + compressor.flush())
     return b"".join(parts)
+
+
+def _forbidden() -> web.Response:
+    """The 403 page of a player with UPnP switched off (see `FORBIDDEN_PAGE`)."""
+    return web.Response(status=403, body=FORBIDDEN_PAGE, headers=FORBIDDEN_HEADERS)
 
 
 def _stalled_listener(ip: str) -> tuple[socket.socket, socket.socket]:
@@ -215,13 +235,15 @@ class PlayerServer:
             ):
                 return await self._hostile(request, player.fault)
             case Fault.HTTP_403:
-                return web.Response(status=403, text="Forbidden", content_type="text/plain")
+                return _forbidden()
             case Fault.NOT_SONOS:
                 if request.path == "/xml/device_description.xml":
                     return web.Response(
                         text=foreign_device_description(player.ip), content_type="text/xml"
                     )
                 return web.Response(status=404, text="Not Found")
+        if not self._household.upnp_enabled:  # the household's one switch, off
+            return _forbidden()
         if request.method == "GET":
             return self._get(request.path)
         if request.method == "POST":

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import http.server
 import os
+from pathlib import Path
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from sonos_emulator import (
 from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
 from sonos_emulator.model import zone_group_state
 from sonos_emulator.process import EmulatorProcess
+from tools.develop import SCENARIOS, world
 
 MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
 
@@ -229,9 +231,26 @@ def test_bad_answers(emulator: Emulator, fault: Fault, error: type[Exception]) -
     emulator.household.set_fault("Kitchen", fault)
     with pytest.raises(error):
         ping(player.ip)
-    # get_speaker_info parses whatever body comes back, whatever the status.
+    # get_speaker_info parses whatever body comes back, whatever the status: junk fails to
+    # parse, while the 403 page is well-formed (upper-case HTML) and yields no description.
+    if fault is Fault.HTTP_403:
+        assert soco.SoCo(player.ip).get_speaker_info(refresh=True, timeout=1) is None
+        return
     with pytest.raises(SyntaxError):
         soco.SoCo(player.ip).get_speaker_info(refresh=True, timeout=1)
+
+
+FORBIDDEN_PAGE = Path(__file__).parent / "fixtures" / "upnp_disabled_403.html"
+
+
+def assert_forbidden_page(answer: requests.Response) -> None:
+    """The 403 page players send with UPnP off: status, headers and body as captured."""
+    assert answer.status_code == 403
+    assert answer.headers["Content-Type"] == "text/html"
+    assert answer.headers["Cache-Control"] == "no-cache"
+    assert answer.headers["Connection"] == "close"
+    # The file ends with a newline; the captures show none after </HTML>.
+    assert answer.content == FORBIDDEN_PAGE.read_bytes().rstrip(b"\n")
 
 
 def test_upnp_disabled_answers_403(emulator: Emulator) -> None:
@@ -240,7 +259,54 @@ def test_upnp_disabled_answers_403(emulator: Emulator) -> None:
     with pytest.raises(requests.HTTPError) as raised:
         ping(player.ip)
     assert raised.value.response is not None
-    assert raised.value.response.status_code == 403
+    assert_forbidden_page(raised.value.response)
+    assert_forbidden_page(requests.get(player.location, timeout=1))
+
+
+def test_upnp_switched_off_for_the_household(emulator: Emulator) -> None:
+    """One switch in the Sonos app: every player refuses, and answers again once it is on."""
+    kitchen = emulator.household.add_player("Kitchen")
+    den = emulator.household.add_player("Den")
+    emulator.household.set_upnp(False)
+    for player in (kitchen, den):
+        assert_forbidden_page(requests.get(player.location, timeout=1))
+        with pytest.raises(requests.HTTPError) as raised:
+            ping(player.ip)
+        assert raised.value.response is not None
+        assert_forbidden_page(raised.value.response)
+        with pytest.raises(requests.HTTPError):
+            topology(player.ip)
+    emulator.household.set_upnp(True)
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    assert "Den" in topology(kitchen.ip)
+
+    # A player's own fault stays its own: switched back on, it still refuses alone.
+    emulator.household.set_fault("Den", Fault.HTTP_403)
+    emulator.household.set_upnp(False)
+    emulator.household.set_upnp(True)
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    with pytest.raises(requests.HTTPError):
+        ping(den.ip)
+    emulator.household.set_upnp(False)
+    emulator.household.heal_all()  # "healthy": UPnP on, no fault
+    assert emulator.household.upnp_enabled
+    assert ping(den.ip) == {"CurrentVolume": "20"}
+
+
+def test_simulate_switches_upnp_for_the_whole_household(emulator: Emulator) -> None:
+    """`scripts/simulate upnp-off-all`, `upnp-on-all` and `healthy`, as the demo applies them."""
+    kitchen = emulator.household.add_player("Kitchen")
+    SCENARIOS["upnp-off-all"].apply(emulator, "")
+    assert world(emulator)["upnp_enabled"] is False
+    assert_forbidden_page(requests.get(kitchen.location, timeout=1))
+    SCENARIOS["upnp-on-all"].apply(emulator, "")
+    assert world(emulator)["upnp_enabled"] is True
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    SCENARIOS["upnp-off-all"].apply(emulator, "")
+    SCENARIOS["healthy"].apply(emulator, "")
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    assert not SCENARIOS["upnp-off-all"].needs_player
+    assert SCENARIOS["upnp-off"].needs_player  # one player refusing alone
 
 
 def test_host_that_is_not_a_sonos_player(emulator: Emulator) -> None:

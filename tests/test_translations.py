@@ -166,3 +166,19 @@ async def test_repair_card_in_each_language(
         **result["description_placeholders"]
     )
     assert f"`{kitchen.serial}`" in escalation
+
+
+UPNP_PATH = re.compile(r"\w+ > [^>\n]+? > UPnP")
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_every_text_names_one_place_for_the_upnp_switch(language: str) -> None:
+    """The setup form once sent users to a path that is not the app's; all now say one."""
+    texts = leaves(load(TRANSLATIONS / f"{language}.json"))
+    found = {key: UPNP_PATH.findall(text) for key, text in texts.items() if "> UPnP" in text}
+    paths = {path for each in found.values() for path in each}
+    assert len(paths) == 1, found
+    for key in ("config.error.upnp_disabled", "config.abort.upnp_disabled"):
+        assert found[key] == list(paths), key
+    if language == "en":
+        assert paths == {"Account > Privacy & Security > UPnP"}

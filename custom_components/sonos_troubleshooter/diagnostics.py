@@ -42,6 +42,7 @@ async def async_get_config_entry_diagnostics(
             "diagnosis": {
                 "cloud": diagnosis["cloud"],
                 "all_players_down": diagnosis["all_players_down"],
+                "upnp_disabled_everywhere": snapshot.diagnosis.upnp_disabled_everywhere,
             },
             # How the topology was read: answered, from events (a household too large to
             # answer), or unknown; and where the events stand.

@@ -250,6 +250,9 @@ class Household:
                     vanished_reason=vanished.get(player.uid),
                     may_be_away=self.may_be_away(player.uid),
                     upnp_disabled=failure is ProbeFailure.UPNP_DISABLED,
+                    # Anything but a proper answer or a 403 (junk, another device...).
+                    answered_badly=player_answered
+                    and failure not in (None, ProbeFailure.UPNP_DISABLED),
                     missed_checks=player.link.streak,
                     missed_since=player.link.streak_since,
                 )
