@@ -283,3 +283,32 @@ def test_adopt_watches_the_configured_player_from_its_description() -> None:
     assert household.players == {"kitchen": player}
     assert (player.ip, player.name, player.info_read_at) == (CONFIGURED, "Kitchen", AT)
     assert household.adopt(info("kitchen"), CONFIGURED, AT) is player
+
+
+def test_one_topology_listing_a_player_in_1001_as_asleep_does_not_undo_the_verdict() -> None:
+    household = watching("kitchen", "move")
+    members = (member("kitchen", "192.168.1.11"),)
+    silent = {"kitchen": None, "move": ProbeFailure.NO_ANSWER}
+    for _ in range(2):
+        household.follow(topology(*members))
+        state = household.observe(AT, silent, CLOUD_OK)
+    assert state.players["move"].code is ErrorCode.E1001
+
+    household.follow(topology(*members, gone=(vanished("move", "sleeping"),)))  # one says so
+    state = household.observe(AT, silent, CLOUD_OK)
+    assert state.players["move"].code is ErrorCode.E1001
+    household.follow(topology(*members, gone=(vanished("move", "sleeping"),)))  # again: believed
+    state = household.observe(AT, silent, CLOUD_OK)
+    assert (state.players["move"].code, state.players["move"].expected_absence) == (
+        ErrorCode.OK,
+        "sleeping",
+    )
+
+
+def test_a_player_not_in_1001_is_excused_by_the_first_topology_that_says_so() -> None:
+    household = watching("kitchen", "move")
+    household.follow(
+        topology(member("kitchen", "192.168.1.11"), gone=(vanished("move", "sleeping"),))
+    )
+    state = household.observe(AT, {"kitchen": None, "move": ProbeFailure.NO_ANSWER}, CLOUD_OK)
+    assert state.players["move"].expected_absence == "sleeping"

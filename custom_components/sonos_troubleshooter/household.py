@@ -129,6 +129,8 @@ class Household:
         self._last_reasons: dict[str, str] = {}
         # Some player answered the last poll: the household is there to tell who is away.
         self._someone_answered = False
+        # How many topologies in a row have listed each player as gone (see `_reason_for`).
+        self._reason_streaks: dict[str, int] = {}
 
     def answering(self) -> list[str]:
         """Return the addresses of the players that answered the last poll."""
@@ -157,6 +159,9 @@ class Household:
         if topology is None:
             return [], {}
         self._last_reasons = {item.uid: item.reason for item in topology.vanished}
+        self._reason_streaks = {
+            uid: self._reason_streaks.get(uid, 0) + 1 for uid in self._last_reasons
+        }
         recheck: list[KnownPlayer] = []
         for member in topology.members:
             player = self.players.get(member.uid)
@@ -247,7 +252,7 @@ class Household:
                 PlayerObservation(
                     uid=player.uid,
                     answered=player_answered,
-                    vanished_reason=vanished.get(player.uid),
+                    vanished_reason=self._reason_for(player.uid, vanished),
                     may_be_away=self.may_be_away(player.uid),
                     upnp_disabled=failure is ProbeFailure.UPNP_DISABLED,
                     # Anything but a proper answer or a 403 (junk, another device...).
@@ -278,6 +283,18 @@ class Household:
             ),
         )
         return self.diagnosis
+
+    def _reason_for(self, uid: str, vanished: Mapping[str, str]) -> str | None:
+        """Return the reason the household gives for a silent player, if it is to be believed.
+
+        Players can briefly report different topologies (scottwaters/Choragus#46): one
+        listing a player in 1001 as asleep does not undo the verdict; two in a row do.
+        """
+        reason = vanished.get(uid)
+        state = self.diagnosis.player(uid)
+        if reason is not None and state is not None and state.code is ErrorCode.E1001:
+            return reason if self._reason_streaks.get(uid, 0) >= 2 else None
+        return reason
 
     def device_names(
         self, render: Callable[[DeviceName], str] = by_role_and_room
