@@ -217,7 +217,7 @@ class SonosHousehold:
             model_name=model_name,
             model_number=model_number,
             role="network_device",
-            channel_freq=None,
+            wired=True,
         )
 
     def rename(self, name_or_uid: str, room: str) -> Player:

@@ -1,8 +1,9 @@
 """What an emulated Sonos household is: players, their faults, and the XML they serve.
 
 Everything here is plain data and text rendering; `server.py` puts it on the wire.
-The documents mirror what real players (S2 firmware 16.x) return, trimmed to the fields
-soco and the integration read, plus the network hints Sonos adds to ZoneGroupState.
+The device descriptions mirror what real players (S2 firmware 16.x) return, trimmed to the
+fields soco and the integration read; the topology's members carry every attribute real
+ones do, at their length (see `_attributes`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 PORT = 1400
@@ -61,7 +63,13 @@ class Player:
     display_version: str = "16.3"
     hardware_version: str = "1.20.1.6-1.1"
     serial: str = ""  # "00-11-22-33-44-55:A"; derived from the uid when empty
-    channel_freq: int | None = 2437  # None for a wired player
+    # The radio channel it reports in MHz: a wired player reports one too, as real ones do
+    # (2437 on the wired Amp of home-assistant/core#168015); None: it reports none.
+    channel_freq: int | None = 2437
+    wired: bool = False  # on a cable: EthLink="1" ConnectionType="1" (see `_network`)
+    # The firmware generation whose documents it serves: 2 (S2), or 1 (S1: no EthLink, no
+    # ConnectionType, and no VanishedDevices when every player is S1).
+    swgen: int = 2
     portable: bool = False
     fault: Fault = Fault.NONE
     delay: float = 0.0  # seconds, for Fault.SLOW
@@ -202,23 +210,82 @@ def foreign_device_description(ip: str) -> str:
     )
 
 
-def _attributes(player: Player, **extra: str) -> str:
-    """A ZoneGroupMember's or Satellite's attributes, in the order S2 firmware writes them."""
-    network = (
-        f' WirelessMode="0" WifiEnabled="1" ChannelFreq="{player.channel_freq}"'
-        ' EthLink="0" BehindWifiExtender="0"'
-        if player.channel_freq is not None
-        else ' WirelessMode="0" WifiEnabled="1" EthLink="1" BehindWifiExtender="0"'
+# A home theatre's satellite talks to its main unit over their own 5 GHz link; a 94.1 rear
+# reports it on 5660 MHz (Oszkar/oto, native/crates/wire/src/adapter.rs, captured 2026-05-19).
+SATELLITE_CHANNEL = 5660
+# Models with an HDMI input, which report HdmiCecAvailable="1" (the Amp of #168015 does).
+HDMI_MODELS = ("Sonos Amp", "Sonos Arc", "Sonos Arc Ultra", "Sonos Beam")
+
+
+def _network(player: Player, *, satellite: bool) -> str:
+    """The network attributes, as real firmware writes them for the way the player connects.
+
+    - on Wi-Fi (S2 94.1): `WirelessMode="1" ConnectionType="5"`, `EthLink="0"` (the soundbar
+      and Kitchen of the Oszkar/oto capture);
+    - on a cable: `WirelessMode="0" ConnectionType="1"`, a `ChannelFreq` still there, radio on,
+      `EthLink="1"` (the 94.1 Amp of home-assistant/core#168015);
+    - a home theatre's satellite: `WirelessMode="2" ConnectionType="6"` on a 5 GHz channel of
+      its link to the main unit (the rear of the Oszkar/oto capture);
+    - S1 (57.9, svrooij/node-sonos-ts): no `ConnectionType` nor `EthLink`, but
+      `WirelessLeafOnly` and `HasConfiguredSSID`; a player on SonosNet (here: wired) says
+      `WirelessMode="0" HasConfiguredSSID="0"`, one on Wi-Fi `"1"` and `"1"`.
+    """
+    freq = player.channel_freq
+    if satellite:
+        freq = freq if freq is not None and 4900 <= freq < 5900 else SATELLITE_CHANNEL
+    channel = "" if freq is None else f' ChannelFreq="{freq}"'
+    if player.swgen == 1:
+        mode = "0" if player.wired else "1"
+        return (
+            f' WirelessMode="{mode}" WirelessLeafOnly="0" HasConfiguredSSID="{mode}"{channel}'
+            ' BehindWifiExtender="0" WifiEnabled="1"'
+        )
+    mode, connection = ("2", "6") if satellite else ("0", "1") if player.wired else ("1", "5")
+    return (
+        f' WirelessMode="{mode}" ConnectionType="{connection}"{channel}'
+        f' BehindWifiExtender="0" WifiEnabled="1" EthLink="{int(player.wired and not satellite)}"'
     )
+
+
+def _more_info(player: Player) -> str:
+    """MoreInfo: a portable's battery (a Move 2 in home-assistant/core#133231), else empty."""
+    return "RawBattPct:100,BattPct:100,BattChg:CHARGING,BattTmp:12" if player.portable else ""
+
+
+def _attributes(player: Player, *, satellite: bool = False, **extra: str) -> str:
+    """A ZoneGroupMember's or Satellite's attributes, in the order and length of real ones.
+
+    The attribute set of S2 94.1 (home-assistant/core#168015; Oszkar/oto's capture) and of
+    S1 57.9 (svrooij/node-sonos-ts): about 650 bytes a member, as in real households, so a
+    household reaches the size past which players answer 501 with as many players as a real
+    one. `Invisible` and `IsZoneBridge` are written only when set, as real players do;
+    bonded sets carry their channel map and an `ActiveZoneID`. `VirtualLineInSource` (a
+    stream such as Spotify Connect playing) is left out: nothing plays here.
+    """
+    s1 = player.swgen == 1
     invisible = extra.pop("Invisible", "0")
     maps = "".join(f" {name}={quoteattr(value)}" for name, value in extra.items())
+    if extra:  # a bonded set: one zone id for all its players
+        maps += f' ActiveZoneID="{uuid.uuid5(uuid.NAMESPACE_URL, player.main or player.uid)}"'
+    hdmi = int(player.model_name in HDMI_MODELS and not satellite)
+    s2_only = "" if s1 else ' HeadphoneSwapActive="0"'
+    ports = "" if s1 else ' SSLPort="1443" HHSSLPort="1843"'
     return (
         f"UUID={quoteattr(player.uid)} Location={quoteattr(player.location)}"
         f' ZoneName={quoteattr(player.name)} Icon="" Configuration="1"'
-        f' Invisible="{invisible}" IsZoneBridge="{1 if player.bridge else 0}"'
-        f' SoftwareVersion={quoteattr(player.software_version)} SWGen="2"'
-        f' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"{maps}'
-        f' BootSeq="{player.boot_seq}" TVConfigurationError="0" HdmiCecAvailable="0"{network}'
+        + (' Invisible="1"' if invisible == "1" else "")
+        + (' IsZoneBridge="1"' if player.bridge else "")
+        + f' SoftwareVersion={quoteattr(player.software_version)} SWGen="{player.swgen}"'
+        + (
+            ' MinCompatibleVersion="56.0-00000" LegacyCompatibleVersion="36.0-00000"'
+            if s1
+            else ' MinCompatibleVersion="84.0-00000" LegacyCompatibleVersion="58.0-00000"'
+        )
+        + f'{maps} BootSeq="{player.boot_seq}" TVConfigurationError="0"'
+        + f' HdmiCecAvailable="{hdmi}"{_network(player, satellite=satellite)}'
+        + ' Orientation="0" RoomCalibrationState="4" SecureRegState="3"'
+        + f' VoiceConfigState="0" MicEnabled="0"{s2_only} AirPlayEnabled="{int(not s1)}"'
+        + f' IdleState="1" MoreInfo={quoteattr(_more_info(player))}{ports}'
     )
 
 
@@ -271,7 +338,7 @@ def zone_group_state(players: list[Player]) -> str:
             ht_map = _channel_map(player, bonded, HOME_THEATRE_CHANNELS)
             present = [member for member in bonded if member.vanished_reason is None]
             satellites = "".join(
-                f"<Satellite {_attributes(member, Invisible='1', HTSatChanMapSet=_channel_map(player, [member], HOME_THEATRE_CHANNELS))}/>"
+                f"<Satellite {_attributes(member, satellite=True, Invisible='1', HTSatChanMapSet=_channel_map(player, [member], HOME_THEATRE_CHANNELS))}/>"
                 for member in present
             )
             vanished += [
@@ -309,12 +376,15 @@ def zone_group_state(players: list[Player]) -> str:
             + "".join(members)
             + "</ZoneGroup>"
         )
+    # S1 firmware writes no VanishedDevices (svrooij/node-sonos-ts, a 57.9 household): a
+    # player that left is only missing from the groups.
+    s1 = bool(players) and all(player.swgen == 1 for player in players)
     return (
         "<ZoneGroupState><ZoneGroups>"
         + "".join(groups)
-        + "</ZoneGroups><VanishedDevices>"
-        + "".join(vanished)
-        + "</VanishedDevices></ZoneGroupState>"
+        + "</ZoneGroups>"
+        + ("" if s1 else f"<VanishedDevices>{''.join(vanished)}</VanishedDevices>")
+        + "</ZoneGroupState>"
     )
 
 

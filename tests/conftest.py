@@ -71,9 +71,13 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture
 def household(emulator: Emulator) -> Emulator:
-    """Three players: a soundbar, a wired amp and a portable on 5 GHz."""
+    """Three players: a soundbar on Wi-Fi, a wired amp and a portable on 5 GHz.
+
+    The amp reports its cable as real ones do (home-assistant/core#168015): a Wi-Fi channel
+    too, `EthLink="1"`; its cards are a wired player's.
+    """
     emulator.household.add_player("Living Room", model_name="Sonos Arc", model_number="S19")
-    emulator.household.add_player("Kitchen", model_name="Sonos Amp", channel_freq=None)
+    emulator.household.add_player("Kitchen", model_name="Sonos Amp", model_number="S16", wired=True)
     emulator.household.add_player(
         "Roam", model_name="Sonos Roam", model_number="S27", portable=True, channel_freq=5220
     )

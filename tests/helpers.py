@@ -67,11 +67,13 @@ def shown_cards(hass: HomeAssistant) -> dict[str, dict[str, str] | None]:
     }
 
 
-async def switch_off(hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator) -> str:
-    """Switch Kitchen off until it shows 1001; return its issue id."""
-    emulator.household.set_fault("Kitchen", Fault.OFFLINE)
+async def switch_off(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator, name: str = "Kitchen"
+) -> str:
+    """Switch a player (the wired Kitchen) off until it shows 1001; return its issue id."""
+    emulator.household.set_fault(name, Fault.OFFLINE)
     await poll(hass, entry, times=2)
-    issue_id = f"error_1001_{emulator.household.player('Kitchen').uid}"
+    issue_id = f"error_1001_{emulator.household.player(name).uid}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     return issue_id
 

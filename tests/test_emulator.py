@@ -128,10 +128,13 @@ def test_vanished_devices_carry_reasons(emulator: Emulator) -> None:
     assert ping(household.player("Roam").ip) == {"CurrentVolume": "20"}
 
 
-def test_wired_player_has_no_channel(emulator: Emulator) -> None:
-    player = emulator.household.add_player("Amp", model_name="Sonos Amp", channel_freq=None)
-    assert 'EthLink="1"' in topology(player.ip)
-    assert "ChannelFreq" not in topology(player.ip)
+def test_a_wired_player_reports_its_cable_and_still_a_channel(emulator: Emulator) -> None:
+    """As the 94.1 Amp on Ethernet of home-assistant/core#168015 does."""
+    player = emulator.household.add_player("Amp", model_name="Sonos Amp", wired=True)
+    assert (
+        'HdmiCecAvailable="1" WirelessMode="0" ConnectionType="1" ChannelFreq="2437"'
+        ' BehindWifiExtender="0" WifiEnabled="1" EthLink="1"'
+    ) in topology(player.ip)
 
 
 def test_address_change_keeps_uid(emulator: Emulator) -> None:

@@ -21,6 +21,7 @@ from custom_components.sonos_troubleshooter.player_client import (
     ProbeFailure,
     Topology,
     TopologyMember,
+    Uplink,
     VanishedPlayer,
 )
 
@@ -39,7 +40,7 @@ def member(
         name=name or uid.title(),
         ip=ip,
         channel_freq=channel_freq,
-        wired=wired,
+        uplink=Uplink.ETHERNET if wired else Uplink.WIFI,
     )
 
 
@@ -109,7 +110,7 @@ def test_names_and_wifi_follow_the_topology_an_empty_name_keeps_the_old_one() ->
                 name="",
                 ip="192.168.1.11",
                 channel_freq=None,
-                wired=True,
+                uplink=Uplink.ETHERNET,
             )
         )
     )

@@ -16,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.error_catalog import UNSTABLE_CARDS
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.helpers import cloud_card, poll, shown_cards, state
 
@@ -39,7 +40,7 @@ async def test_player_off_raises_1001_after_two_polls_and_clears(
     assert sensor.attributes["since"]
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"error_1001_{kitchen.uid}")
     assert issue is not None
-    assert issue.translation_key == "error_1001"
+    assert issue.translation_key == "error_1001_wired"  # Kitchen is on a cable
     assert issue.severity is ir.IssueSeverity.ERROR
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["serial"] == kitchen.serial
@@ -284,7 +285,7 @@ async def test_early_warning_opens_after_three_dropouts_in_an_hour_and_closes_wh
     await dropout()
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_key == "unstable_connection"
+    assert issue.translation_key == "unstable_connection_wired"  # Kitchen is on a cable
     assert issue.severity is ir.IssueSeverity.WARNING
     assert not issue.is_fixable  # a card to read: it closes itself
     assert issue.translation_placeholders is not None
@@ -298,9 +299,10 @@ async def test_early_warning_opens_after_three_dropouts_in_an_hour_and_closes_wh
     assert state(hass, "sensor.kitchen_dropouts") == "3"
     for language in ("en", "de", "es", "fr", "it", "nl"):  # every placeholder is filled
         texts = await async_get_translations(hass, language, "issues", [DOMAIN])
-        prefix = f"component.{DOMAIN}.issues.unstable_connection"
-        assert "Kitchen" in texts[f"{prefix}.title"].format(**facts)
-        assert "**3" in texts[f"{prefix}.description"].format(**facts)
+        for card in UNSTABLE_CARDS.values():
+            prefix = f"component.{DOMAIN}.issues.{card}"
+            assert "Kitchen" in texts[f"{prefix}.title"].format(**facts)
+            assert "**3" in texts[f"{prefix}.description"].format(**facts)
 
     # In 1001 the error's card replaces the warning; back, the warning shows again.
     household.household.set_fault("Kitchen", Fault.OFFLINE)

@@ -30,7 +30,7 @@ from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
 from sonos_emulator.model import zone_group_state
 from tests.helpers import poll, state
 
-PLAYERS = 32  # TODO back to 26 once members are real-length
+PLAYERS = 26
 
 
 @pytest.fixture

@@ -87,7 +87,6 @@ def run(steps: list[Step]) -> None:
                             name="Kitchen",
                             ip=player.ip,
                             channel_freq=2437,
-                            wired=False,
                             boot_seq=step.boot_seq,
                         ),
                     ),

@@ -55,7 +55,7 @@ async def test_player_info_household_and_topology(
     household = emulator.household
     arc = household.add_player("Living Room", model_name="Sonos Arc", model_number="S19")
     household.add_player("Roam", model_name="Sonos Roam", portable=True, channel_freq=5220)
-    household.add_player("Amp", channel_freq=None)
+    household.add_player("Amp", wired=True)
     household.sleep("Roam")
 
     info = await fetch_player_info(session, arc.ip, 2)
@@ -69,7 +69,7 @@ async def test_player_info_household_and_topology(
     assert await fetch_household_id(session, arc.ip, 2) == household.household_id
     assert [(m.name, m.ip, m.channel_freq, m.wired) for m in topology.members] == [
         ("Living Room", arc.ip, 2437, False),
-        ("Amp", household.player("Amp").ip, None, True),
+        ("Amp", household.player("Amp").ip, 2437, True),
     ]
     assert [(v.name, v.reason) for v in topology.vanished] == [("Roam", REASON_SLEEPING)]
     await ping(session, arc.ip, 1)

@@ -16,7 +16,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.const import DOMAIN, STATUS_PAGE_URL
-from custom_components.sonos_troubleshooter.error_catalog import ERROR_1001, ERROR_1003, steps_for
+from custom_components.sonos_troubleshooter.error_catalog import (
+    CABLE_STEPS,
+    ERROR_1001,
+    ERROR_1003,
+    PlayerCard,
+    steps_for,
+)
 from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
 from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
@@ -24,6 +30,9 @@ from tests.helpers import all_off, cloud_card, poll, state, switch_off
 from tests.repair_flow import FIX, Flow
 
 pytestmark = pytest.mark.usefixtures("instant_checks")
+
+# Kitchen, the player these flows switch off, is on a cable: its card starts with the cable.
+KITCHEN_STEPS = steps_for(ErrorCode.E1001, card=PlayerCard.PLAYER_WIRED)
 
 
 def leave_card(hass: HomeAssistant, entry: MockConfigEntry, issue_id: str, uid: str) -> None:
@@ -57,10 +66,10 @@ async def test_1001_fixed_at_the_second_step(
     assert facts["band"] == "Ethernet"
 
     result = await flow.choose("start")
-    assert result["step_id"] == "power_cycle_speaker"
+    assert result["step_id"] == KITCHEN_STEPS[0] == "check_link_lights"
     assert result["menu_options"] == ["check", "skip"]
     assert result["description_placeholders"]["step"] == "1"
-    assert result["description_placeholders"]["steps"] == str(len(ERROR_1001.steps))
+    assert result["description_placeholders"]["steps"] == str(len(KITCHEN_STEPS))
 
     result = await flow.choose("check")  # still off: the verdict says so, in its own page
     assert result["step_id"] == "still_failing"
@@ -68,7 +77,7 @@ async def test_1001_fixed_at_the_second_step(
     assert state(hass, "sensor.kitchen_error_code") == "1001"
 
     result = await flow.choose("next")
-    assert result["step_id"] == "restart_router"
+    assert result["step_id"] == KITCHEN_STEPS[1]
     assert result["description_placeholders"]["step"] == "2"
 
     household.household.heal("Kitchen")
@@ -87,11 +96,11 @@ async def test_1001_still_failing_after_every_step(
     await flow.start(issue_id)
     result = await flow.choose("start")
     seen = [result["step_id"]]
-    for _ in ERROR_1001.steps[1:]:
+    for _ in KITCHEN_STEPS[1:]:
         assert await flow.reload() == result  # each page, reloaded, is the same page
         result = await flow.choose("skip")
         seen.append(result["step_id"])
-    assert seen == list(ERROR_1001.steps)  # every documented step, in the documented order
+    assert seen == list(KITCHEN_STEPS)  # every step of its card, in its order
 
     result = await flow.choose("skip")
     assert result["step_id"] == "escalate"
@@ -117,10 +126,10 @@ async def test_check_from_the_overview_and_pages_that_reload(
     assert result["step_id"] == "still_failing"
     assert (await flow.reload())["step_id"] == "still_failing"  # a reload shows the same page
     result = await flow.choose("next")
-    assert result["step_id"] == ERROR_1001.steps[0]
+    assert result["step_id"] == KITCHEN_STEPS[0]
     result = await flow.choose("skip")
-    assert (await flow.reload())["step_id"] == ERROR_1001.steps[1]
-    for _ in ERROR_1001.steps[1:]:
+    assert (await flow.reload())["step_id"] == KITCHEN_STEPS[1]
+    for _ in KITCHEN_STEPS[1:]:
         result = await flow.choose("skip")
     assert (await flow.reload())["step_id"] == "escalate"
 
@@ -337,12 +346,12 @@ async def test_card_rendered_by_home_assistant_has_every_fact_and_step(
     """Format the translations HA loads with the flow's facts, as the frontend does."""
     issue_id = await switch_off(hass, setup_entry, household)
     translations = await async_get_translations(hass, "en", "issues", [DOMAIN])
-    prefix = f"component.{DOMAIN}.issues.error_1001"
+    prefix = f"component.{DOMAIN}.issues.error_1001_wired"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders is not None
     title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
-    assert title == "Kitchen cannot reach the Wi-Fi network (Sonos error 1001)"
+    assert title == "Kitchen cannot reach the network over its cable (Sonos error 1001)"
 
     result = await flow.start(issue_id)
     overview = translations[f"{prefix}.fix_flow.step.init.description"].format(
@@ -352,13 +361,18 @@ async def test_card_rendered_by_home_assistant_has_every_fact_and_step(
     assert "Kitchen" in overview
     assert kitchen.serial in overview
     assert kitchen.ip in overview
-    for number in range(1, len(ERROR_1001.steps) + 1):
+    assert "on a network cable" in overview
+    assert "Wi-Fi" not in overview.replace("the Wi-Fi causes do not apply", "")
+    for number in range(1, len(KITCHEN_STEPS) + 1):
         assert f"\n{number}. **" in overview
     result = await flow.choose("start")
     page = translations[f"{prefix}.fix_flow.step.{result['step_id']}.description"].format(
         **result["description_placeholders"]
     )
-    assert "**Kitchen** (Sonos Amp" in page
+    assert (
+        f"Kitchen (Sonos Amp) is connected by cable and was last seen at address {kitchen.ip}"
+        in page
+    )
     assert "{" not in page
 
 
@@ -367,7 +381,7 @@ async def test_flow_kinds_and_step_handlers(
 ) -> None:
     flow = await async_create_fix_flow(hass, "error_1003_x", None)
     assert type(flow).__name__ == "CloudFixFlow"
-    for step in (*ERROR_1001.steps, *ERROR_1003.steps):  # every page can be reloaded
+    for step in (*ERROR_1001.steps, *CABLE_STEPS, *ERROR_1003.steps):  # every page reloads
         assert hasattr(flow, f"async_step_{step}")
     assert not hasattr(flow, "async_step_unplug_everything")
 

@@ -7,10 +7,12 @@ import re
 import pytest
 
 from custom_components.sonos_troubleshooter.error_catalog import (
+    CABLE_STEPS,
     ERROR_1001,
     ERROR_1003,
     FIRST_STEP,
     FIRST_STEP_ALL_PLAYERS_DOWN,
+    RADIO_STEPS,
     PlayerCard,
     ordered_steps,
     steps_for,
@@ -31,7 +33,7 @@ STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
 # A phrase only each step's text contains, to check the order of the steps on each card.
 STEP_MARKERS = {
     "power_cycle_speaker": "Power-cycle the",
-    "restart_router": r"Restart your (home|Wi-Fi) router",
+    "restart_router": r"Restart your (home |Wi-Fi )?router",
     "factory_reset": "Factory-reset",
     "move_closer": "closer to the router",
     "enable_2_4_ghz": "2.4 GHz band is enabled",
@@ -39,6 +41,9 @@ STEP_MARKERS = {
     "sign_in_again": "Sign out of your Sonos account",
     "check_firewall": "firewall rules",
     "try_hotspot": "mobile hotspot",
+    "check_link_lights": r"\*\*Look at the lights of the network ports",
+    "check_switch": r"\*\*Check the switch or router port",
+    "check_cable": r"\*\*Check the network cable",
 }
 
 
@@ -63,6 +68,50 @@ CARDS = [
 ]
 
 
+def documented_steps_that_apply(issue: str) -> list[str]:
+    """Every documented step a card must carry: all of them, but the radio's for a cable.
+
+    A player on a cable checks its cable first, and moving closer to the router or its
+    2.4 GHz band mean nothing to it; a satellite's link to its soundbar is not on the
+    router's bands.
+    """
+    if "1003" in issue:
+        return list(ERROR_1003.steps)
+    if issue.endswith("_wired"):
+        return [*CABLE_STEPS, *(step for step in ERROR_1001.steps if step not in RADIO_STEPS)]
+    if issue == PlayerCard.SATELLITE:
+        return [step for step in ERROR_1001.steps if step != "enable_2_4_ghz"]
+    return list(ERROR_1001.steps)
+
+
+def test_cards_on_a_cable_or_a_satellite_say_no_wi_fi_band() -> None:
+    """A core reviewer wants no Wi-Fi advice for a cable; nor a satellite's link as a band."""
+    for card in PlayerCard:
+        if not (card.wired or card is PlayerCard.SATELLITE):
+            continue
+        flow = STRINGS["issues"][card]["fix_flow"]
+        texts = [STRINGS["issues"][card]["title"], *leaf_texts(flow)]
+        assert not [text for text in texts if "{band}" in text or "2.4 GHz" in text], card
+        if card.wired:
+            assert not [text for text in texts if "Wi-Fi router" in text], card
+            assert "on a network cable" in flow["step"]["init"]["description"]
+    for key in ("unstable_connection_wired", "unstable_connection_satellite"):
+        description = STRINGS["issues"][key]["description"]
+        assert "{band}" not in description
+        assert "2.4 GHz" not in description
+        assert "closer to the router" not in description
+
+
+def leaf_texts(tree: dict[str, object]) -> list[str]:
+    found: list[str] = []
+    for value in tree.values():
+        if isinstance(value, dict):
+            found += leaf_texts(value)
+        else:
+            found.append(str(value))
+    return found
+
+
 @pytest.mark.parametrize(("issue", "steps"), CARDS)
 def test_repair_cards_carry_every_documented_step_in_order(
     issue: str, steps: tuple[str, ...]
@@ -70,7 +119,7 @@ def test_repair_cards_carry_every_documented_step_in_order(
     flow = STRINGS["issues"][issue]["fix_flow"]
     overview = flow["step"]["init"]["description"]
     assert steps_in(overview) == list(steps)
-    assert sorted(steps) == sorted(ERROR_1001.steps if "1001" in issue else ERROR_1003.steps)
+    assert sorted(steps) == sorted(documented_steps_that_apply(issue))
     assert "Sonos Support]({support_url})" in overview
     assert "Sonos Support]({support_url})" in flow["step"]["escalate"]["description"]
     for step in steps:  # a guided page per step, with its documented reason

@@ -12,7 +12,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.error_catalog import ERROR_1001
+from custom_components.sonos_troubleshooter.error_catalog import PlayerCard, steps_for
+from custom_components.sonos_troubleshooter.error_rules import ErrorCode
 from sonos_emulator import Emulator
 from tests.helpers import switch_off
 from tests.repair_flow import Flow
@@ -104,9 +105,9 @@ def test_english_follows_hassfest_schema() -> None:
             assert TRANSLATION_KEY.match(part) or part.isdigit(), key
     for issue_id, issue in english["issues"].items():
         assert issue["title"], issue_id
-        # Every error's card is fixable; the early warning and the unreadable topology are
+        # Every error's card is fixable; the early warnings and the unreadable topology are
         # cards to read.
-        readable = issue_id in ("unstable_connection", "topology_unknown")
+        readable = issue_id.startswith("unstable_connection") or issue_id == "topology_unknown"
         assert set(issue) == {"title", "description" if readable else "fix_flow"}, issue_id
 
 
@@ -123,37 +124,53 @@ def test_texts_follow_hassfest_rules(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    ("name", "card"), [("Living Room", "error_1001"), ("Kitchen", "error_1001_wired")]
+)
 async def test_repair_card_in_each_language(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     household: Emulator,
     flow: Flow,
     language: str,
+    name: str,
+    card: str,
 ) -> None:
-    """Render the 1001 card and its step pages through HA's translation loader."""
-    issue_id = await switch_off(hass, setup_entry, household)
-    kitchen = household.household.player("Kitchen")
+    """Render the 1001 card and its step pages through HA's translation loader.
+
+    Of a player on Wi-Fi, and of the wired Kitchen, whose card words some steps its own way.
+    """
+    issue_id = await switch_off(hass, setup_entry, household, name)
+    player = household.household.player(name)
     translations = await async_get_translations(hass, language, "issues", [DOMAIN])
-    prefix = f"component.{DOMAIN}.issues.error_1001"
-    steps = load(PHRASES / f"{language}.json")["steps"]["1001"]
+    prefix = f"component.{DOMAIN}.issues.{card}"
+    book = load(PHRASES / f"{language}.json")
+    wired = PlayerCard(card).wired
+    steps = {**book["steps"]["1001"], **(book["wired_1001"]["steps"] if wired else {})}
+    documented = steps_for(ErrorCode.E1001, card=PlayerCard(card))
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
+    assert issue.translation_key == card
     assert issue.translation_placeholders is not None
     title = translations[f"{prefix}.title"].format(**issue.translation_placeholders)
-    assert "Kitchen" in title
-    assert title != "Kitchen cannot reach the Wi-Fi network (Sonos error 1001)"  # translated
+    assert name in title
+    assert (
+        "Wi-Fi" not in title
+        if wired
+        else title != f"{name} cannot reach the Wi-Fi network (Sonos error 1001)"
+    )
 
     result = await flow.start(issue_id)
     overview = translations[f"{prefix}.fix_flow.step.init.description"].format(
         **result["description_placeholders"]
     )
-    assert "Kitchen" in overview
-    assert kitchen.serial in overview
-    for step in ERROR_1001.steps:
+    assert name in overview
+    assert player.serial in overview
+    for step in documented:
         assert steps[step] in overview, step
 
     result = await flow.choose("start")
-    for step in ERROR_1001.steps:
+    for step in documented:
         assert result["step_id"] == step
         page = translations[f"{prefix}.fix_flow.step.{step}.description"].format(
             **result["description_placeholders"]
@@ -165,7 +182,7 @@ async def test_repair_card_in_each_language(
     escalation = translations[f"{prefix}.fix_flow.step.escalate.description"].format(
         **result["description_placeholders"]
     )
-    assert f"`{kitchen.serial}`" in escalation
+    assert f"`{player.serial}`" in escalation
 
 
 UPNP_PATH = re.compile(r"\w+ > [^>\n]+? > UPnP")

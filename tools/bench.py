@@ -1047,7 +1047,11 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
         [
             (
                 f"Room {number + 1:02d}",
-                {"channel_freq": (2437, 5180, None)[number % 3], "portable": False},
+                {
+                    "channel_freq": (2437, 5180, 2437)[number % 3],
+                    "wired": number % 3 == 2,
+                    "portable": False,
+                },
             )
             for number in range(PLAYERS)
         ],

@@ -20,6 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from custom_components.sonos_troubleshooter.error_catalog import (
+    UNSTABLE_CARDS,
     UNSTABLE_STEPS,
     PlayerCard,
     steps_for,
@@ -65,15 +66,19 @@ def fix_flow(
     facts: dict[str, str],
     actions: tuple[Action, ...],
     flow_title: str | None = None,
+    step_texts: dict[str, str] | None = None,
+    step_titles: dict[str, str] | None = None,
     **overview_slots: str,
 ) -> dict[str, object]:
     """One guided fix: overview, a page per step, the check, the verdict, the escalation.
 
     The overview lists the same step texts, in the same order, as the step pages. `actions`
     are the steps Home Assistant can perform in this flow: each has a progress text, a
-    success message and a page for when it did not help.
+    success message and a page for when it did not help. `step_texts` and `step_titles`
+    word some steps for this card alone (a router without "Wi-Fi" for a wired player).
     """
-    texts, titles = phrases["steps"][code], phrases["step_titles"][code]
+    texts = {**phrases["steps"][code], **(step_texts or {})}
+    titles = {**phrases["step_titles"][code], **(step_titles or {})}
     escalate = phrases["escalate"][escalation]
     overview = fill(
         card["overview"], steps=numbered(steps, texts), escalate=escalate, **overview_slots
@@ -146,11 +151,17 @@ def player_cards(phrases: Phrases) -> dict[str, dict[str, object]]:
 
     A variant opens with what the player is to its room (`bonds_1001`), has its own title,
     may order the steps differently (the catalog says how) and adds facts to some steps.
+    A player on a cable has its own variant of each (`wired_1001`): its title, causes,
+    escalation and the wording of the steps that named Wi-Fi; a bond's own title stays
+    (the home theatre's and the BOOST's name no Wi-Fi). The overview says how the player
+    connects (`[[link]]`: its Wi-Fi band, its cable, or for a satellite its main unit) and
+    what fails (`[[problem]]`).
     """
-    card, facts = phrases["error_1001"], phrases["facts"]
+    facts, wired = phrases["facts"], phrases["wired_1001"]
     result: dict[str, dict[str, object]] = {}
     for kind in PlayerCard:
-        bond = phrases["bonds_1001"].get(kind, {})
+        card = {**phrases["error_1001"], **wired} if kind.wired else phrases["error_1001"]
+        bond = phrases["bonds_1001"].get(kind.bond, {})
         result[kind] = {
             "title": bond.get("title", card["title"]),
             "fix_flow": fix_flow(
@@ -162,12 +173,16 @@ def player_cards(phrases: Phrases) -> dict[str, dict[str, object]]:
                     else card["overview"],
                 },
                 code="1001",
-                escalation="1001",
+                escalation="1001_wired" if kind.wired else "1001",
                 steps=steps_for(ErrorCode.E1001, card=kind),
                 facts={**facts["1001"], **bond.get("facts", {})},
                 actions=(Action.POWER_CYCLE, Action.ROUTER_RESTART),
-                flow_title=bond.get("flow_title"),
-                causes=phrases["causes_1001"],
+                flow_title=bond.get("flow_title", card["flow_title"]),
+                step_texts=wired["steps"] if kind.wired else None,
+                step_titles=wired["step_titles"] if kind.wired else None,
+                causes=bond.get("causes", card["causes"] if kind.wired else phrases["causes_1001"]),
+                link=bond.get("link", card["link"]),
+                problem=bond.get("problem", card["problem"]),
             ),
         }
     return result
@@ -192,14 +207,13 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
         ),
     }
     # The early warning is a card without a guided fix: it closes itself after a quiet hour.
+    # One for each way a player connects, each with the steps that fit it.
     card = phrases["unstable_connection"]
     texts = phrases["steps"]["1001"]
-    result["unstable_connection"] = {
-        "title": card["title"],
-        "description": fill(
-            card["description"], steps="\n".join(f"- {texts[step]}" for step in UNSTABLE_STEPS)
-        ),
-    }
+    for uplink, key in UNSTABLE_CARDS.items():
+        description = card[f"description{key.removeprefix('unstable_connection')}"]
+        steps = "\n".join(f"- {texts[step]}" for step in UNSTABLE_STEPS[uplink])
+        result[key] = {"title": card["title"], "description": fill(description, steps=steps)}
     card = phrases["error_1003"]
     for cause in CloudCause:
         cause_title = phrases["cause_title_1003"][cause]

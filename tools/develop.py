@@ -46,13 +46,14 @@ LOGGER = logging.getLogger("develop")
 DEMO_NAME, DEMO_USER, DEMO_PASSWORD = "Demo", "demo", "sonos-demo"
 HOUSEHOLD_ID = "Sonos_DemoHousehold000000001"
 
-# Rooms of one player: name, model name, model number, Wi-Fi channel frequency (None:
-# wired), portable. Besides them, a home theatre and a stereo pair (`add_demo_household`).
+# Rooms of one player: name, model name, model number, Wi-Fi channel frequency, wired (the
+# channel is reported then too, as real players do), portable. Besides them, a home theatre
+# and a stereo pair (`add_demo_household`).
 DEMO_PLAYERS = (
-    ("Kitchen", "Sonos One", "S18", 2462, False),
-    ("Bedroom", "Sonos Era 100", "S39", 5180, False),
-    ("Office", "Sonos Amp", "S16", None, False),
-    ("Roam", "Sonos Roam", "S27", 5220, True),
+    ("Kitchen", "Sonos One", "S18", 2462, False, False),
+    ("Bedroom", "Sonos Era 100", "S39", 5180, False, False),
+    ("Office", "Sonos Amp", "S16", 2437, True, False),
+    ("Roam", "Sonos Roam", "S27", 5220, False, True),
 )
 # Every player as `scripts/simulate` and the device names call it, in the order they join.
 DEMO_LABELS = (
@@ -72,12 +73,13 @@ def add_demo_household(emulator: Emulator) -> None:
     The home theatre joins first: the Arc's address is the one the demo configures.
     """
     emulator.household.add_home_theatre("Living Room")
-    for name, model_name, model_number, channel_freq, portable in DEMO_PLAYERS:
+    for name, model_name, model_number, channel_freq, wired, portable in DEMO_PLAYERS:
         emulator.household.add_player(
             name,
             model_name=model_name,
             model_number=model_number,
             channel_freq=channel_freq,
+            wired=wired,
             portable=portable,
         )
     emulator.household.add_stereo_pair("Dining Room", "Sonos Five", "S24")

@@ -44,6 +44,7 @@ from .player_client import (
     Role,
     SonosError,
     Topology,
+    Uplink,
     UPnPFaultError,
     fetch_player_info,
     fetch_topology,
@@ -88,7 +89,7 @@ class PlayerSnapshot:
     info: PlayerInfo | None
     last_seen: datetime | None
     channel_freq: int | None
-    wired: bool
+    uplink: Uplink  # a satellite's is its main unit (see `Household.uplink`)
     failure: ProbeFailure | None  # None: answered properly
     response_time: float | None
     """Milliseconds the poll's control call took; None when it was not answered properly."""
@@ -97,6 +98,11 @@ class PlayerSnapshot:
     state: PlayerState
     link: Link
     warned: bool  # the early warning is shown for it (see `Household.warned`)
+
+    @property
+    def wired(self) -> bool:
+        """True for a player on a cable."""
+        return self.uplink is Uplink.ETHERNET
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -394,7 +400,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                     info=player.info,
                     last_seen=player.last_seen,
                     channel_freq=player.channel_freq,
-                    wired=player.wired,
+                    uplink=household.uplink(uid),
                     failure=probes.get(uid, (None, None))[0],
                     response_time=probes.get(uid, (None, None))[1],
                     in_topology=uid in members,

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .error_rules import CloudCause, DiagnosisState, ErrorCode, PlayerState
+from .player_client import Uplink
 
 
 class Severity(StrEnum):
@@ -67,24 +68,66 @@ FIRST_STEP: dict[CloudCause, str] = {
 UPNP_STEPS: tuple[str, ...] = ("enable_upnp",)
 # When every player is unreachable at once the router (or HA's own network) is the suspect.
 FIRST_STEP_ALL_PLAYERS_DOWN = "restart_router"
+# The documented steps about a radio link: the distance to the router and its bands. They do
+# not apply to a player on a cable, nor (the band) to a satellite on its soundbar's own link.
+RADIO_STEPS: tuple[str, ...] = ("move_closer", "enable_2_4_ghz")
+# What fails on a cable, before the documented steps that still apply (the power cycle, the
+# router restart, the factory reset): the link lights of the ports, the switch or router
+# port, the cable itself. Sonos' 1001 page is written for Wi-Fi and names none of them.
+CABLE_STEPS: tuple[str, ...] = ("check_link_lights", "check_switch", "check_cable")
 # A connection that comes and goes (the early warning) fits the documented causes of 1001
-# that weaken a link rather than cut it: distance and the band. Their steps, in order.
-UNSTABLE_STEPS: tuple[str, ...] = ("move_closer", "enable_2_4_ghz")
+# that weaken a link rather than cut it: on the air distance and the band; on a cable a loose
+# or damaged cable, or a port that keeps dropping the link. Their steps, in order. A
+# satellite's card says what helps it in its own words (within reach of its main unit).
+UNSTABLE_STEPS: dict[Uplink, tuple[str, ...]] = {
+    Uplink.WIFI: RADIO_STEPS,
+    Uplink.ETHERNET: ("check_cable", "check_switch"),
+    Uplink.MAIN_UNIT: (),
+}
+# The early warning's card for each way a player reaches the network (translation keys).
+UNSTABLE_CARDS: dict[Uplink, str] = {
+    Uplink.WIFI: "unstable_connection",
+    Uplink.ETHERNET: "unstable_connection_wired",
+    Uplink.MAIN_UNIT: "unstable_connection_satellite",
+}
 
 
 class PlayerCard(StrEnum):
-    """The 1001 card of one player, by what the player is to its room (translation keys)."""
+    """The 1001 card of one player, by what the player is to its room (translation keys).
+
+    Each card but a satellite's has a variant for a player on a cable (`_wired`): its steps
+    start with the cable and leave out the radio's (`steps_for`), and its words say no Wi-Fi.
+    """
 
     PLAYER = "error_1001"
     HOME_THEATRE = "error_1001_home_theatre"  # a main unit, its satellites silent with it
     SATELLITE = "error_1001_satellite"  # a Sub or rear of a home theatre, alone
     PAIR = "error_1001_pair"  # a speaker of a stereo pair (or a Sub bonded to one)
     NETWORK_DEVICE = "error_1001_network_device"  # a BOOST or Bridge
+    PLAYER_WIRED = "error_1001_wired"
+    HOME_THEATRE_WIRED = "error_1001_home_theatre_wired"
+    PAIR_WIRED = "error_1001_pair_wired"
+    NETWORK_DEVICE_WIRED = "error_1001_network_device_wired"
+
+    @property
+    def wired(self) -> bool:
+        """True for the variant of a player on a cable."""
+        return self.value.endswith("_wired")
+
+    @property
+    def bond(self) -> PlayerCard:
+        """The card this one is a variant of (itself for a card on the air)."""
+        return PlayerCard(self.value.removesuffix("_wired"))
+
+    def on_cable(self) -> PlayerCard:
+        """Return the variant for a player on a cable (a satellite has none: see `Household.uplink`)."""
+        return self if self is PlayerCard.SATELLITE else PlayerCard(f"{self.bond}_wired")
 
 
 # A satellite reaches the network through its main unit, not the router: what helps it first
 # is a power cycle and staying in range of the main unit (the documented "move closer" step,
-# here to the soundbar); the router and its bands come last. Every documented step is kept.
+# here to the soundbar); the router comes last. The 2.4 GHz step is left out: its link to
+# the soundbar is its own (5660 MHz in a 94.1 capture), not the router's bands.
 FIRST_STEPS_SATELLITE = ("power_cycle_speaker", "move_closer", "factory_reset")
 
 
@@ -106,7 +149,11 @@ def steps_for(
         if all_players_down:
             return ordered_steps(ERROR_1001, FIRST_STEP_ALL_PLAYERS_DOWN)
         if card is PlayerCard.SATELLITE:
-            return ordered_steps(ERROR_1001, *FIRST_STEPS_SATELLITE)
+            steps = ordered_steps(ERROR_1001, *FIRST_STEPS_SATELLITE)
+            return tuple(step for step in steps if step != "enable_2_4_ghz")
+        if card.wired:
+            kept = (step for step in ERROR_1001.steps if step not in RADIO_STEPS)
+            return (*CABLE_STEPS, *kept)
         return ERROR_1001.steps
     if code is ErrorCode.E1003:
         return ordered_steps(ERROR_1003, *([FIRST_STEP[cause]] if cause else []))

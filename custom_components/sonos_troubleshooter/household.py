@@ -23,7 +23,7 @@ from .error_rules import (
     is_portable,
 )
 from .link_rules import HourTally, Link, checked, polled, tallied
-from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, answered
+from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, Uplink, answered
 
 # The topology is asked of this many players that answered last time, then the configured one.
 TOPOLOGY_SOURCES = 3
@@ -40,10 +40,15 @@ class KnownPlayer:
     info_read_at: datetime | None = None
     last_seen: datetime | None = None
     channel_freq: int | None = None
-    wired: bool = False
+    uplink: Uplink = Uplink.WIFI  # as its own attributes say (see `Household.uplink`)
     role: Role = Role.PLAYER
     main: str | None = None  # the main unit of its bonded set (see `Bond.main`)
     link: Link = field(default_factory=Link)
+
+    @property
+    def wired(self) -> bool:
+        """True for a player on a cable."""
+        return self.uplink is Uplink.ETHERNET
 
     def rebond(self, bond: Bond) -> None:
         """Follow a role the household reports (a Sub added, a pair split, a room regrouped)."""
@@ -143,8 +148,17 @@ class Household:
         ]
 
     def topology_sources(self, configured_host: str) -> list[str]:
-        """Addresses to ask for the topology: players that answered last time, then the configured one."""
-        return list(dict.fromkeys([*self.answering()[:TOPOLOGY_SOURCES], configured_host]))
+        """Addresses to ask for the topology: players that answered last time, then the configured one.
+
+        Never a home theatre's satellite while another can be asked: satellites can answer
+        with an outdated topology, which is why soco asks their main unit (SoCo/SoCo#913).
+        Only when the configured address is a satellite's and nobody else answered last
+        time is it asked (its main unit is then silent, and so, most likely, is it).
+        """
+        satellites = {self.players[uid].ip for uid in self.satellite_links()}
+        answered_last = [ip for ip in self.answering() if ip not in satellites]
+        sources = list(dict.fromkeys([*answered_last[:TOPOLOGY_SOURCES], configured_host]))
+        return [ip for ip in sources if ip not in satellites] or sources
 
     def follow(
         self, topology: Topology | None
@@ -175,7 +189,7 @@ class Household:
                 player.ip = member.ip
                 recheck.append(player)
             player.name = member.name or player.name
-            player.channel_freq, player.wired = member.channel_freq, member.wired
+            player.channel_freq, player.uplink = member.channel_freq, member.uplink
             player.rebond(member.bond)
         known: dict[str, ProbeFailure | None] = {}
         for item in topology.vanished:
@@ -333,26 +347,40 @@ class Household:
         """Return the satellites silent because their main unit is down: satellite -> main."""
         return fallen_with_main(self.diagnosis, self.satellite_links())
 
+    def uplink(self, uid: str) -> Uplink:
+        """Return how a player reaches the network, its role first.
+
+        A home theatre's satellite talks through its main unit whatever its attributes say:
+        S2 firmware of 2021 reports a rear's private link as `WirelessMode="0"` with a 5 GHz
+        channel (home-assistant/core#57884), 94.1 as `WirelessMode="2" ConnectionType="6"`.
+        """
+        if uid in self.satellite_links():
+            return Uplink.MAIN_UNIT
+        return self.players[uid].uplink
+
     def card_of(self, uid: str, fallen: Mapping[str, str]) -> PlayerCard | None:
         """Return which 1001 card a player gets; None when its main unit's card covers it.
 
         `fallen` is `fallen_with_main()`: a main unit down with its satellites gets one card
-        for the set, naming it first; a satellite down alone gets its own.
+        for the set, naming it first; a satellite down alone gets its own. A player on a
+        cable gets the cable's variant of its card (see `PlayerCard.on_cable`).
         """
         player = self.players[uid]
         if uid in fallen:
             return None
-        if player.role is Role.NETWORK_DEVICE:
-            return PlayerCard.NETWORK_DEVICE
-        if uid in fallen.values():
-            return PlayerCard.HOME_THEATRE
         if uid in self.satellite_links():
             return PlayerCard.SATELLITE
-        if player.role in (Role.LEFT, Role.RIGHT) or (
+        if player.role is Role.NETWORK_DEVICE:
+            card = PlayerCard.NETWORK_DEVICE
+        elif uid in fallen.values():
+            card = PlayerCard.HOME_THEATRE
+        elif player.role in (Role.LEFT, Role.RIGHT) or (
             player.role is Role.SUB and player.main is not None
         ):
-            return PlayerCard.PAIR
-        return PlayerCard.PLAYER
+            card = PlayerCard.PAIR
+        else:
+            card = PlayerCard.PLAYER
+        return card.on_cable() if player.wired else card
 
     def warned(self, uid: str) -> bool:
         """Tell whether a player gets the early warning ("unstable connection") now.

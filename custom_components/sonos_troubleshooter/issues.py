@@ -25,7 +25,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .error_catalog import ERROR_1001, ERROR_1003, Severity, is_escalated
+from .error_catalog import ERROR_1001, ERROR_1003, UNSTABLE_CARDS, Severity, is_escalated
 from .error_rules import ErrorCode, topology_card_due
 from .repair_facts import (
     all_players_facts,
@@ -99,9 +99,9 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
                 )
             elif player.warned:
                 issues[f"unstable_{player.uid}"] = (
-                    "unstable_connection",
+                    UNSTABLE_CARDS[player.uplink],
                     ir.IssueSeverity.WARNING,
-                    unstable_facts(player),
+                    unstable_facts(player, snapshot),
                     {"kind": IssueKind.UNSTABLE, "uid": player.uid},
                 )
     cloud = diagnosis.cloud

@@ -163,6 +163,59 @@ class Bond:
     rest of a stereo pair; None for a main unit itself and a player on its own."""
 
 
+class Uplink(StrEnum):
+    """How a player reaches the network; the values are stored and in diagnostics."""
+
+    WIFI = "wifi"  # a radio to the user's network: Wi-Fi, or SonosNet between players
+    ETHERNET = "ethernet"  # a cable
+    MAIN_UNIT = "main_unit"  # a home theatre satellite's own link to its soundbar or Amp
+
+
+# ConnectionType (S2 firmware of 2025 and later) as real players report it.
+CONNECTION_TYPES = {
+    "1": Uplink.ETHERNET,  # the wired Amp of home-assistant/core#168015, with EthLink="1"
+    "5": Uplink.WIFI,  # the soundbar and Kitchen of the Oszkar/oto capture, on Wi-Fi
+    "6": Uplink.MAIN_UNIT,  # that soundbar's rear, WirelessMode="2", on 5660 MHz
+}
+
+
+def uplink_of(attributes: Mapping[str, str]) -> Uplink:
+    """Decide how a player reaches the network from its topology attributes.
+
+    Sonos documents none of these attributes; the rule follows public captures of real
+    players, and a player's role can overrule it (a home theatre's satellite always talks
+    through its main unit: see `Household.uplink`):
+
+    1. `EthLink="1"` is a cable, whatever else the player says: a 94.1 Amp on Ethernet reports
+       `WirelessMode="0" ConnectionType="1" ChannelFreq="2437" WifiEnabled="1" EthLink="1"`
+       (home-assistant/core#168015), so its Wi-Fi channel and its radio being on mean nothing.
+    2. `ConnectionType` where firmware writes it: 1 a cable, 5 Wi-Fi, 6 a satellite's link to
+       its main unit (WirelessMode="2" ChannelFreq="5660" on a rear, Oszkar/oto's capture of
+       a 94.1 soundbar). `EthLink="0"` beside `ConnectionType="1"` would contradict it: no cable.
+    3. `WirelessMode="2"`: a satellite's link (the same capture).
+    4. `WifiEnabled="0"` in a document without `EthLink` (S1 firmware, S2 up to about 66.4):
+       the radio is off, so only a cable can carry it. Inferred, not seen in a capture.
+    5. Anything else is a radio. `WirelessMode="1"` is Wi-Fi to the router (Move 2 and Wi-Fi
+       pairs in S2 81.1 captures). `WirelessMode="0"` without `EthLink` (every player of the
+       S1 57.9 document in svrooij/node-sonos-ts and of the S2 66.4 one in
+       home-assistant/core#57884) is SonosNet mode, which the player on the cable and the ones
+       meshing over the air share: which one a player is cannot be read. **A guess**: on the
+       air, the more likely (a SonosNet household has one or two players on a cable, the rest
+       mesh), and the one whose steps (power cycle, router restart) a wired player can also use.
+    """
+    ethernet_link = attributes.get("EthLink")
+    if ethernet_link == "1":
+        return Uplink.ETHERNET
+    connection = CONNECTION_TYPES.get(attributes.get("ConnectionType", ""))
+    if connection is not None and not (connection is Uplink.ETHERNET and ethernet_link == "0"):
+        return connection
+    if attributes.get("WirelessMode") == "2":
+        return Uplink.MAIN_UNIT
+    if ethernet_link is None and attributes.get("WifiEnabled") == "0":
+        return Uplink.ETHERNET
+    return Uplink.WIFI
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TopologyMember:
     """A player the household lists as present, with Sonos' network hints."""
@@ -171,10 +224,17 @@ class TopologyMember:
     name: str  # the room (ZoneName), shared by every player of a bonded set
     ip: str
     channel_freq: int | None
-    wired: bool
+    """The radio channel it reports, in MHz: on a cable or a satellite's link, not the band of
+    the user's Wi-Fi (see `shown_band`)."""
+    uplink: Uplink = Uplink.WIFI
     bond: Bond = Bond()
     boot_seq: int | None = None
     """Rises each time the player starts (a power glitch, a crash, an update)."""
+
+    @property
+    def wired(self) -> bool:
+        """True for a player on a cable."""
+        return self.uplink is Uplink.ETHERNET
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,6 +265,15 @@ def wifi_band(channel_freq: int | None) -> str | None:
     if 4900 <= channel_freq < 5900:
         return "5"
     return None
+
+
+def shown_band(link: Uplink, channel_freq: int | None) -> str | None:
+    """Return the Wi-Fi band to show for a player: only one on the air has one.
+
+    A wired player still reports a channel (2437 on the wired Amp of #168015), and a
+    satellite reports its private link to the soundbar (5660): neither is the user's Wi-Fi.
+    """
+    return wifi_band(channel_freq) if link is Uplink.WIFI else None
 
 
 # --- XML: checked by a streaming parser before anything builds a tree --------------------
@@ -342,7 +411,7 @@ def parse_topology(state: str) -> Topology:
             name=element.get("ZoneName", ""),
             ip=host,
             channel_freq=int(freq) if freq.isdigit() else None,
-            wired=element.get("EthLink") == "1",
+            uplink=uplink_of(element.attrib),
             bond=_bond(element, bonds),
             boot_seq=int(boot_seq) if boot_seq.isdigit() else None,
         )

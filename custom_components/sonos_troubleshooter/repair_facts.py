@@ -13,7 +13,7 @@ from .const import STATUS_PAGE_URL, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, PlayerSnapshot
 from .core_rules import CoreLoss, EventPath
 from .error_rules import ErrorCode
-from .player_client import answered, wifi_band
+from .player_client import Uplink, answered, shown_band
 from .power_rules import ActionRecord
 
 # When an error began: a card may stay open for days.
@@ -37,13 +37,23 @@ def _serial(player: PlayerSnapshot) -> str:
     return player.info.serial_number if player.info else "-"
 
 
+def _band(player: PlayerSnapshot) -> str:
+    """Return the Wi-Fi band a card names: only a player on Wi-Fi has one (see `shown_band`).
+
+    The cards of a wired player and of a satellite say how they connect in their own words.
+    """
+    band = shown_band(player.uplink, player.channel_freq)
+    if band:
+        return f"{band} GHz"
+    return "Ethernet" if player.uplink is Uplink.ETHERNET else "-"
+
+
 def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[str, str]:
     """Return what the cards and the guided fix say about one player in 1001.
 
     With its bonds: the room, the main unit and the rest of its set (a home theatre's card
     names the satellites silent with it; a satellite's, the main unit it plays through).
     """
-    band = wifi_band(player.channel_freq)
     fallen = [p for p in snapshot.players.values() if p.main_unit_down and p.main == player.uid]
     main = snapshot.players.get(player.main or "")
     return {
@@ -56,22 +66,27 @@ def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[st
         "model": _model(player),
         "address": player.ip,
         "serial": _serial(player),
-        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
+        "band": _band(player),
         "since": when(player.state.since),
         "last_seen": when(player.last_seen),
         "support_url": SUPPORT_URL,
     }
 
 
-def unstable_facts(player: PlayerSnapshot) -> dict[str, str]:
-    """Return what the early-warning card says: how often and when the link dropped."""
-    band = wifi_band(player.channel_freq)
+def unstable_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the early-warning card says: how often and when the link dropped.
+
+    A satellite's card names its room and the main unit it reaches the network through.
+    """
     link = player.link
+    main = snapshot.players.get(player.main or "")
     return {
         "name": player.name,
+        "room": player.room,
+        "main": main.name if main else player.name,
         "model": _model(player),
         "address": player.ip,
-        "band": f"{band} GHz" if band else ("Ethernet" if player.wired else "-"),
+        "band": _band(player),
         "dropouts": str(len(link.recent_dropouts)),
         "last_dropout": when(link.last_dropout),
         "response_time": "-" if player.response_time is None else f"{player.response_time:.0f} ms",

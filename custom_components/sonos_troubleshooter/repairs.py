@@ -306,6 +306,24 @@ class GuidedFixFlow(HouseholdRepairFlow):
         """Error 1001: make sure the network offers 2.4 GHz."""
         return self._show_step("enable_2_4_ghz")
 
+    async def async_step_check_link_lights(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1001 on a cable: look at the link lights of both ports."""
+        return self._show_step("check_link_lights")
+
+    async def async_step_check_switch(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1001 on a cable: the switch or router port the cable goes into."""
+        return self._show_step("check_switch")
+
+    async def async_step_check_cable(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Error 1001 on a cable: plug it in again, or try another one."""
+        return self._show_step("check_cable")
+
     async def async_step_check_status_page(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:

@@ -26,19 +26,26 @@ from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterC
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
 from .error_catalog import PlayerCard, error_summary
 from .error_rules import HOUSEHOLD_FINDINGS, ErrorCode, household_finding
-from .player_client import Role, wifi_band
+from .player_client import Role, Uplink, shown_band
 from .runtime_data import SonosTroubleshooterConfigEntry
 
 # Coordinator-driven: no entity polls on its own.
 PARALLEL_UPDATES = 0
 
-WIFI_BANDS = ["2_4_ghz", "5_ghz", "wired"]
+WIFI_BANDS = ["2_4_ghz", "5_ghz", "wired", "main_unit"]
 
 
 def _band(player: PlayerSnapshot) -> str | None:
-    if player.wired:
+    """Return the band of a player on Wi-Fi, and how the others reach the network instead.
+
+    A wired player and a satellite report a channel too (the satellite's is its link to the
+    soundbar): neither is shown as a Wi-Fi band.
+    """
+    if player.uplink is Uplink.ETHERNET:
         return "wired"
-    band = wifi_band(player.channel_freq)
+    if player.uplink is Uplink.MAIN_UNIT:
+        return "main_unit"
+    band = shown_band(player.uplink, player.channel_freq)
     return {"2.4": "2_4_ghz", "5": "5_ghz"}.get(band or "")
 
 

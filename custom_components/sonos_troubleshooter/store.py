@@ -20,7 +20,7 @@ from .const import DOMAIN, LOGGER
 from .error_rules import CloudCause, CloudState, DiagnosisState, ErrorCode, PlayerState
 from .household import Household, KnownPlayer
 from .link_rules import HourTally, Link
-from .player_client import PlayerInfo, Role
+from .player_client import PlayerInfo, Role, Uplink
 from .power_rules import Action, ActionLog, ActionRecord, Outcome
 
 STORAGE_VERSION = 1
@@ -94,7 +94,7 @@ def player_to_dict(player: KnownPlayer) -> dict[str, object]:
         "info_read_at": _iso(player.info_read_at),
         "last_seen": _iso(player.last_seen),
         "channel_freq": player.channel_freq,
-        "wired": player.wired,
+        "uplink": player.uplink.value,
         "role": player.role.value,
         "main": player.main,
         "link": link_to_dict(player.link),
@@ -114,12 +114,19 @@ def player_from_dict(data: Mapping[str, object]) -> KnownPlayer:
         info_read_at=_time(data.get("info_read_at")),
         last_seen=_time(data.get("last_seen")),
         channel_freq=None if freq is None else _count(freq),
-        wired=_flag(data.get("wired", False)),
+        uplink=_uplink(data),
         # Stored before bonded sets were known: a player on its own until the next topology.
         role=Role(_text(data.get("role", Role.PLAYER))),
         main=None if (main := data.get("main")) is None else _text(main),
         link=Link() if link is None else link_from_dict(_mapping(link)),
     )
+
+
+def _uplink(data: Mapping[str, object]) -> Uplink:
+    """Return how a stored player reaches the network; stored before 0.3 as a wired flag."""
+    if (value := data.get("uplink")) is not None:
+        return Uplink(_text(value))
+    return Uplink.ETHERNET if _flag(data.get("wired", False)) else Uplink.WIFI
 
 
 def _player_info(data: Mapping[str, object]) -> PlayerInfo:
