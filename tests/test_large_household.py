@@ -25,7 +25,7 @@ from custom_components.sonos_troubleshooter import error_rules, topology_events
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.player_client import MAX_BODY
 from custom_components.sonos_troubleshooter.topology_events import EventsState
-from sonos_emulator import REASON_SLEEPING, Emulator, Fault
+from sonos_emulator import REASON_SLEEPING, Emulator, Fault, Player
 from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
 from sonos_emulator.model import zone_group_state
 from tests.helpers import poll, state
@@ -92,6 +92,15 @@ def quick_event_wait() -> Iterator[None]:
     """Tests give a first event 0.4 s, as they give a probe 0.5 s."""
     with patch.object(topology_events, "FIRST_EVENT_WAIT", 0.4):
         yield
+
+
+def event_with(players: list[Player]) -> bytes:
+    """A topology event as players send it, listing these players."""
+    return (
+        '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property>'
+        f"<ZoneGroupState>{escape(zone_group_state(players))}</ZoneGroupState>"
+        "</e:property></e:propertyset>"
+    ).encode()
 
 
 def error_code(hass: HomeAssistant, room: str) -> str:
@@ -312,6 +321,17 @@ async def test_event_route_takes_only_our_subscriptions_events_and_bounded(
     assert events._topology is known  # nothing above changed the topology
     assert events.state is EventsState.LIVE
 
+    # An event older than the last one taken (they come on connections of their own) is dropped.
+    players = large_household.household.players
+    newer = {**event, "SEQ": "7"}
+    assert await notify(base + events._token, event_with(players[:1]), **newer) == 200
+    latest = events._topology
+    assert latest is not known
+    assert len(latest.members) == 1
+    older = {**event, "SEQ": "6"}
+    assert await notify(base + events._token, event_with(players), **older) == 200
+    assert events._topology is latest
+
 
 @pytest.mark.usefixtures("cloud_dns", "events_reach_home_assistant", "quick_event_wait")
 async def test_first_event_before_the_answer_to_subscribe_counts(
@@ -322,12 +342,8 @@ async def test_first_event_before_the_answer_to_subscribe_counts(
     household.events_reach_subscribers = False  # only the event sent by hand below
     first = household.players[0]
     events = topology_events.TopologyEvents(hass, MockConfigEntry(domain=DOMAIN))
-    state = escape(zone_group_state(household.players))
-    body = (
-        '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property>'
-        f"<ZoneGroupState>{state}</ZoneGroupState></e:property></e:propertyset>"
-    ).encode()
-    events.received(f"uuid:{first.uid}_sub0000000001", body)  # the SID the player will grant
+    body = event_with(household.players)
+    events.received(f"uuid:{first.uid}_sub0000000001", 0, body)  # the SID the player grants
     assert events.state is EventsState.OFF
 
     found = await events.async_read(first.ip, [], hass.loop.time() + 1)

@@ -112,7 +112,8 @@ class TopologyEventView(HomeAssistantView):
                         return web.Response(status=413)
         except TimeoutError:
             return web.Response(status=408)
-        listener.received(sid, bytes(body))
+        seq = request.headers.get("SEQ", "")
+        listener.received(sid, int(seq) if seq.isdigit() else None, bytes(body))
         return web.Response(status=200)
 
 
@@ -141,7 +142,8 @@ class TopologyEvents:
         self._token = ""
         self._subscription: _Subscription | None = None
         self._topology: Topology | None = None
-        self._topology_sid = ""  # the SID the topology came with
+        self._topology_sid = ""  # the SID and SEQ of the event the topology came with
+        self._topology_seq = 0
         self._first_event = asyncio.Event()
         self._lock = asyncio.Lock()
         self._retry_at = 0.0  # loop time before which a blocked way back is not tried again
@@ -153,8 +155,14 @@ class TopologyEvents:
         """The SID of the subscription under way."""
         return self._subscription.sid if self._subscription else None
 
-    def received(self, sid: str, body: bytes) -> None:
-        """Keep the topology an event carries (events without one change nothing)."""
+    def received(self, sid: str, seq: int | None, body: bytes) -> None:
+        """Keep the topology an event carries (events without one change nothing).
+
+        Each event comes on a connection of its own, so two close together may arrive out of
+        order: one with a lower SEQ than the last taken is older, and dropped.
+        """
+        if seq is not None and sid == self._topology_sid and seq < self._topology_seq:
+            return
         try:
             topology = parse_topology_event(body)
         except SonosError as error:
@@ -162,7 +170,7 @@ class TopologyEvents:
             return
         if topology is not None:
             self._topology = topology
-            self._topology_sid = sid
+            self._topology_sid, self._topology_seq = sid, seq or 0
             if sid == self.sid:
                 self.state = EventsState.LIVE
                 self._first_event.set()
