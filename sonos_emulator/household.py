@@ -21,6 +21,13 @@ from .model import (
 )
 from .server import PlayerServer
 
+# Real players answer GetZoneGroupState with UPnP error 501 once the document grows past about
+# 16 kB: one of 16,313 bytes was answered and one of 16,403 refused (SoCo/SoCo issue 935);
+# reported with 17 Amps (svrooij/node-sonos-ts issue 198) and 22-23 speakers
+# (home-assistant/core issues 89128, 70194, 82513). The exact limit between the two sizes is
+# not published: 16 KiB, a buffer size, is our guess.
+ZONE_GROUP_STATE_LIMIT = 16 * 1024
+
 
 class SonosHousehold:
     """A household of players, each on its own loopback address, port 1400."""
@@ -37,11 +44,16 @@ class SonosHousehold:
         self._next_index = 1
         self._servers: dict[str, PlayerServer] = {}  # by uid, in join order
         self.closing = False
-        # When set, GetZoneGroupState answers this UPnP error (large households answer 501).
+        # When set, GetZoneGroupState answers this UPnP error whatever the document's size.
         self.zone_group_state_error: int | None = None
         # False: no event reaches a subscriber (a firewall or another VLAN on the way back);
-        # True: a new ZoneGroupTopology subscription gets its initial event, as on a good network.
+        # True: a new ZoneGroupTopology subscription gets its initial event, and every change
+        # of the topology an event of its own, as on a good network.
         self.events_reach_subscribers = False
+        self._topology_sent = ""  # the ZoneGroupState of the last topology events
+        # UPnP is one switch for the whole system in the Sonos app (Account > Privacy &
+        # Security > UPnP): off, every player answers HTTP 403 (see `set_upnp`).
+        self.upnp_enabled = True
 
     # --- what players answer ---------------------------------------------------------
     def answer(
@@ -72,7 +84,10 @@ class SonosHousehold:
             case "ZoneGroupTopology", "GetZoneGroupState":
                 if self.zone_group_state_error is not None:
                     return self.zone_group_state_error
-                return {"ZoneGroupState": zone_group_state(self.players)}
+                state = zone_group_state(self.players)
+                if len(state.encode()) > ZONE_GROUP_STATE_LIMIT:
+                    return 501  # the events still carry it (see `topology_changed`)
+                return {"ZoneGroupState": state}
             case "RenderingControl", "GetVolume":
                 return {"CurrentVolume": str(player.volume)}
             case "RenderingControl", "SetVolume":
@@ -139,6 +154,7 @@ class SonosHousehold:
         server = PlayerServer(self, player)
         self._servers[player.uid] = server
         self._loop.run(server.sync())
+        self.topology_changed()
         return player
 
     def add_home_theatre(
@@ -218,6 +234,7 @@ class SonosHousehold:
         """The player leaves the household: gone from the topology, nothing answers."""
         server = self._servers.pop(self.player(name_or_uid).uid)
         self._loop.run(server.stop())
+        self.topology_changed()
 
     # --- faults and life events ------------------------------------------------------
     def _update(self, player: Player, **changes: object) -> Player:
@@ -226,7 +243,23 @@ class SonosHousehold:
         # Its satellites answer only while it does: they follow it.
         for member in (player, *self.bonded(player)):
             self._loop.run(self._servers[member.uid].sync())
+        self.topology_changed()
         return player
+
+    def topology_changed(self) -> None:
+        """Send every topology subscriber an event when the ZoneGroupState changed.
+
+        As players do: after the initial event, one per change, carrying the whole document
+        (also past the size at which GetZoneGroupState answers 501: soco falls back to these
+        events, soco/zonegroupstate.py). Faults that change nothing in it send nothing.
+        """
+        state = zone_group_state(self.players)
+        if state == self._topology_sent:
+            return
+        self._topology_sent = state
+        if self.events_reach_subscribers:
+            for server in self._servers.values():
+                self._loop.run(server.send_topology_events(state))
 
     def set_fault(self, name_or_uid: str, fault: Fault | str, delay: float = 0.0) -> Player:
         return self._update(self.player(name_or_uid), fault=Fault(fault), delay=delay)
@@ -241,6 +274,15 @@ class SonosHousehold:
         for player in self.players:
             self.heal(player.uid)
         self.zone_group_state_error = None
+        self.upnp_enabled = True
+
+    def set_upnp(self, enabled: bool) -> None:
+        """Switch UPnP on or off for every player at once, as the Sonos app's one setting does.
+
+        Off, every player that would answer answers HTTP 403 instead, to everything; a
+        player's own `Fault.HTTP_403` (a player that refuses alone) stays its own.
+        """
+        self.upnp_enabled = enabled
 
     def vanish(self, name_or_uid: str, reason: str) -> Player:
         """The player goes away gracefully and the household lists why in VanishedDevices."""

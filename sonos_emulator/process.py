@@ -23,7 +23,7 @@ from . import Emulator, Fault, NameResolver
 class PlayerAddress:
     """What the caller needs to know of a player in the child."""
 
-    name: str
+    name: str  # its label: the room, and the role where the room holds several
     uid: str
     ip: str
 
@@ -44,16 +44,19 @@ def _serve(
     first_player_address: str,
     first_cloud_address: str,
     players: list[tuple[str, dict[str, Any]]],
+    *,
+    events_reach_subscribers: bool,
 ) -> None:
     """Child process: build the household, then carry out requests until told to close."""
     with Emulator(household_id, first_player_address, first_cloud_address) as emulator:
         household = emulator.household
         for name, attributes in players:
             household.add_player(name, **attributes)
+        household.events_reach_subscribers = events_reach_subscribers
         cloud = emulator.cloud
         connection.send(
             (
-                [PlayerAddress(p.name, p.uid, p.ip) for p in household.players],
+                [PlayerAddress(p.label, p.uid, p.ip) for p in household.players],
                 CloudAddresses(
                     cloud.cloud_targets,
                     cloud.reference_targets,
@@ -67,6 +70,9 @@ def _serve(
             "heal": household.heal,
             "zone_group_state_error": lambda code: setattr(
                 household, "zone_group_state_error", code
+            ),
+            "events_reach_subscribers": lambda reach: setattr(
+                household, "events_reach_subscribers", reach
             ),
         }
         while (request := connection.recv()) is not None:
@@ -89,12 +95,14 @@ class EmulatorProcess:
         household_id: str,
         first_player_address: str,
         first_cloud_address: str,
+        events_reach_subscribers: bool = False,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
         self._process = context.Process(
             target=_serve,
             args=(child, household_id, first_player_address, first_cloud_address, players),
+            kwargs={"events_reach_subscribers": events_reach_subscribers},
             name="sonos-emulator",
             daemon=True,
         )
@@ -128,6 +136,10 @@ class EmulatorProcess:
     def set_zone_group_state_error(self, code: int | None) -> None:
         """Make GetZoneGroupState answer this UPnP error (None: answer normally)."""
         self._request("zone_group_state_error", code)
+
+    def set_events_reach_subscribers(self, reach: bool) -> None:
+        """Let the players' events reach their subscribers, or lose them on the way."""
+        self._request("events_reach_subscribers", reach)
 
     def close(self) -> None:
         with self._lock:

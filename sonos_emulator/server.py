@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
+from dataclasses import dataclass
 import functools
 import random
 import re
@@ -59,6 +60,21 @@ HUGE = b'<?xml version="1.0"?><root>' + b"0123456789abcdef" * (3 * 2**16) + b"</
 DEEP_NESTING = b'<?xml version="1.0"?>' + b"<a>" * 20_000 + b"</a>" * 20_000
 FILLER = b"0123456789abcdef" * 4096  # 64 kB of an endless body
 RESET_LENGTH = 100_000  # announced; 2,000 bytes are sent before the reset
+# What a player answers with UPnP switched off (tests/fixtures/upnp_disabled_403.html): the
+# status, headers and body of its web server's 403 page as captured from a Play:5 (`GET /`,
+# djboris on Medium, 2017) and logged again from a Playbar in 2026 (simojenki/bonob#239). The
+# description answers "Error 403" (simojenki/bonob#224) when UPnP is off in the app's privacy
+# settings (jmt-gh/audiobookshelf-sonos#10). That every path and method gets this same page
+# is inferred: the reports show one server, one page.
+FORBIDDEN_PAGE = (
+    b"<HTML><HEAD><TITLE>Error 403</TITLE></HEAD>"
+    b"<BODY><H1>Error 403</H1><P>Forbidden</P></BODY></HTML>"
+)
+FORBIDDEN_HEADERS = {
+    "Content-Type": "text/html",
+    "Cache-Control": "no-cache",
+    "Connection": "close",
+}
 
 
 @functools.cache
@@ -70,6 +86,11 @@ def gzip_bomb() -> bytes:
     parts.extend(compressor.compress(block) for _ in range(32))
     parts.append(compressor.compress(b"</root>") + compressor.flush())
     return b"".join(parts)
+
+
+def _forbidden() -> web.Response:
+    """The 403 page of a player with UPnP switched off (see `FORBIDDEN_PAGE`)."""
+    return web.Response(status=403, body=FORBIDDEN_PAGE, headers=FORBIDDEN_HEADERS)
 
 
 def _stalled_listener(ip: str) -> tuple[socket.socket, socket.socket]:
@@ -86,6 +107,20 @@ def _stalled_listener(ip: str) -> tuple[socket.socket, socket.socket]:
     return listener, filler
 
 
+@dataclass(slots=True)
+class Subscription:
+    """An event subscription a player granted: where to send, what, until when."""
+
+    callback: str
+    service: str
+    expires: float  # loop time
+    seq: int = 0  # the SEQ of the next event
+
+    def next_seq(self) -> str:
+        seq, self.seq = self.seq, self.seq + 1
+        return str(seq)
+
+
 class PlayerServer:
     """Serves one player's UPnP endpoints, applying its current fault to every request."""
 
@@ -96,9 +131,9 @@ class PlayerServer:
         self._bound_ip: str | None = None
         self._stalled: tuple[socket.socket, socket.socket] | None = None  # for SLOW_ACCEPT
         self._changed = asyncio.Event()  # set (and replaced) whenever the player changes
-        # Event subscriptions granted, SID -> the subscriber's callback URL. Events are sent
-        # only while the household's `events_reach_subscribers` says the way back is open.
-        self.subscriptions: dict[str, str] = {}
+        # Event subscriptions granted, by SID. Events are sent only while the household's
+        # `events_reach_subscribers` says the way back is open.
+        self.subscriptions: dict[str, Subscription] = {}
         self._next_sid = 1
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -200,13 +235,15 @@ class PlayerServer:
             ):
                 return await self._hostile(request, player.fault)
             case Fault.HTTP_403:
-                return web.Response(status=403, text="Forbidden", content_type="text/plain")
+                return _forbidden()
             case Fault.NOT_SONOS:
                 if request.path == "/xml/device_description.xml":
                     return web.Response(
                         text=foreign_device_description(player.ip), content_type="text/xml"
                     )
                 return web.Response(status=404, text="Not Found")
+        if not self._household.upnp_enabled:  # the household's one switch, off
+            return _forbidden()
         if request.method == "GET":
             return self._get(request.path)
         if request.method == "POST":
@@ -288,44 +325,65 @@ class PlayerServer:
             if sid is None or self.subscriptions.pop(sid, None) is None:
                 return web.Response(status=412, text="Precondition Failed")
             return web.Response(status=200)
+        loop = asyncio.get_running_loop()
+        requested = request.headers.get("TIMEOUT", "").removeprefix("Second-")
+        seconds = (min(int(requested), MAX_SUBSCRIPTION) if requested.isdigit() else 0) or (
+            DEFAULT_SUBSCRIPTION
+        )
         if sid is None:
             callback = request.headers.get("CALLBACK", "")
             if request.headers.get("NT") != "upnp:event" or not callback.startswith("<"):
                 return web.Response(status=412, text="Precondition Failed")
             sid = f"uuid:{self.player.uid}_sub{self._next_sid:010d}"
             self._next_sid += 1
-            self.subscriptions[sid] = callback.strip("<>")
+            self.subscriptions[sid] = Subscription(
+                callback.strip("<>"), service, loop.time() + seconds
+            )
             if self._household.events_reach_subscribers and service == "ZoneGroupTopology":
-                sending = asyncio.get_running_loop().create_task(
-                    self._send_initial_event(sid, self.subscriptions[sid])
+                self._send_later(
+                    sid, lambda: zone_group_state(self._household.players), INITIAL_EVENT_AFTER
                 )
-                self._sending.add(sending)
-                sending.add_done_callback(self._sending.discard)
-        elif sid not in self.subscriptions:
+        elif (granted := self.subscriptions.get(sid)) is None or granted.expires < loop.time():
+            self.subscriptions.pop(sid, None)  # a subscription not renewed in time has lapsed
             return web.Response(status=412, text="Precondition Failed")
-        requested = request.headers.get("TIMEOUT", "").removeprefix("Second-")
-        seconds = min(int(requested), MAX_SUBSCRIPTION) if requested.isdigit() else 0
+        else:
+            granted.expires = loop.time() + seconds
         return web.Response(
             status=200,
             headers={
                 "SID": sid,
-                "TIMEOUT": f"Second-{seconds or DEFAULT_SUBSCRIPTION}",
+                "TIMEOUT": f"Second-{seconds}",
                 "Server": "Linux UPnP/1.0 Sonos/85.0-64200 (ZPS1)",
             },
         )
 
-    async def _send_initial_event(self, sid: str, callback: str) -> None:
-        """NOTIFY the subscriber of the topology as it is, as a player does right after SUBSCRIBE.
+    async def send_topology_events(self, state: str) -> None:
+        """Send each live topology subscriber an event with `state` (without waiting for it)."""
+        if self._bound_ip is None or self.player.fault not in (Fault.NONE, Fault.SLOW, Fault.LOSSY):
+            return  # a player that does not answer sends nothing either
+        now = asyncio.get_running_loop().time()
+        for sid, subscription in list(self.subscriptions.items()):
+            if subscription.service == "ZoneGroupTopology" and subscription.expires >= now:
+                self._send_later(sid, lambda: state, 0.0)
 
-        That first event is what HA core's Sonos waits for (2 s) before it calls the
-        subscription failed. Sent once, given 2 s; a subscriber that does not take it loses it.
+    def _send_later(self, sid: str, state: Callable[[], str], delay: float) -> None:
+        sending = asyncio.get_running_loop().create_task(self._send_event(sid, state, delay))
+        self._sending.add(sending)
+        sending.add_done_callback(self._sending.discard)
+
+    async def _send_event(self, sid: str, state: Callable[[], str], delay: float) -> None:
+        """NOTIFY a subscriber of the topology, as a player does after SUBSCRIBE and each change.
+
+        The first event comes a moment after the SUBSCRIBE answer (the subscriber files the SID
+        once it has that); it is what HA core's Sonos waits for (2 s) before it calls the
+        subscription failed. Each is given 2 s; a subscriber that does not take it loses it.
         """
-        # A moment after the SUBSCRIBE answer: the subscriber files the SID once it has that.
-        await asyncio.sleep(INITIAL_EVENT_AFTER)
-        state = escape(zone_group_state(self._household.players))
+        await asyncio.sleep(delay)
+        if (subscription := self.subscriptions.get(sid)) is None:
+            return
         body = (
             '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">'
-            f"<e:property><ZoneGroupState>{state}</ZoneGroupState></e:property>"
+            f"<e:property><ZoneGroupState>{escape(state())}</ZoneGroupState></e:property>"
             "</e:propertyset>"
         )
         headers = {
@@ -333,12 +391,12 @@ class PlayerServer:
             "NT": "upnp:event",
             "NTS": "upnp:propchange",
             "SID": sid,
-            "SEQ": "0",
+            "SEQ": subscription.next_seq(),
         }
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session,
-                session.request("NOTIFY", callback, data=body, headers=headers),
+                session.request("NOTIFY", subscription.callback, data=body, headers=headers),
             ):
                 pass
 

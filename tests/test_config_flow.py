@@ -18,6 +18,7 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -100,6 +101,35 @@ async def test_user_flow_errors_then_recovers(
     assert result["errors"] == error
 
     household.household.heal("Kitchen")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: kitchen.ip}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_household_with_upnp_off_gets_the_clear_error(
+    hass: HomeAssistant, household: Emulator
+) -> None:
+    """Recent firmware ships with the household's one UPnP switch off: say where it is."""
+    kitchen = household.household.player("Kitchen")
+    household.household.set_upnp(False)  # every player answers the real 403 page
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: kitchen.ip}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "upnp_disabled"}
+    discovered = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=zeroconf_info(kitchen.ip)
+    )
+    assert (discovered["type"], discovered["reason"]) == (FlowResultType.ABORT, "upnp_disabled")
+    texts = await async_get_translations(hass, "en", "config", [DOMAIN])
+    for kind in ("error", "abort"):
+        text = texts[f"component.{DOMAIN}.config.{kind}.upnp_disabled"]
+        assert "Account > Privacy & Security > UPnP" in text
+        assert "Settings > System > Network" not in text
+
+    household.household.set_upnp(True)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_HOST: kitchen.ip}
     )

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import http.server
 import os
+from pathlib import Path
 import socket
 import threading
 import time
@@ -28,7 +29,10 @@ from sonos_emulator import (
     StatusFault,
     server,
 )
+from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
+from sonos_emulator.model import zone_group_state
 from sonos_emulator.process import EmulatorProcess
+from tools.develop import SCENARIOS, world
 
 MASTER_VOLUME = [("InstanceID", 0), ("Channel", "Master")]
 
@@ -230,9 +234,26 @@ def test_bad_answers(emulator: Emulator, fault: Fault, error: type[Exception]) -
     emulator.household.set_fault("Kitchen", fault)
     with pytest.raises(error):
         ping(player.ip)
-    # get_speaker_info parses whatever body comes back, whatever the status.
+    # get_speaker_info parses whatever body comes back, whatever the status: junk fails to
+    # parse, while the 403 page is well-formed (upper-case HTML) and yields no description.
+    if fault is Fault.HTTP_403:
+        assert soco.SoCo(player.ip).get_speaker_info(refresh=True, timeout=1) is None
+        return
     with pytest.raises(SyntaxError):
         soco.SoCo(player.ip).get_speaker_info(refresh=True, timeout=1)
+
+
+FORBIDDEN_PAGE = Path(__file__).parent / "fixtures" / "upnp_disabled_403.html"
+
+
+def assert_forbidden_page(answer: requests.Response) -> None:
+    """The 403 page players send with UPnP off: status, headers and body as captured."""
+    assert answer.status_code == 403
+    assert answer.headers["Content-Type"] == "text/html"
+    assert answer.headers["Cache-Control"] == "no-cache"
+    assert answer.headers["Connection"] == "close"
+    # The file ends with a newline; the captures show none after </HTML>.
+    assert answer.content == FORBIDDEN_PAGE.read_bytes().rstrip(b"\n")
 
 
 def test_upnp_disabled_answers_403(emulator: Emulator) -> None:
@@ -241,7 +262,54 @@ def test_upnp_disabled_answers_403(emulator: Emulator) -> None:
     with pytest.raises(requests.HTTPError) as raised:
         ping(player.ip)
     assert raised.value.response is not None
-    assert raised.value.response.status_code == 403
+    assert_forbidden_page(raised.value.response)
+    assert_forbidden_page(requests.get(player.location, timeout=1))
+
+
+def test_upnp_switched_off_for_the_household(emulator: Emulator) -> None:
+    """One switch in the Sonos app: every player refuses, and answers again once it is on."""
+    kitchen = emulator.household.add_player("Kitchen")
+    den = emulator.household.add_player("Den")
+    emulator.household.set_upnp(False)
+    for player in (kitchen, den):
+        assert_forbidden_page(requests.get(player.location, timeout=1))
+        with pytest.raises(requests.HTTPError) as raised:
+            ping(player.ip)
+        assert raised.value.response is not None
+        assert_forbidden_page(raised.value.response)
+        with pytest.raises(requests.HTTPError):
+            topology(player.ip)
+    emulator.household.set_upnp(True)
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    assert "Den" in topology(kitchen.ip)
+
+    # A player's own fault stays its own: switched back on, it still refuses alone.
+    emulator.household.set_fault("Den", Fault.HTTP_403)
+    emulator.household.set_upnp(False)
+    emulator.household.set_upnp(True)
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    with pytest.raises(requests.HTTPError):
+        ping(den.ip)
+    emulator.household.set_upnp(False)
+    emulator.household.heal_all()  # "healthy": UPnP on, no fault
+    assert emulator.household.upnp_enabled
+    assert ping(den.ip) == {"CurrentVolume": "20"}
+
+
+def test_simulate_switches_upnp_for_the_whole_household(emulator: Emulator) -> None:
+    """`scripts/simulate upnp-off-all`, `upnp-on-all` and `healthy`, as the demo applies them."""
+    kitchen = emulator.household.add_player("Kitchen")
+    SCENARIOS["upnp-off-all"].apply(emulator, "")
+    assert world(emulator)["upnp_enabled"] is False
+    assert_forbidden_page(requests.get(kitchen.location, timeout=1))
+    SCENARIOS["upnp-on-all"].apply(emulator, "")
+    assert world(emulator)["upnp_enabled"] is True
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    SCENARIOS["upnp-off-all"].apply(emulator, "")
+    SCENARIOS["healthy"].apply(emulator, "")
+    assert ping(kitchen.ip) == {"CurrentVolume": "20"}
+    assert not SCENARIOS["upnp-off-all"].needs_player
+    assert SCENARIOS["upnp-off"].needs_player  # one player refusing alone
 
 
 def test_host_that_is_not_a_sonos_player(emulator: Emulator) -> None:
@@ -262,6 +330,22 @@ def test_large_household_zone_group_state_error(emulator: Emulator) -> None:
     assert raised.value.error_code == "501"
     emulator.household.heal_all()
     assert "Kitchen" in topology(player.ip)
+
+
+def test_zone_group_state_past_the_size_limit_answers_501_and_comes_and_goes(
+    emulator: Emulator,
+) -> None:
+    """As real players (SoCo issue 935): 501 past about 16 kB; a player leaving can undo it."""
+    household = emulator.household
+    first = household.add_player("Room 0")
+    while len(zone_group_state(household.players).encode()) <= ZONE_GROUP_STATE_LIMIT:
+        last = household.add_player(f"Room {len(household.players)}")
+    with pytest.raises(SoCoUPnPException) as raised:
+        topology(first.ip)
+    assert raised.value.error_code == "501"
+
+    household.remove_player(last.uid)
+    assert f"Room {len(household.players) - 1}" in topology(first.ip)
 
 
 def _raw_exchange(ip: str, timeout: float = 2) -> socket.socket:
@@ -645,6 +729,25 @@ def test_initial_topology_event_only_when_events_reach_subscribers(emulator: Emu
         state = body.partition("<ZoneGroupState>")[2].partition("</ZoneGroupState>")[0]
         members = parse_topology(unescape(state)).members
         assert [member.uid for member in members] == [player.uid]
+
+        # One event per change of the topology, none for what does not change it.
+        _Subscriber.received.clear()
+        emulator.household.set_fault("Den", Fault.SLOW, 0.01)
+        emulator.household.rename("Den", "Study")
+        kitchen = emulator.household.add_player("Kitchen")
+        deadline = time.monotonic() + 2
+        while len(_Subscriber.received) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        ours = [event for event in _Subscriber.received if event[0]["SID"] == sid]
+        assert sorted(headers["SEQ"] for headers, _ in ours) == ["1", "2"]
+        assert len(_Subscriber.received) == 4  # the first subscription gets them too
+        last = max(ours, key=lambda event: event[0]["SEQ"])[1]
+        state = last.partition("<ZoneGroupState>")[2].partition("</ZoneGroupState>")[0]
+        assert {(m.uid, m.name) for m in parse_topology(unescape(state)).members} == {
+            (player.uid, "Study"),
+            (kitchen.uid, "Kitchen"),
+        }
     finally:
         listener.shutdown()
         listener.server_close()

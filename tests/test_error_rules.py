@@ -8,6 +8,7 @@ import pytest
 from custom_components.sonos_troubleshooter.error_rules import (
     EXPECTED_ABSENCES,
     FAILURES_TO_RAISE,
+    MAYBE_AWAY,
     CloudCause,
     CloudObservation,
     CloudState,
@@ -17,6 +18,9 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerObservation,
     PlayerState,
     diagnose,
+    household_finding,
+    is_portable,
+    topology_card_due,
 )
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,8 +34,11 @@ UPNP_OFF = ErrorCode.UPNP_DISABLED
 UP = "up"
 DOWN = "down"
 REFUSED = "403"
-"""Player tokens in a poll (REFUSED: answered HTTP 403, UPnP off); any other string is a
-VanishedDevices reason of a silent player."""
+MAYBE = "maybe"
+BAD = "junk"
+"""Player tokens in a poll (REFUSED: answered HTTP 403, UPnP off; MAYBE: a portable silent
+while the topology cannot be read; BAD: answered, but not as a player does); any other string
+is a VanishedDevices reason of a silent player."""
 
 
 def at(poll: int) -> datetime:
@@ -90,6 +97,8 @@ class Poll:
     cloud: CloudObservation = CLOUD_OK
     expect_cloud: Cloud = field(default_factory=Cloud)
     all_down_since: int | None = None
+    upnp_off_since: int | None = None
+    """The household's UPnP switch is off (every player that answers refuses) since a poll."""
 
 
 def fail(n: int) -> Player:
@@ -134,6 +143,29 @@ def expected_absence_scenarios() -> list[object]:
 
 
 SCENARIOS = [
+    # A portable silent while the topology cannot be read may be asleep: never 1001 ...
+    [
+        Poll({"roam": UP}, {"roam": ok}),
+        Poll({"roam": MAYBE}, {"roam": away(MAYBE_AWAY)}),
+        Poll({"roam": MAYBE}, {"roam": away(MAYBE_AWAY)}),
+        Poll({"roam": MAYBE}, {"roam": away(MAYBE_AWAY)}),
+        Poll({"roam": UP}, {"roam": ok}),
+    ],
+    # ... but a 1001 raised while the topology could be read stands when it is lost.
+    [
+        Poll({"roam": DOWN, "kitchen": UP}, {"roam": fail(1), "kitchen": ok}),
+        Poll({"roam": DOWN, "kitchen": UP}, {"roam": down(0, 2), "kitchen": ok}),
+        Poll({"roam": MAYBE, "kitchen": UP}, {"roam": down(0, 3), "kitchen": ok}),
+    ],
+    # It counts as away for "every player down": the network is down for the others.
+    [
+        Poll({"kitchen": DOWN, "roam": MAYBE}, {"kitchen": fail(1), "roam": away(MAYBE_AWAY)}),
+        Poll(
+            {"kitchen": DOWN, "roam": MAYBE},
+            {"kitchen": down(0, 2), "roam": away(MAYBE_AWAY)},
+            all_down_since=0,
+        ),
+    ],
     # --- players: 1001 ---
     pytest.param([Poll({"a": DOWN}, {"a": fail(1)})], id="single failure raises nothing"),
     pytest.param(
@@ -498,8 +530,8 @@ SCENARIOS = [
     pytest.param(
         [
             Poll({"a": UP}, {"a": ok}),
-            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=1)}),
-            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=1)}),
+            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=1)}, upnp_off_since=1),
+            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=1)}, upnp_off_since=1),
             Poll({"a": UP}, {"a": ok}),
         ],
         id="403 is upnp_disabled at once, keeps its start and clears on a proper answer",
@@ -524,18 +556,121 @@ SCENARIOS = [
     ),
     pytest.param(
         [
-            Poll({"a": REFUSED, "b": DOWN}, {"a": Player(UPNP_OFF, since=0), "b": fail(1)}),
-            Poll({"a": REFUSED, "b": DOWN}, {"a": Player(UPNP_OFF, since=0), "b": down(0, 2)}),
+            Poll(
+                {"a": REFUSED, "b": DOWN},
+                {"a": Player(UPNP_OFF, since=0), "b": fail(1)},
+                upnp_off_since=0,
+            ),
+            Poll(
+                {"a": REFUSED, "b": DOWN},
+                {"a": Player(UPNP_OFF, since=0), "b": down(0, 2)},
+                upnp_off_since=0,
+            ),
         ],
         id="a refusing player is on the network: one silent player is not all down",
     ),
     pytest.param(
         [
-            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=0)}),
+            Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=0)}, upnp_off_since=0),
             Poll({"a": DOWN}, {"a": fail(1)}),
             Poll({"a": DOWN}, {"a": down(1, 2)}, all_down_since=1),
         ],
         id="a refusing player falling silent starts a 1001 streak",
+    ),
+    # --- the household: UPnP is one switch for the whole system ---
+    pytest.param(
+        [
+            Poll({"a": UP, "b": UP}, {"a": ok, "b": ok}),
+            Poll(
+                {"a": REFUSED, "b": REFUSED},
+                {"a": Player(UPNP_OFF, since=1), "b": Player(UPNP_OFF, since=1)},
+                upnp_off_since=1,
+            ),
+            Poll(
+                {"a": REFUSED, "b": REFUSED},
+                {"a": Player(UPNP_OFF, since=1), "b": Player(UPNP_OFF, since=1)},
+                upnp_off_since=1,
+            ),
+            Poll({"a": UP, "b": UP}, {"a": ok, "b": ok}),
+        ],
+        id="every player refusing is the household's switch, at once, until they answer",
+    ),
+    pytest.param(
+        [Poll({"a": REFUSED}, {"a": Player(UPNP_OFF, since=0)}, upnp_off_since=0)],
+        id="the only player refusing is the household's switch too",
+    ),
+    pytest.param(
+        [
+            Poll({"a": REFUSED, "b": UP}, {"a": Player(UPNP_OFF, since=0), "b": ok}),
+            Poll({"a": REFUSED, "b": UP}, {"a": Player(UPNP_OFF, since=0), "b": ok}),
+        ],
+        id="a player answering properly proves the switch is on: the refusal is its own",
+    ),
+    pytest.param(
+        [
+            Poll({"a": REFUSED, "b": UP}, {"a": Player(UPNP_OFF, since=0), "b": ok}),
+            Poll(
+                {"a": REFUSED, "b": REFUSED},
+                {"a": Player(UPNP_OFF, since=0), "b": Player(UPNP_OFF, since=1)},
+                upnp_off_since=0,
+            ),
+            Poll(
+                {"a": REFUSED, "b": UP},
+                {"a": Player(UPNP_OFF, since=0), "b": ok},
+            ),
+        ],
+        id="the household's refusal starts with the first player refusing; one answer ends it",
+    ),
+    pytest.param(
+        [
+            Poll(
+                {"a": REFUSED, "b": DOWN, "c": "sleeping"},
+                {"a": Player(UPNP_OFF, since=0), "b": fail(1), "c": away("sleeping")},
+                upnp_off_since=0,
+            ),
+            Poll(
+                {"a": REFUSED, "b": DOWN, "c": "sleeping"},
+                {"a": Player(UPNP_OFF, since=0), "b": down(0, 2), "c": away("sleeping")},
+                upnp_off_since=0,
+            ),
+        ],
+        id="silent and sleeping players say nothing of the switch; the silent one is 1001",
+    ),
+    pytest.param(
+        [
+            Poll(
+                {"a": REFUSED, "b": BAD},
+                {"a": Player(UPNP_OFF, since=0), "b": ok},
+                upnp_off_since=0,
+            ),
+        ],
+        id="an answer that is not a player's (another device at its address) proves nothing",
+    ),
+    pytest.param(
+        [
+            Poll(
+                {"a": REFUSED, "b": REFUSED},
+                {"a": Player(UPNP_OFF, since=0), "b": Player(UPNP_OFF, since=0)},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=cloud_fail_once,
+                upnp_off_since=0,
+            ),
+            Poll(
+                {"a": REFUSED, "b": REFUSED},
+                {"a": Player(UPNP_OFF, since=0), "b": Player(UPNP_OFF, since=0)},
+                cloud=PORTS_BLOCKED,
+                expect_cloud=failing(CloudCause.PORTS_BLOCKED, since=0, failures=2),
+                upnp_off_since=0,
+            ),
+        ],
+        id="with the switch off no player is 1003, whatever the cloud does",
+    ),
+    pytest.param(
+        [
+            Poll({"a": BAD, "b": DOWN}, {"a": ok, "b": fail(1)}),
+            Poll({"a": DOWN}, {"a": fail(1)}),
+        ],
+        id="no player refusing: never the household's switch",
     ),
 ]
 
@@ -549,9 +684,11 @@ def test_scenario(polls: list[Poll]) -> None:
             players=tuple(
                 PlayerObservation(
                     uid=uid,
-                    answered=token in (UP, REFUSED),
-                    vanished_reason=None if token in (UP, DOWN, REFUSED) else token,
+                    answered=token in (UP, REFUSED, BAD),
+                    vanished_reason=None if token in (UP, DOWN, REFUSED, BAD, MAYBE) else token,
+                    may_be_away=token == MAYBE,
                     upnp_disabled=token == REFUSED,
+                    answered_badly=token == BAD,
                 )
                 for uid, token in poll.players.items()
             ),
@@ -590,6 +727,10 @@ def test_scenario(polls: list[Poll]) -> None:
         assert state.all_players_down is (poll.all_down_since is not None), where
         assert state.all_players_down_since == (
             None if poll.all_down_since is None else at(poll.all_down_since)
+        ), where
+        assert state.upnp_disabled_everywhere is (poll.upnp_off_since is not None), where
+        assert state.upnp_disabled_since == (
+            None if poll.upnp_off_since is None else at(poll.upnp_off_since)
         ), where
 
 
@@ -632,6 +773,8 @@ def test_initial_state() -> None:
     )
     assert state.all_players_down is False
     assert state.all_players_down_since is None
+    assert state.upnp_disabled_everywhere is False
+    assert state.upnp_disabled_since is None
 
 
 def test_answering_player_listed_as_vanished_is_ok() -> None:
@@ -711,3 +854,89 @@ def test_confirmed_silence_raises_1001_between_polls(
         ),
     )
     assert asleep.players["a"].code is OK  # an expected absence is never confirmed
+
+
+@pytest.mark.parametrize(
+    ("model", "portable"),
+    [
+        ("Sonos Roam", True),
+        ("Roam SL", True),
+        ("Sonos Roam 2", True),
+        ("Sonos Move", True),
+        ("Move 2", True),
+        ("Sonos Arc", False),
+        ("Sonos One", False),
+        ("", False),
+    ],
+)
+def test_portables_are_told_by_their_model(model: str, portable: bool) -> None:
+    assert is_portable(model) is portable
+
+
+def test_the_topology_card_comes_after_ten_minutes_unreadable() -> None:
+    start = at(0)
+    assert not topology_card_due(None, start)
+    assert not topology_card_due(start, start + timedelta(minutes=10) - timedelta(seconds=1))
+    assert topology_card_due(start, start + timedelta(minutes=10))
+
+
+def finding_after(*polls: dict[str, str], cloud_seen: CloudObservation = CLOUD_OK) -> str:
+    """Return the household's finding after these polls (tokens as in the scenarios)."""
+    state = DiagnosisState.initial()
+    for index, players in enumerate(polls):
+        state = diagnose(
+            state,
+            Observation(
+                at=at(index),
+                players=tuple(
+                    PlayerObservation(
+                        uid=uid,
+                        answered=token in (UP, REFUSED, BAD),
+                        vanished_reason=None if token in (UP, DOWN, REFUSED, BAD) else token,
+                        upnp_disabled=token == REFUSED,
+                        answered_badly=token == BAD,
+                    )
+                    for uid, token in players.items()
+                ),
+                cloud=cloud_seen,
+            ),
+        )
+    return household_finding(state)
+
+
+@pytest.mark.parametrize(
+    ("polls", "cloud_seen", "finding"),
+    [
+        pytest.param([{"a": UP, "b": UP}], CLOUD_OK, "ok", id="all well"),
+        pytest.param([{"a": DOWN, "b": UP}] * 2, CLOUD_OK, "player_unreachable", id="one 1001"),
+        pytest.param(
+            [{"a": DOWN, "b": DOWN}] * 2, CLOUD_OK, "all_players_unreachable", id="all 1001"
+        ),
+        pytest.param(
+            [{"a": REFUSED, "b": REFUSED}], CLOUD_OK, "upnp_disabled", id="the switch is off"
+        ),
+        pytest.param(
+            [{"a": REFUSED, "b": DOWN}] * 2,
+            CLOUD_OK,
+            "upnp_disabled",
+            id="the switch off comes before a silent player's 1001: nothing can be watched",
+        ),
+        pytest.param(
+            [{"a": REFUSED, "b": REFUSED}] * 2,
+            PORTS_BLOCKED,
+            "upnp_disabled",
+            id="the switch off comes before the cloud",
+        ),
+        pytest.param(
+            [{"a": REFUSED, "b": UP}],
+            CLOUD_OK,
+            "ok",
+            id="one player refusing alone is its own card, not the household's finding",
+        ),
+        pytest.param([{"a": UP}] * 2, PORTS_BLOCKED, "ports_blocked", id="the cloud"),
+    ],
+)
+def test_household_finding(
+    polls: list[dict[str, str]], cloud_seen: CloudObservation, finding: str
+) -> None:
+    assert finding_after(*polls, cloud_seen=cloud_seen) == finding

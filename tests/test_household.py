@@ -3,9 +3,14 @@
 Pure, as the module is: topologies are built by hand, no player or Home Assistant involved.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
+from custom_components.sonos_troubleshooter.error_rules import (
+    MAYBE_AWAY,
+    CloudObservation,
+    ErrorCode,
+)
 from custom_components.sonos_troubleshooter.household import (
     TOPOLOGY_SOURCES,
     Household,
@@ -149,7 +154,7 @@ def test_has_left_only_when_the_topology_says_so() -> None:
     household.follow(None)  # this poll could not read the topology (e.g. UPnP 501)
     assert not household.has_left("office")
     assert household.member_uids() == set()
-    assert household.vanished_reasons() == {}
+    assert household.vanished_reasons() == {"roam": "powered off"}  # the last one known
 
     household.forget("office")
     household.forget("office")  # twice is harmless
@@ -255,3 +260,92 @@ def test_learn_info_keeps_only_the_players_own_description() -> None:
     assert (kitchen.info_read_at, kitchen.name) == (AT, "Cuisine")
     household.learn_info(kitchen, info("kitchen", ""), AT)  # no name given: the old one stays
     assert kitchen.name == "Cuisine"
+
+
+def roam_info() -> PlayerInfo:
+    return replace(info("roam", "Roam"), model_name="Sonos Roam", model_number="S27")
+
+
+def test_last_reasons_stand_while_no_topology_can_be_read_until_the_player_answers() -> None:
+    household = watching("kitchen", "bedroom")
+    household.follow(
+        topology(
+            member("kitchen", "192.168.1.11"),
+            gone=(vanished("bedroom", "powered off"),),
+        )
+    )
+    household.observe(AT, {"kitchen": None, "bedroom": ProbeFailure.NO_ANSWER}, CLOUD_OK)
+
+    household.follow(None)  # the topology cannot be read any more
+    assert household.vanished_reasons() == {"bedroom": "powered off"}
+    assert household.is_away("bedroom")
+    household.observe(AT, {"kitchen": None, "bedroom": None}, CLOUD_OK)  # back on
+    assert household.vanished_reasons() == {}
+    assert not household.is_away("bedroom")
+
+    household.follow(topology(member("kitchen", "192.168.1.11")))
+    assert household.vanished_reasons() == {}
+
+
+def test_a_portable_may_be_away_only_while_the_topology_cannot_be_read() -> None:
+    household = watching("roam", "kitchen")
+    household.learn_info(household.players["roam"], roam_info(), AT)
+    household.learn_info(household.players["kitchen"], info("kitchen"), AT)
+
+    household.follow(None)
+    # Nobody answers: the household is down, the portable's silence is no sign either way.
+    state = household.observe(
+        AT, {"roam": ProbeFailure.NO_ANSWER, "kitchen": ProbeFailure.NO_ANSWER}, CLOUD_OK
+    )
+    assert not household.may_be_away("roam")
+    roam = state.player("roam")
+    assert roam is not None
+    assert (roam.code, roam.expected_absence) == (ErrorCode.OK, None)
+
+    state = household.observe(AT, {"roam": ProbeFailure.NO_ANSWER, "kitchen": None}, CLOUD_OK)
+    assert household.may_be_away("roam")
+    assert household.is_away("roam")
+    assert not household.may_be_away("kitchen")
+    roam = state.player("roam")
+    assert roam is not None
+    assert (roam.code, roam.expected_absence) == (ErrorCode.OK, MAYBE_AWAY)
+
+    household.follow(topology(member("kitchen", "192.168.1.11")))
+    assert not household.may_be_away("roam")
+
+
+def test_adopt_watches_the_configured_player_from_its_description() -> None:
+    household = Household()
+    player = household.adopt(info("kitchen"), CONFIGURED, AT)
+    assert household.players == {"kitchen": player}
+    assert (player.ip, player.name, player.info_read_at) == (CONFIGURED, "Kitchen", AT)
+    assert household.adopt(info("kitchen"), CONFIGURED, AT) is player
+
+
+def test_one_topology_listing_a_player_in_1001_as_asleep_does_not_undo_the_verdict() -> None:
+    household = watching("kitchen", "move")
+    members = (member("kitchen", "192.168.1.11"),)
+    silent = {"kitchen": None, "move": ProbeFailure.NO_ANSWER}
+    for _ in range(2):
+        household.follow(topology(*members))
+        state = household.observe(AT, silent, CLOUD_OK)
+    assert state.players["move"].code is ErrorCode.E1001
+
+    household.follow(topology(*members, gone=(vanished("move", "sleeping"),)))  # one says so
+    state = household.observe(AT, silent, CLOUD_OK)
+    assert state.players["move"].code is ErrorCode.E1001
+    household.follow(topology(*members, gone=(vanished("move", "sleeping"),)))  # again: believed
+    state = household.observe(AT, silent, CLOUD_OK)
+    assert (state.players["move"].code, state.players["move"].expected_absence) == (
+        ErrorCode.OK,
+        "sleeping",
+    )
+
+
+def test_a_player_not_in_1001_is_excused_by_the_first_topology_that_says_so() -> None:
+    household = watching("kitchen", "move")
+    household.follow(
+        topology(member("kitchen", "192.168.1.11"), gone=(vanished("move", "sleeping"),))
+    )
+    state = household.observe(AT, {"kitchen": None, "move": ProbeFailure.NO_ANSWER}, CLOUD_OK)
+    assert state.players["move"].expected_absence == "sleeping"

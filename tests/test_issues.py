@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.error_catalog import UNSTABLE_CARDS
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
-from tests.helpers import cloud_card, poll, state
+from tests.helpers import cloud_card, poll, shown_cards, state
 
 
 async def test_player_off_raises_1001_after_two_polls_and_clears(
@@ -176,7 +176,12 @@ async def test_upnp_off_has_its_own_card_that_closes_itself(
     assert issue.severity is ir.IssueSeverity.ERROR
     assert (issue.translation_placeholders or {})["address"] == kitchen.ip
     assert state(hass, "sensor.living_room_error_code") == "ok"
-    assert state(hass, "sensor.sonos_household_diagnosis") == "ok"
+    # The others answer properly, so the household's switch is on: Kitchen's own card only.
+    assert list(shown_cards(hass)) == [f"upnp_disabled_{kitchen.uid}"]
+    diagnosis = hass.states.get("sensor.sonos_household_diagnosis")
+    assert diagnosis is not None
+    assert diagnosis.state == "ok"
+    assert diagnosis.attributes["refusing_players"] == ["Kitchen"]
 
     household.household.heal("Kitchen")
     await poll(hass, setup_entry)
@@ -188,6 +193,71 @@ async def test_upnp_off_has_its_own_card_that_closes_itself(
         "cleared",
         "upnp_disabled",
     )
+
+
+async def test_upnp_off_for_the_household_is_one_card_that_closes_itself(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """UPnP is one switch in the Sonos app: every player refusing is one card, not three."""
+    household_id = household.household.household_id
+    issue_id = f"upnp_disabled_all_{household_id}"
+    household.household.set_upnp(False)  # as the Sonos app does, for every player at once
+    await poll(hass, setup_entry)  # the players' own answer: no second poll needed
+
+    assert list(shown_cards(hass)) == [issue_id]  # no card per player
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "upnp_disabled_household"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.is_fixable
+    facts = issue.translation_placeholders or {}
+    assert (facts["count"], facts["players"]) == ("3", "Kitchen, Living Room, Roam")
+    assert facts["since"] != "-"
+    for player in ("kitchen", "living_room", "roam"):
+        sensor = hass.states.get(f"sensor.{player}_error_code")
+        assert sensor is not None
+        assert (sensor.state, sensor.attributes["first_step"]) == ("upnp_disabled", "enable_upnp")
+        assert state(hass, f"binary_sensor.{player}_network_connectivity") == "on"  # answered
+    diagnosis = hass.states.get("sensor.sonos_household_diagnosis")
+    assert diagnosis is not None
+    assert diagnosis.state == "upnp_disabled"
+    assert diagnosis.attributes["refusing_players"] == ["Kitchen", "Living Room", "Roam"]
+    assert diagnosis.attributes["unreachable_players"] == []
+    texts = await async_get_translations(hass, "en", "entity", [DOMAIN])
+    assert texts[f"component.{DOMAIN}.entity.sensor.diagnosis.state.upnp_disabled"] == (
+        "UPnP is switched off (Sonos app)"
+    )
+
+    await poll(hass, setup_entry)
+    assert shown_cards(hass) == {issue_id: facts}  # still one, with its first start
+
+    household.household.set_upnp(True)  # switched on in the app: closes by itself
+    await poll(hass, setup_entry)
+    assert not shown_cards(hass)
+    assert state(hass, "sensor.sonos_household_diagnosis") == "ok"
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+
+
+async def test_upnp_off_for_the_household_beside_a_silent_player(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """A silent player says nothing of the switch: the household's card, and its own 1001."""
+    kitchen = household.household.player("Kitchen")
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    household.household.set_upnp(False)
+    await poll(hass, setup_entry, 2)
+
+    household_card = f"upnp_disabled_all_{household.household.household_id}"
+    assert sorted(shown_cards(hass)) == sorted([household_card, f"error_1001_{kitchen.uid}"])
+    assert (shown_cards(hass)[household_card] or {})["players"] == "Living Room, Roam"
+    assert state(hass, "sensor.kitchen_error_code") == "1001"
+    assert state(hass, "sensor.sonos_household_diagnosis") == "upnp_disabled"
+
+    # UPnP back on while Kitchen stays off: its 1001 card alone.
+    household.household.set_upnp(True)
+    await poll(hass, setup_entry)
+    assert list(shown_cards(hass)) == [f"error_1001_{kitchen.uid}"]
+    assert state(hass, "sensor.sonos_household_diagnosis") == "player_unreachable"
 
 
 async def test_early_warning_opens_after_three_dropouts_in_an_hour_and_closes_when_quiet(

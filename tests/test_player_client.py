@@ -331,7 +331,7 @@ async def test_other_statuses_and_charsets(
     emulator: Emulator, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     player = emulator.household.add_player("Kitchen")
-    answer = player_client._Answer(302, None, b"")
+    answer = player_client._Answer(302, None, b"", {})
 
     async def redirect(*_: object, **__: object) -> player_client._Answer:
         return answer
@@ -341,10 +341,10 @@ async def test_other_statuses_and_charsets(
         await fetch_player_info(session, player.ip, 1)
     with pytest.raises(SonosError, match="HTTP 302"):
         await ping(session, player.ip, 1)
-    answer = player_client._Answer(200, "no-such-charset", b"<r/>")
+    answer = player_client._Answer(200, "no-such-charset", b"<r/>", {})
     with pytest.raises(SonosError, match="undecodable"):
         await ping(session, player.ip, 1)
-    answer = player_client._Answer(200, None, b"<r/>")
+    answer = player_client._Answer(200, None, b"<r/>", {})
     with pytest.raises(SonosError, match="not a SOAP answer"):
         await ping(session, player.ip, 1)
 

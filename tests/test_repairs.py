@@ -422,3 +422,91 @@ async def test_upnp_flow_shows_the_app_setting_and_closes_once_it_is_on(
     result = await flow.choose("check")
     assert (result["type"], result["description"]) == ("create_entry", "fixed")
     assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+
+
+# The Sonos app's one place for the setting, in each language's words (the phrase books).
+UPNP_PATHS = {
+    "en": "Account > Privacy & Security > UPnP",
+    "de": "Konto > Datenschutz & Sicherheit > UPnP",
+    "es": "Cuenta > Privacidad y seguridad > UPnP",
+    "fr": "Compte > Confidentialité et sécurité > UPnP",
+    "it": "Account > Privacy e sicurezza > UPnP",
+    "nl": "Account > Privacy en beveiliging > UPnP",
+}
+
+
+async def test_upnp_household_flow_says_where_the_one_switch_is_and_closes_once_on(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    """One card, one step (the app setting, once for the system), a check that closes it."""
+    household.household.set_upnp(False)
+    await poll(hass, setup_entry)
+    issue_id = f"upnp_disabled_all_{household.household.household_id}"
+    prefix = f"component.{DOMAIN}.issues.upnp_disabled_household"
+
+    result = await flow.start(issue_id)
+    assert (result["step_id"], result["menu_options"]) == ("init", ["start", "check"])
+    facts = result["description_placeholders"]
+    for language, path in UPNP_PATHS.items():
+        texts = await async_get_translations(hass, language, "issues", [DOMAIN])
+        title = texts[f"{prefix}.title"]
+        overview = texts[f"{prefix}.fix_flow.step.init.description"].format(**facts)
+        assert "{" not in title
+        assert path in overview, language
+        assert "HTTP 403" in overview, language
+        for player in household.household.players:  # serial numbers for support, at the end
+            assert player.serial in overview, (language, player.name)
+    english = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    assert english[f"{prefix}.title"] == "UPnP is switched off for your Sonos system"
+
+    result = await flow.choose("start")
+    assert (result["step_id"], result["menu_options"]) == ("enable_upnp", ["check", "skip"])
+    page = english[f"{prefix}.fix_flow.step.enable_upnp.description"].format(
+        **result["description_placeholders"]
+    )
+    assert "once for the whole system" in page
+    assert "Kitchen, Living Room, Roam" in page
+    result = await flow.choose("check")
+    assert result["step_id"] == "still_failing"
+    still = english[f"{prefix}.fix_flow.step.still_failing.description"].format(
+        **result["description_placeholders"]
+    )
+    assert "still refuses with HTTP 403 (Kitchen, Living Room, Roam)" in still
+    result = await flow.choose("next")
+    assert result["step_id"] == "escalate"
+    escalation = english[f"{prefix}.fix_flow.step.escalate.description"].format(
+        **result["description_placeholders"]
+    )
+    assert household.household.player("Kitchen").serial in escalation
+
+    household.household.set_upnp(True)  # switched on in the app
+    result = await flow.choose("check")
+    assert (result["type"], result["description"]) == ("create_entry", "fixed")
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert state(hass, "sensor.sonos_household_diagnosis") == "ok"
+
+
+async def test_upnp_household_flow_ends_when_players_answer_before_a_check(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator, flow: Flow
+) -> None:
+    """A dialog left open never shows a switch that is on again; one refusing alone is own."""
+    household.household.set_upnp(False)
+    await poll(hass, setup_entry)
+    result = await flow.start(f"upnp_disabled_all_{household.household.household_id}")
+    household.household.set_upnp(True)
+    household.household.set_fault("Kitchen", Fault.HTTP_403)  # Kitchen did not take it
+    await poll(hass, setup_entry)
+    result = await flow.choose("start")
+    assert (result["type"], result["description"]) == ("create_entry", "fixed")
+    kitchen = household.household.player("Kitchen")
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"upnp_disabled_{kitchen.uid}")
+    assert issue is not None
+    assert issue.translation_key == "upnp_disabled"
+
+    result = await flow.start(f"upnp_disabled_{kitchen.uid}")
+    facts = result["description_placeholders"]
+    assert facts["answering"] == "Living Room, Roam"  # why it is Kitchen's own problem
+    texts = await async_get_translations(hass, "en", "issues", [DOMAIN])
+    overview = texts[f"component.{DOMAIN}.issues.upnp_disabled.fix_flow.step.init.description"]
+    overview = overview.format(**facts)
+    assert "while other players of the household answer properly (Living Room, Roam)" in overview

@@ -105,8 +105,9 @@ def test_english_follows_hassfest_schema() -> None:
             assert TRANSLATION_KEY.match(part) or part.isdigit(), key
     for issue_id, issue in english["issues"].items():
         assert issue["title"], issue_id
-        # Every error's card is fixable; the early warning is a card to read.
-        readable = issue_id.startswith("unstable_connection")
+        # Every error's card is fixable; the early warnings and the unreadable topology are
+        # cards to read.
+        readable = issue_id.startswith("unstable_connection") or issue_id == "topology_unknown"
         assert set(issue) == {"title", "description" if readable else "fix_flow"}, issue_id
 
 
@@ -182,3 +183,19 @@ async def test_repair_card_in_each_language(
         **result["description_placeholders"]
     )
     assert f"`{player.serial}`" in escalation
+
+
+UPNP_PATH = re.compile(r"\w+ > [^>\n]+? > UPnP")
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_every_text_names_one_place_for_the_upnp_switch(language: str) -> None:
+    """The setup form once sent users to a path that is not the app's; all now say one."""
+    texts = leaves(load(TRANSLATIONS / f"{language}.json"))
+    found = {key: UPNP_PATH.findall(text) for key, text in texts.items() if "> UPnP" in text}
+    paths = {path for each in found.values() for path in each}
+    assert len(paths) == 1, found
+    for key in ("config.error.upnp_disabled", "config.abort.upnp_disabled"):
+        assert found[key] == list(paths), key
+    if language == "en":
+        assert paths == {"Account > Privacy & Security > UPnP"}

@@ -9,11 +9,15 @@ integration's alone, measured under jemalloc as Home Assistant's own images run 
 
 Phases: config entry setup (healthy, 8 hung); poll cycles (healthy, 8 hung); resident memory;
 a soak of 100 warm-up and 1,000 measured cycles where every player misses isolated polls and,
-eleven times, one really goes away; a household whose GetZoneGroupState answers UPnP error 501;
+eleven times, one really goes away; a household whose topology cannot be read at all (UPnP 501, no event);
 then on the real clock, with the watcher between polls: outages on 8 players at once at
 random moments of the poll cycle (they leave the network; then 8 accept connections but never
 answer), detected and cleared at 10 s and 60 s intervals; and a flapping soak where every
-player misses one check in five and four links lose single packets. Takes about twelve minutes.
+player misses one check in five and four links lose single packets; then a second household of
+26 players (a home theatre, a stereo pair, a Roam) past GetZoneGroupState's size limit, whose
+topology comes from its events: outages at 10 s and a flapping soak again. The 32 players of
+the main household are past that limit too, as real ones would be: their topology comes from
+events all along. Takes about sixteen minutes.
 """
 
 import argparse
@@ -63,6 +67,7 @@ from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
 from custom_components.sonos_troubleshooter.runtime_data import SonosTroubleshooterConfigEntry
 from sonos_emulator import Fault
+from sonos_emulator.model import make_uid
 from sonos_emulator.process import EmulatorProcess, PlayerAddress
 from tools.develop import write_http_settings
 
@@ -72,10 +77,13 @@ LEAVE_TARGET = 20.0  # seconds: a player that leaves the network shows 1001 with
 HANG_MARGIN = 15.0  # seconds: one that accepts connections but never answers, interval + this
 CLEAR_TARGET = 10.0  # seconds: an error clears within this of the player's return
 FLAP_SECONDS = 180  # the flapping soak's length, on the real clock at a 10 s interval
+LARGE = 26  # players of the household past GetZoneGroupState's size limit
+LARGE_FLAP_SECONDS = 120
 LOSSY = 4  # players whose link loses single packets during the flapping soak
 CONFIGURATION = """\
 homeassistant:
   name: Sonos Troubleshooter bench
+  internal_url: http://127.0.0.1:{port}
   time_zone: UTC
   unit_system: metric
 logger:
@@ -264,9 +272,10 @@ def error_code_entity(name: str) -> str:
 class Bench:
     """A real HA with the integration set up against an emulated household."""
 
-    def __init__(self, hass: HomeAssistant, emulator: EmulatorProcess) -> None:
+    def __init__(self, hass: HomeAssistant, emulator: EmulatorProcess, household: str = "") -> None:
         self.hass = hass
         self.emulator = emulator
+        self.household = household  # said in the figures of a household other than the main one
         self.entry: SonosTroubleshooterConfigEntry | None = None
 
     @property
@@ -658,27 +667,28 @@ async def measure_watch(bench: Bench, report: Report, interval: int) -> None:
         await asyncio.gather(*(outage(name, fault) for name in group))
     codes.close()
     leave, hang = detected[Fault.OFFLINE], detected[Fault.HANG]
+    where = f"interval {interval} s{bench.household}"
     report.add(
-        f"time to 1001, a player that leaves the network (interval {interval} s)",
+        f"time to 1001, a player that leaves the network ({where})",
         spread(leave),
         f"worst <= {LEAVE_TARGET:.0f} s (core Sonos: about 300 s)",
         max(leave) <= LEAVE_TARGET,
     )
     report.add(
-        f"time to 1001, a player that accepts connections, never answers (interval {interval} s)",
+        f"time to 1001, a player that accepts connections, never answers ({where})",
         spread(hang),
         f"worst <= interval + {HANG_MARGIN:.0f} s = {hang_target:.0f} s",
         max(hang) <= hang_target,
     )
     report.add(
-        f"time to clear a player that came back (interval {interval} s)",
+        f"time to clear a player that came back ({where})",
         spread(cleared),
         f"worst <= {CLEAR_TARGET:.0f} s",
         max(cleared) <= CLEAR_TARGET,
     )
 
 
-async def measure_flapping(bench: Bench, report: Report) -> None:
+async def measure_flapping(bench: Bench, report: Report, seconds: int = FLAP_SECONDS) -> None:
     """Every player misses one check in five, four links lose single packets: no alarm.
 
     Each player drops off for 1 s at random, on average every 25 s (a check every 5 s: one in
@@ -715,7 +725,7 @@ async def measure_flapping(bench: Bench, report: Report) -> None:
     lossy = names[:LOSSY]
     for name in lossy:
         await bench.world(bench.emulator.set_fault, name, Fault.LOSSY)
-    ends = time.monotonic() + FLAP_SECONDS
+    ends = time.monotonic() + seconds
     lasted: dict[str, list[float]] = collections.defaultdict(list)  # the drops as applied
 
     async def flap(name: str) -> None:
@@ -741,9 +751,11 @@ async def measure_flapping(bench: Bench, report: Report) -> None:
         await bench.world(bench.emulator.heal, name)
     codes.close()
     drops = [length for lengths in lasted.values() for length in lengths]
+    count = len(names)
     report.add(
-        f"flapping soak: {FLAP_SECONDS} s, {PLAYERS} players missing 1 check in 5 "
-        f"({len(drops)} drops of 1 s, at most {max(drops):.1f} s as applied), {LOSSY} lossy links",
+        f"flapping soak: {seconds} s, {count} players missing 1 check in 5 "
+        f"({len(drops)} drops of 1 s, at most {max(drops):.1f} s as applied), {LOSSY} lossy links"
+        f"{bench.household}",
         f"{len(codes.alarms)} false alarms (1001 or repair card)",
         "0",
         not codes.alarms,
@@ -752,17 +764,24 @@ async def measure_flapping(bench: Bench, report: Report) -> None:
         name = alarm.rpartition(" for ")[2]
         print(f"    {alarm}; its drops lasted {lasted.get(name, [])}", flush=True)
     report.add(
-        f"network load between polls, {PLAYERS} players (flapping soak)",
+        f"network load between polls, {count} players (flapping soak){bench.household}",
         f"{connects / minutes:.0f} connections a minute, {controls / minutes:.0f} control calls,"
         f" {asked / minutes:.1f} polls asked by the watcher",
-        f"<= {PLAYERS * 60 / (watcher.CHECK_EVERY - watcher.CHECK_JITTER):.0f} connections",
-        connects / minutes <= PLAYERS * 60 / (watcher.CHECK_EVERY - watcher.CHECK_JITTER),
+        f"<= {count * 60 / (watcher.CHECK_EVERY - watcher.CHECK_JITTER):.0f} connections",
+        connects / minutes <= count * 60 / (watcher.CHECK_EVERY - watcher.CHECK_JITTER),
     )
 
 
-async def measure_501(bench: Bench, report: Report) -> None:
+async def measure_no_topology(bench: Bench, report: Report) -> None:
+    """No way to read the topology: GetZoneGroupState answers 501 and no event arrives.
+
+    Every player is still probed directly, a player that leaves still shows 1001, and no
+    other player raises anything.
+    """
     emulator = bench.emulator
     await bench.world(emulator.set_zone_group_state_error, 501)
+    await bench.world(emulator.set_events_reach_subscribers, False)
+    await bench.coordinator.topology_events.async_stop()  # the next poll subscribes anew
     try:
         await bench.timed_polls(2)
         name = emulator.players[1].name
@@ -770,18 +789,68 @@ async def measure_501(bench: Bench, report: Report) -> None:
         await bench.timed_polls(2)
         probed_ok = sum(bench.error_code(p.name) == "ok" for p in emulator.players)
         detected = bench.error_code(name) == "1001"
-        topology_error = bench.coordinator.data.topology_error or ""
+        data = bench.coordinator.data
         report.add(
-            "GetZoneGroupState answers UPnP 501",
-            f"players probed directly: {probed_ok + detected} of {PLAYERS}, "
+            "no topology (UPnP 501, no event reaches Home Assistant)",
+            f"topology {data.topology_source}, players probed directly: "
+            f"{probed_ok + detected} of {len(emulator.players)}, "
             f"1001 detected: {'yes' if detected else 'no'}",
-            "no crash, every player still watched",
-            "501" in topology_error and detected and probed_ok == PLAYERS - 1,
+            "every player still watched, no false alarm",
+            data.topology_source == "unknown"
+            and detected
+            and probed_ok == len(emulator.players) - 1,
         )
         await bench.world(emulator.heal, name)
     finally:
         await bench.world(emulator.set_zone_group_state_error, None)
+        await bench.world(emulator.set_events_reach_subscribers, True)
     await bench.timed_polls(2)
+
+
+def large_household() -> list[tuple[str, dict[str, Any]]]:
+    """26 players as a real large home has them: a home theatre, a stereo pair, a Roam."""
+    main = make_uid(1)  # the emulator numbers players in the order they join
+    return [
+        ("Living Room", {"role": "home_theatre", "model_name": "Sonos Arc"}),
+        ("Living Room", {"role": "sub", "main": main, "model_name": "Sonos Sub"}),
+        ("Living Room", {"role": "rear_left", "main": main, "model_name": "Sonos Era 100"}),
+        ("Living Room", {"role": "rear_right", "main": main, "model_name": "Sonos Era 100"}),
+        ("Office", {"role": "left", "model_name": "Sonos Era 100"}),
+        ("Office", {"role": "right", "main": make_uid(5), "model_name": "Sonos Era 100"}),
+        ("Roam", {"model_name": "Sonos Roam", "portable": True, "channel_freq": 5220}),
+        *(
+            (f"Room {number:02d}", {"channel_freq": (2437, 5180, None)[number % 3]})
+            for number in range(1, LARGE - 6)
+        ),
+    ]
+
+
+async def measure_large(bench: Bench, report: Report, loopback: int) -> None:
+    """Measure a household past GetZoneGroupState's size limit: topology from events, no alarm.
+
+    Detection on the real clock at a 10 s interval and a flapping soak, as for the main
+    household, against the same targets.
+    """
+    with EmulatorProcess(
+        large_household(),
+        household_id="Sonos_BenchLargeHousehold001",
+        first_player_address=f"127.0.{loopback}.2",
+        first_cloud_address=f"127.0.{loopback + 1}.1",
+        events_reach_subscribers=True,
+    ) as emulator:
+        large = Bench(bench.hass, emulator, f", {LARGE} players past the size limit")
+        await large.add_integration(QUIET)
+        data = large.coordinator.data
+        report.add(
+            f"set up, {LARGE} players whose GetZoneGroupState answers 501",
+            f"{len(data.players)} players watched, topology from {data.topology_source}",
+            f"all {LARGE}, from events",
+            len(data.players) == LARGE and data.topology_source == "events",
+        )
+        await measure_watch(large, report, 10)
+        await measure_flapping(large, report, LARGE_FLAP_SECONDS)
+        assert large.entry is not None
+        await bench.hass.config_entries.async_remove(large.entry.entry_id)
 
 
 class Canary:
@@ -968,7 +1037,8 @@ async def measure_hostile(bench: Bench, report: Report, stalls: LoopMonitor, pol
 
 async def run(args: argparse.Namespace, config_dir: Path) -> Report:
     report = Report()
-    (config_dir / "configuration.yaml").write_text(CONFIGURATION)
+    # Where the players send their topology events (households past the size limit).
+    (config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=args.http_port))
     # HA's default integrations include the frontend, hence an HTTP server: loopback only.
     write_http_settings(config_dir, args.http_port)
     blocking = BlockingCallLog()
@@ -988,6 +1058,9 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
         household_id="Sonos_BenchHousehold00000001",
         first_player_address=f"127.0.{args.loopback}.2",
         first_cloud_address=f"127.0.{args.loopback + 1}.1",
+        # 32 real players are past GetZoneGroupState's size limit: the topology is read
+        # from their events, which reach HA's HTTP server at its internal URL.
+        events_reach_subscribers=True,
     )
     try:
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
@@ -1021,14 +1094,18 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
                 print(f"Soak ({WARM_UP} warm-up + {args.cycles} cycles)", flush=True)
                 with bench.polls_by_hand():
                     await measure_soak(bench, report, args.cycles, trace_heap=args.trace_heap)
-                    print("UPnP 501", flush=True)
-                    await measure_501(bench, report)
+                    print("No topology", flush=True)
+                    await measure_no_topology(bench, report)
                 for interval in args.intervals:
                     print(f"Outages on the real clock, interval {interval} s", flush=True)
                     await measure_watch(bench, report, interval)
                 print(f"Flapping soak ({FLAP_SECONDS} s)", flush=True)
                 await measure_flapping(bench, report)
                 await bench.set_scan_interval(QUIET)
+                print(f"A household of {LARGE} players past the size limit", flush=True)
+                await measure_large(bench, report, args.loopback + 2)
+            elif args.only == "large":
+                await measure_large(bench, report, args.loopback + 2)
             elif args.only == "polls":
                 with bench.polls_by_hand():
                     await measure_polls(bench, report, stalls)
@@ -1043,7 +1120,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
                 await bench.set_scan_interval(QUIET)
             else:
                 await bench.timed_polls(5)  # warm-up: connections, descriptions read
-            if args.only not in ("watch", "polls"):
+            if args.only not in ("watch", "polls", "large"):
                 print(f"Hostile devices ({args.hostile_polls} polls)", flush=True)
                 await measure_hostile(bench, report, stalls, args.hostile_polls)
         report.add(
@@ -1105,10 +1182,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["hostile", "watch", "polls"],
+        choices=["hostile", "watch", "polls", "large"],
         help="run only this scenario (after setting up the integration): the hostile devices,"
-        " the watcher's (outages on the real clock and the flapping soak), or the healthy and"
-        " hung polls",
+        " the watcher's (outages on the real clock and the flapping soak), the healthy and"
+        " hung polls, or the household of 26 players past GetZoneGroupState's size limit",
     )
     parser.add_argument(
         "--profile",

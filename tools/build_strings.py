@@ -247,7 +247,23 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
             actions=(),
         ),
     }
-    return {**result, **core_issues(phrases)}
+    # UPnP is one switch for the whole system: when every player that answers refuses, one
+    # card for the household with the same step, worded for all players at once.
+    card = phrases["upnp_disabled_household"]
+    result["upnp_disabled_household"] = {
+        "title": card["title"],
+        "fix_flow": fix_flow(
+            phrases,
+            card=card,
+            code="upnp_disabled_household",
+            escalation="upnp_disabled_household",
+            steps=steps_for(ErrorCode.UPNP_DISABLED),
+            facts=facts["upnp_disabled_household"],
+            actions=(),
+        ),
+    }
+    # No topology to tell who is away (a household too large to answer): a card to read.
+    return {**result, **core_issues(phrases), "topology_unknown": phrases["topology_unknown"]}
 
 
 def core_flow(phrases: Phrases, card: dict[str, str], overview: str) -> dict[str, object]:

@@ -273,8 +273,19 @@ SCENARIOS: dict[str, Scenario] = {
     "outage": Scenario(False, "Sonos reports an outage and its cloud is down", _outage),
     "upnp-off": Scenario(
         True,
-        "a player answers HTTP 403 to every call: UPnP switched off in the Sonos app",
+        "one player answers HTTP 403 to every call while the others answer (its own problem)",
         lambda e, p: e.household.set_fault(p, Fault.HTTP_403),
+    ),
+    "upnp-off-all": Scenario(
+        False,
+        "UPnP switched off for the whole system, as the Sonos app's one setting does:"
+        " every player answers HTTP 403",
+        lambda e, _: e.household.set_upnp(False),
+    ),
+    "upnp-on-all": Scenario(
+        False,
+        "UPnP switched back on for the whole system",
+        lambda e, _: e.household.set_upnp(True),
     ),
     "healthy": Scenario(False, "everything healthy again", _healthy),
 }
@@ -293,6 +304,7 @@ def world(emulator: Emulator) -> dict[str, Any]:
             }
             for player in emulator.household.players
         ],
+        "upnp_enabled": emulator.household.upnp_enabled,
         "cloud_reachable": emulator.cloud.cloud_reachable,
         "dns_failure": str(emulator.cloud.resolver.failure),
     }

@@ -12,7 +12,9 @@ and says what it saw when the bound passed. The steps:
 2. core raises `subscriptions_failed` (the demo's emulator grants subscriptions but sends no
    event, as a network that blocks them) and this integration's `core_events` card follows;
 3. `upnp-off Office`: this integration's `upnp_disabled` card (and core's own issue when its
-   next manual host scan meets the 403), then `on Office` closes ours;
+   next manual host scan meets the 403), then `on Office` closes ours; then `upnp-off-all`, the
+   Sonos app's one switch off for every player: one household card of ours and no card per
+   player (and core's own issue if it raises one), then `upnp-on-all` closes it;
 4. `off Kitchen` until core marks it unavailable (270 s without activity and a failed ping),
    then `move Kitchen` and `on Kitchen`: the speaker answers at a new address while core keeps
    asking the old one; this integration's `core_lost` card after its 5 minutes.
@@ -235,6 +237,34 @@ async def run(args: argparse.Namespace, log: TextIO) -> int:
             return not await recorder.has_issue(DOMAIN, f"upnp_disabled_{office}")
 
         failures += not await recorder.wait_for("our upnp_disabled card closed", upnp_closed, 60)
+
+        await recorder.simulate("upnp-off-all")
+
+        async def one_household_card() -> bool:
+            upnp = [
+                issue["issue_id"]
+                for issue in await recorder.issues()
+                if issue["domain"] == DOMAIN and issue["issue_id"].startswith("upnp_disabled_")
+            ]
+            return len(upnp) == 1 and upnp[0].startswith("upnp_disabled_all_")
+
+        failures += not await recorder.wait_for(
+            "our one upnp_disabled card for the household, none per player", one_household_card, 60
+        )
+        await recorder.wait_for(
+            "core's own upnp_disabled issue (its manual host scan, once a minute)",
+            lambda: recorder.has_issue(CORE, "upnp_disabled"),
+            75,
+        )
+        await recorder.snapshot("3b. UPnP switched off for the whole system")
+        await recorder.simulate("upnp-on-all")
+
+        async def household_card_closed() -> bool:
+            return not await recorder.has_issue(DOMAIN, "upnp_disabled_")
+
+        failures += not await recorder.wait_for(
+            "our household upnp_disabled card closed", household_card_closed, 60
+        )
 
         if args.skip_core_lost:
             await recorder.snapshot("end")

@@ -14,14 +14,19 @@ from .power_control import PowerControl
 from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
 from .services import async_setup_services
 from .store import HouseholdStore
+from .topology_events import async_register_view
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the power_cycle action, so automations using it validate before setup."""
+    """Register the power_cycle action and the route of the players' topology events.
+
+    The action is registered before any setup, so that automations using it validate.
+    """
     async_setup_services(hass)
+    async_register_view(hass)
     return True
 
 
@@ -30,6 +35,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfi
     store = HouseholdStore(hass, entry.entry_id)
     household, action_log = await store.async_load()
     coordinator = SonosTroubleshooterCoordinator(hass, entry, household, store)
+    entry.async_on_unload(coordinator.topology_events.async_stop)
     await coordinator.async_config_entry_first_refresh()
     # Players hang off the household device, which must exist before they refer to it.
     dr.async_get(hass).async_get_or_create(

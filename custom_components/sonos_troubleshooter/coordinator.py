@@ -38,18 +38,21 @@ from .error_rules import DiagnosisState, PlayerState
 from .household import DeviceName, Household, KnownPlayer, by_role_and_room
 from .link_rules import Link, complete_share
 from .player_client import (
+    TOPOLOGY_TOO_LARGE,
     PlayerInfo,
     ProbeFailure,
     Role,
     SonosError,
     Topology,
     Uplink,
+    UPnPFaultError,
     fetch_player_info,
     fetch_topology,
     ping,
     ping_network_device,
 )
 from .store import HouseholdStore
+from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
 
 # The next player is asked for the topology when the last one asked has not answered within
@@ -118,6 +121,13 @@ class HouseholdSnapshot:
     cloud: CloudReport
     diagnosis: DiagnosisState
     topology_error: str | None
+    topology_source: str
+    """How the poll read the topology: `answer`, `events`, or `unknown` (see `_find_topology`)."""
+    topology_events: EventsState
+    topology_unreadable_since: datetime | None
+    """Since when players answer but cannot tell the topology, nor their events reach us."""
+    events_address: str | None
+    """Where players send their events (host:port), as the card about them names it."""
     complete_share: float | None
     """Percentage of the polls of the last 24 hours every player answered (or was away)."""
     updated_at: datetime = field(default_factory=dt_util.utcnow)
@@ -161,6 +171,10 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self._watcher = Watcher(hass, entry, household, self.async_poll_now)
         self._poll_wanted = False  # the watcher asked for a poll that has not begun yet
         self._last_poll_began = -POLL_GAP  # loop time
+        # Where the topology comes from while no player can answer it (large households).
+        self.topology_events = TopologyEvents(hass, entry)
+        self._topology_source = "unknown"
+        self._topology_unreadable_since: datetime | None = None
 
     @callback
     def async_poll_now(self) -> None:
@@ -217,10 +231,28 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         return None, 1000 * (self.hass.loop.time() - started)
 
     async def _read_topology(self, ip: str, deadline: float) -> Topology | str:
+        """Ask the player at `ip` for the topology; past the size it can answer, read its events.
+
+        Events are read from a player that answered the last poll: a silent one's last
+        event may be stale.
+        """
         try:
-            return await self._exchange(fetch_topology, ip, deadline)
+            topology = await self._exchange(fetch_topology, ip, deadline)
+        except UPnPFaultError as error:
+            if error.code != TOPOLOGY_TOO_LARGE:
+                return str(error)
+            found = await self.topology_events.async_read(ip, self.household.answering(), deadline)
+            if isinstance(found, Topology):
+                self._topology_source = "events"
+            return found if isinstance(found, Topology) else f"{error}; {found}"
         except SonosError as error:
             return str(error)
+        self._topology_source = "answer"
+        if self.topology_events.sid is not None:  # not needed any more
+            self.config_entry.async_create_background_task(
+                self.hass, self.topology_events.async_stop(), f"{DOMAIN} stop topology events"
+            )
+        return topology
 
     async def _read_info(self, player: KnownPlayer, now: datetime, deadline: float) -> None:
         try:
@@ -377,10 +409,27 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             cloud=report,
             diagnosis=diagnosis,
             topology_error=found if isinstance(found, str) else None,
+            topology_source=self._topology_source,
+            topology_events=self.topology_events.state,
+            topology_unreadable_since=self._unreadable_since(now),
+            events_address=self.topology_events.address,
             complete_share=complete_share(self.household.tally, now),
             updated_at=now,
             core=core,
         )
+
+    def _unreadable_since(self, now: datetime) -> datetime | None:
+        """Follow since when the players answer 501 and their events cannot reach us."""
+        unreadable = self._topology_source == "unknown" and self.topology_events.state in (
+            EventsState.BLOCKED,
+            EventsState.NO_CALLBACK,
+            EventsState.REFUSED,
+        )
+        if not unreadable:
+            self._topology_unreadable_since = None
+        elif self._topology_unreadable_since is None:
+            self._topology_unreadable_since = now
+        return self._topology_unreadable_since
 
     def _device_names(self) -> tuple[dict[str, DeviceName], dict[str, str]]:
         """Return each player's device name, and the name its device shows.
@@ -415,11 +464,22 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
         Players that joined or moved are asked right away, at their address in the topology.
         """
+        self._topology_source = "unknown"
         found = await self._find_topology(sources, deadline)
         if isinstance(found, str):
             LOGGER.debug("No player could tell the household topology: %s", found)
             self.household.follow(None)
-            return found, {}
+            if self.household.players:
+                return found, {}
+            # A first setup with no topology (a household too large to answer, whose events
+            # do not arrive): watch the configured player, which answered the config flow.
+            host = self.config_entry.data[CONF_HOST]
+            try:
+                info = await self._exchange(fetch_player_info, host, deadline)
+            except SonosError:
+                return found, {}
+            player = self.household.adopt(info, host, now)
+            return found, {player.uid: await self._check(player, now, deadline)}
         recheck, known = self.household.follow(found)
         results = await asyncio.gather(*(self._check(player, now, deadline) for player in recheck))
         probes: dict[str, Probe] = {uid: (failure, None) for uid, failure in known.items()}
@@ -430,8 +490,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         """Ask one player after another, the next as soon as one fails or is slow to answer.
 
         Any player can tell; a hung one then costs a share of the timeout, not all of it.
-        Households of about 20+ players may answer GetZoneGroupState with UPnP error 501;
-        then no player can tell and the poll goes on with the players already known.
+        Households of about 20+ players answer GetZoneGroupState with UPnP error 501; then
+        the topology comes from their events (`topology_events.py`), and when those cannot
+        reach Home Assistant either, the poll goes on with the players already known.
         """
         waiting = list(sources)
         asking: set[asyncio.Task[Topology | str]] = set()

@@ -42,8 +42,15 @@ async def async_get_config_entry_diagnostics(
             "diagnosis": {
                 "cloud": diagnosis["cloud"],
                 "all_players_down": diagnosis["all_players_down"],
+                "upnp_disabled_everywhere": snapshot.diagnosis.upnp_disabled_everywhere,
             },
-            "topology_error": snapshot.topology_error,
+            # How the topology was read: answered, from events (a household too large to
+            # answer), or unknown; and where the events stand.
+            "topology": {
+                "source": snapshot.topology_source,
+                "events": snapshot.topology_events,
+                "error": snapshot.topology_error,
+            },
             # What HA core's Sonos integration showed, compared with what the players answered.
             "core_sonos": _core_sonos(snapshot),
             # What Home Assistant did to fix things: power cycles and router restarts.

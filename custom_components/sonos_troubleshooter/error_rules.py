@@ -6,7 +6,7 @@ failed polls, or when a poll's control call fails at the end of a silence confir
 `CONFIRM_CHECKS` failed checks over `CONFIRM_SPAN`; it is cleared on the first good poll.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,7 +20,8 @@ class ErrorCode(StrEnum):
     E1003 = "1003"  # the player is on the network but the Sonos cloud is unreachable
     # The player answers, but with HTTP 403 to every local control call: UPnP is switched off
     # in the Sonos app. Not a Sonos error code, yet no integration can control or watch it,
-    # so "ok" would be untrue.
+    # so "ok" would be untrue. When every player that answers says so, it is the household's
+    # one switch (see `DiagnosisState.upnp_disabled_everywhere`).
     UPNP_DISABLED = "upnp_disabled"
 
 
@@ -38,16 +39,27 @@ EXPECTED_ABSENCES: frozenset[str] = frozenset(
 )
 """VanishedDevices reasons that mean the player left on purpose, so its silence is no error."""
 
+MAYBE_AWAY = "maybe_away"
+"""The absence of a portable silent while the topology cannot be read: it may be asleep."""
+
+PORTABLE_MODELS: tuple[str, ...] = ("roam", "move")
+"""Model names of the players that run on battery (Roam, Roam SL, Roam 2, Move, Move 2)."""
+
 HOUSEHOLD_FINDINGS: tuple[str, ...] = (
     "ok",
     "player_unreachable",
     "all_players_unreachable",
+    "upnp_disabled",
     *CloudCause,
 )
 """What the household sensor can say, most important first (see `household_finding`)."""
 
 FAILURES_TO_RAISE = 2
 """Consecutive failed polls before an error is raised; one failure is often a dropped packet."""
+
+TOPOLOGY_CARD_AFTER = timedelta(minutes=10)
+"""How long the topology must stay unreadable (too large, no events) before a card says so:
+the first event may take a poll or two, and a player restarting takes a minute or two."""
 
 CONFIRM_CHECKS = 3
 """Failed checks in a row (connects and control calls, the poll's own last) that confirm 1001."""
@@ -66,8 +78,13 @@ class PlayerObservation:
     answered: bool
     vanished_reason: str | None = None
     """The household topology's VanishedDevices reason; None when not listed as vanished."""
+    may_be_away: bool = False
+    """A portable silent while the topology cannot be read, so no reason can be known."""
     upnp_disabled: bool = False
     """It answered HTTP 403: on the network, but refusing local control (UPnP off)."""
+    answered_badly: bool = False
+    """It answered, but not as a player does (an unreadable answer, another device at its
+    address): on the network, yet no word on whether the household's UPnP is on."""
     missed_checks: int = 0
     """Checks failed in a row up to this poll's control call (included), between polls too."""
     missed_since: datetime | None = None
@@ -139,6 +156,25 @@ class DiagnosisState:
     all_players_down: bool
     """Every player not away on purpose is in 1001: the network itself is likely down."""
     all_players_down_since: datetime | None
+    upnp_disabled_everywhere: bool = False
+    """Every player that answers refuses with HTTP 403, and at least one does: the household's
+    one UPnP switch (Sonos app: Account > Privacy & Security > UPnP) is off. Players that are
+    silent or answer badly say nothing either way. Decided afresh by each poll, so it is not
+    stored: the stored player states give its start (`upnp_disabled_since`)."""
+
+    @property
+    def upnp_disabled_since(self) -> datetime | None:
+        """When the first player still refusing began to refuse, while UPnP is off everywhere."""
+        if not self.upnp_disabled_everywhere:
+            return None
+        return min(
+            (
+                player.since
+                for player in self.players.values()
+                if player.code is ErrorCode.UPNP_DISABLED and player.since is not None
+            ),
+            default=None,
+        )
 
     @classmethod
     def initial(cls) -> DiagnosisState:
@@ -181,8 +217,30 @@ def diagnose(previous: DiagnosisState, observation: Observation) -> DiagnosisSta
     else:
         down_since = min(filter(None, (state.since for state in down)))
     return DiagnosisState(
-        players=players, cloud=cloud, all_players_down=all_down, all_players_down_since=down_since
+        players=players,
+        cloud=cloud,
+        all_players_down=all_down,
+        all_players_down_since=down_since,
+        upnp_disabled_everywhere=upnp_disabled_everywhere(observation.players),
     )
+
+
+def upnp_disabled_everywhere(players: Iterable[PlayerObservation]) -> bool:
+    """Tell whether a poll shows the household's UPnP switched off, rather than one player's.
+
+    UPnP is one switch for the whole system in the Sonos app, and recent firmware ships with
+    it off: then every player refuses with HTTP 403, and one card for the household says how
+    to switch it on once. A player that answers properly proves the switch is on, so the
+    others' refusals are their own (a player on other firmware, say), one card each.
+    """
+    refused = False
+    for seen in players:
+        if not seen.answered or seen.answered_badly:
+            continue  # silent, or not speaking as a player: no word on the switch
+        if not seen.upnp_disabled:
+            return False
+        refused = True
+    return refused
 
 
 def _diagnose_cloud(previous: CloudState, seen: CloudObservation, at: datetime) -> CloudState:
@@ -254,6 +312,10 @@ def _diagnose_player(
     absence = expected_absence(seen.vanished_reason)
     if absence is not None:
         return _player_ok(seen.uid, expected_absence=absence)
+    # Unknown is not 1001 for a player that may be away on purpose; a 1001 raised while the
+    # topology could be read stands, though (nothing new says the player left on purpose).
+    if seen.may_be_away and (previous is None or previous.code is not ErrorCode.E1001):
+        return _player_ok(seen.uid, expected_absence=MAYBE_AWAY)
     failures = (0 if previous is None else previous.failures) + 1
     failing_since = (
         (None if previous is None else previous.failing_since) or seen.missed_since or at
@@ -300,6 +362,17 @@ def expected_absence(reason: str | None) -> str | None:
     return normalized if normalized in EXPECTED_ABSENCES else None
 
 
+def topology_card_due(unreadable_since: datetime | None, at: datetime) -> bool:
+    """Tell whether the topology has been unreadable long enough to show its card."""
+    return unreadable_since is not None and at - unreadable_since >= TOPOLOGY_CARD_AFTER
+
+
+def is_portable(model_name: str) -> bool:
+    """Tell whether a model runs on battery, so it may sleep or be switched off at will."""
+    name = model_name.casefold()
+    return any(portable in name for portable in PORTABLE_MODELS)
+
+
 def fallen_with_main(state: DiagnosisState, links: Mapping[str, str]) -> dict[str, str]:
     """Return the satellites in 1001 because their main unit is: satellite -> main unit.
 
@@ -318,9 +391,15 @@ def fallen_with_main(state: DiagnosisState, links: Mapping[str, str]) -> dict[st
 
 
 def household_finding(state: DiagnosisState) -> str:
-    """Return the household's most important finding: the network first, then the cloud."""
+    """Return the household's most important finding: the network first, then the cloud.
+
+    UPnP switched off for the household comes before a single player's 1001: until it is on,
+    no player can be watched, so what the others do is unknown.
+    """
     if state.all_players_down:
         return "all_players_unreachable"
+    if state.upnp_disabled_everywhere:
+        return "upnp_disabled"
     if any(player.code is ErrorCode.E1001 for player in state.players.values()):
         return "player_unreachable"
     if state.cloud.failing and state.cloud.cause is not None:

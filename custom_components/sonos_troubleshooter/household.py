@@ -20,6 +20,7 @@ from .error_rules import (
     diagnose,
     expected_absence,
     fallen_with_main,
+    is_portable,
 )
 from .link_rules import HourTally, Link, checked, polled, tallied
 from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, Uplink, answered
@@ -125,8 +126,26 @@ class Household:
         self.diagnosis = diagnosis or DiagnosisState.initial()
         # Polls by the hour, and how many every player answered (the household's share).
         self.tally = tally
-        # The topology of the last poll; None when no player could tell it (e.g. UPnP 501).
+        # The topology of the last poll; None when no player could tell it (e.g. UPnP 501
+        # and no event reaching Home Assistant).
         self.topology: Topology | None = None
+        # The reasons the last topology read gave for players it listed as gone, kept while
+        # the topology cannot be read and dropped for each player that answers again.
+        self._last_reasons: dict[str, str] = {}
+        # Some player answered the last poll: the household is there to tell who is away.
+        self._someone_answered = False
+        # How many topologies in a row have listed each player as gone (see `_reason_for`).
+        self._reason_streaks: dict[str, int] = {}
+
+    def answering(self) -> list[str]:
+        """Return the addresses of the players that answered the last poll."""
+        return [
+            player.ip
+            for player in self.players.values()
+            if (state := self.diagnosis.player(player.uid))
+            and state.failures == 0
+            and player.last_seen is not None
+        ]
 
     def topology_sources(self, configured_host: str) -> list[str]:
         """Addresses to ask for the topology: players that answered last time, then the configured one.
@@ -137,14 +156,7 @@ class Household:
         time is it asked (its main unit is then silent, and so, most likely, is it).
         """
         satellites = {self.players[uid].ip for uid in self.satellite_links()}
-        answered_last = [
-            player.ip
-            for player in self.players.values()
-            if (state := self.diagnosis.player(player.uid))
-            and state.failures == 0
-            and player.last_seen is not None
-            and player.ip not in satellites
-        ]
+        answered_last = [ip for ip in self.answering() if ip not in satellites]
         sources = list(dict.fromkeys([*answered_last[:TOPOLOGY_SOURCES], configured_host]))
         return [ip for ip in sources if ip not in satellites] or sources
 
@@ -160,6 +172,10 @@ class Household:
         self.topology = topology
         if topology is None:
             return [], {}
+        self._last_reasons = {item.uid: item.reason for item in topology.vanished}
+        self._reason_streaks = {
+            uid: self._reason_streaks.get(uid, 0) + 1 for uid in self._last_reasons
+        }
         recheck: list[KnownPlayer] = []
         for member in topology.members:
             player = self.players.get(member.uid)
@@ -186,6 +202,14 @@ class Household:
                 player.rebond(item.bond)
         return recheck, known
 
+    def adopt(self, info: PlayerInfo, ip: str, at: datetime) -> KnownPlayer:
+        """Watch the player at `ip` from its description alone (the topology cannot be read)."""
+        player = self.players.get(info.uid)
+        if player is None:
+            player = self.players[info.uid] = KnownPlayer(uid=info.uid, name=info.name, ip=ip)
+        self.learn_info(player, info, at)
+        return player
+
     def learn_info(self, player: KnownPlayer, info: PlayerInfo, at: datetime) -> None:
         """Keep a player's device description; one from another player at its address is not its own."""
         if info.uid == player.uid:
@@ -193,8 +217,26 @@ class Household:
             player.name = info.name or player.name
 
     def is_away(self, uid: str) -> bool:
-        """Tell whether the last topology lists the player as away on purpose (asleep, ...)."""
-        return expected_absence(self.vanished_reasons().get(uid)) is not None
+        """Tell whether the player is away on purpose (asleep, ...), or may be, unseen."""
+        return expected_absence(self.vanished_reasons().get(uid)) is not None or self.may_be_away(
+            uid
+        )
+
+    def may_be_away(self, uid: str) -> bool:
+        """Tell whether a player may be away on purpose with no topology to say so.
+
+        A portable (Roam, Move) sleeps on battery or is switched off as its owner likes; while
+        the topology cannot be read although players answer, its silence is no sign of a
+        fault. When no player answers at all, its silence is the household's.
+        """
+        player = self.players.get(uid)
+        return (
+            self.topology is None
+            and self._someone_answered
+            and player is not None
+            and player.info is not None
+            and is_portable(player.info.model_name)
+        )
 
     def checked(self, player: KnownPlayer, at: datetime, *, answered: bool) -> None:
         """Fold one check of the watcher between polls into the player's link."""
@@ -209,19 +251,27 @@ class Household:
         watcher already noticed is confirmed (or ended) by it.
         """
         vanished = self.vanished_reasons()
+        self._someone_answered = any(
+            answered(failures.get(player.uid)) for player in self.players.values()
+        )
         observations = []
         for player in self.players.values():
             failure = failures.get(player.uid)
             player_answered = answered(failure)
             if player_answered:
                 player.last_seen = at
+                self._last_reasons.pop(player.uid, None)  # a reason no longer sound
             self.checked(player, at, answered=player_answered)
             observations.append(
                 PlayerObservation(
                     uid=player.uid,
                     answered=player_answered,
-                    vanished_reason=vanished.get(player.uid),
+                    vanished_reason=self._reason_for(player.uid, vanished),
+                    may_be_away=self.may_be_away(player.uid),
                     upnp_disabled=failure is ProbeFailure.UPNP_DISABLED,
+                    # Anything but a proper answer or a 403 (junk, another device...).
+                    answered_badly=player_answered
+                    and failure not in (None, ProbeFailure.UPNP_DISABLED),
                     missed_checks=player.link.streak,
                     missed_since=player.link.streak_since,
                 )
@@ -240,11 +290,25 @@ class Household:
             self.tally,
             at,
             complete=all(
-                seen.answered or expected_absence(seen.vanished_reason) is not None
+                seen.answered
+                or seen.may_be_away
+                or expected_absence(seen.vanished_reason) is not None
                 for seen in observations
             ),
         )
         return self.diagnosis
+
+    def _reason_for(self, uid: str, vanished: Mapping[str, str]) -> str | None:
+        """Return the reason the household gives for a silent player, if it is to be believed.
+
+        Players can briefly report different topologies (scottwaters/Choragus#46): one
+        listing a player in 1001 as asleep does not undo the verdict; two in a row do.
+        """
+        reason = vanished.get(uid)
+        state = self.diagnosis.player(uid)
+        if reason is not None and state is not None and state.code is ErrorCode.E1001:
+            return reason if self._reason_streaks.get(uid, 0) >= 2 else None
+        return reason
 
     def device_names(
         self, render: Callable[[DeviceName], str] = by_role_and_room
@@ -332,9 +396,16 @@ class Household:
         return main is None or self.players[main].link.unstable_since is None
 
     def vanished_reasons(self) -> dict[str, str]:
-        """Return the reason the last topology gives for each player it lists as gone."""
+        """Return the reason the household gives for each player it lists as gone.
+
+        From the last poll's topology; while none can be read, the last topology's reasons
+        for the players that have not answered since (a player asleep then is still asleep
+        until it answers; one that answered and fell silent again has no known reason).
+        """
         topology = self.topology
-        return {item.uid: item.reason for item in topology.vanished} if topology else {}
+        if topology is None:
+            return dict(self._last_reasons)
+        return {item.uid: item.reason for item in topology.vanished}
 
     def member_uids(self) -> set[str]:
         """Return the players the last topology lists as present."""

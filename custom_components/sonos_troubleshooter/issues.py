@@ -3,7 +3,9 @@
 Issue ids: `error_1001_<player uid>` per player (one card for a home theatre whose main unit
 fell with its satellites, on the main unit's id), `error_1001_all_<household>` when every player
 is down at once (then there are no per-player cards), `error_1003_<household>` for the cloud,
-`upnp_disabled_<player uid>` for a player refusing local control (HTTP 403). Two more follow
+`upnp_disabled_all_<household>` when every player that answers refuses local control (HTTP
+403: the household's one UPnP switch is off), else `upnp_disabled_<player uid>` for a player
+refusing on its own while others answer properly. Two more follow
 HA core's Sonos integration rather than the speakers: `core_lost_<player uid>` when core shows
 a speaker unavailable that answers us, `core_events_<household>` while core's own
 `subscriptions_failed` issue is raised. The early warning `unstable_<player uid>` is for a
@@ -24,7 +26,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .error_catalog import ERROR_1001, ERROR_1003, UNSTABLE_CARDS, Severity, is_escalated
-from .error_rules import ErrorCode
+from .error_rules import ErrorCode, topology_card_due
 from .repair_facts import (
     all_players_facts,
     cloud_facts,
@@ -32,6 +34,8 @@ from .repair_facts import (
     core_lost_facts,
     player_facts,
     unstable_facts,
+    upnp_household_facts,
+    when,
 )
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
@@ -44,9 +48,16 @@ class IssueKind(StrEnum):
     ALL_PLAYERS = "all_players"
     CLOUD = "cloud"
     UPNP_DISABLED = "upnp_disabled"
+    UPNP_HOUSEHOLD = "upnp_household"
     CORE_LOST = "core_lost"
     CORE_EVENTS = "core_events"
     UNSTABLE = "unstable"
+    TOPOLOGY = "topology"
+
+    @property
+    def fixable(self) -> bool:
+        """Cards with a guided fix; the rest are cards to read, which close by themselves."""
+        return self not in (IssueKind.UNSTABLE, IssueKind.TOPOLOGY)
 
 
 def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
@@ -104,15 +115,25 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
             cloud_facts(snapshot),
             {"kind": IssueKind.CLOUD},
         )
-    for player in snapshot.players.values():
-        if player.state.code is ErrorCode.UPNP_DISABLED:
-            # No integration can control or watch the player: as serious as 1001.
-            issues[f"upnp_disabled_{player.uid}"] = (
-                "upnp_disabled",
-                ir.IssueSeverity.ERROR,
-                player_facts(player, snapshot),
-                {"kind": IssueKind.UPNP_DISABLED, "uid": player.uid},
-            )
+    # No integration can control or watch a refusing player: as serious as 1001.
+    if diagnosis.upnp_disabled_everywhere:
+        # One switch for the whole system: one card saying where it is, not one per player.
+        issues[f"upnp_disabled_all_{household}"] = (
+            "upnp_disabled_household",
+            ir.IssueSeverity.ERROR,
+            upnp_household_facts(snapshot),
+            {"kind": IssueKind.UPNP_HOUSEHOLD},
+        )
+    else:
+        for player in snapshot.players.values():
+            if player.state.code is ErrorCode.UPNP_DISABLED:
+                # Others answer properly, so the switch is on: this player's own problem.
+                issues[f"upnp_disabled_{player.uid}"] = (
+                    "upnp_disabled",
+                    ir.IssueSeverity.ERROR,
+                    player_facts(player, snapshot),
+                    {"kind": IssueKind.UPNP_DISABLED, "uid": player.uid},
+                )
     for uid, loss in snapshot.core.lost.items():
         # Core's loss, not the speaker's: the speaker plays; a warning, as core's own issues.
         issues[f"core_lost_{uid}"] = (
@@ -120,6 +141,16 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
             ir.IssueSeverity.WARNING,
             core_lost_facts(snapshot, loss),
             {"kind": IssueKind.CORE_LOST, "uid": uid},
+        )
+    if topology_card_due(snapshot.topology_unreadable_since, snapshot.updated_at):
+        issues[f"topology_unknown_{household}"] = (
+            "topology_unknown",
+            ir.IssueSeverity.WARNING,  # nothing is down; what is watched is less
+            {
+                "address": snapshot.events_address or "-",
+                "since": when(snapshot.topology_unreadable_since),
+            },
+            {"kind": IssueKind.TOPOLOGY},
         )
     if snapshot.core.events is not None:
         issues[f"core_events_{household}"] = (
@@ -144,7 +175,7 @@ def async_update_issues(hass: HomeAssistant, coordinator: SonosTroubleshooterCoo
             hass,
             DOMAIN,
             issue_id,
-            is_fixable=data["kind"] is not IssueKind.UNSTABLE,
+            is_fixable=IssueKind(data["kind"]).fixable,
             is_persistent=False,
             severity=severity,
             translation_key=key,

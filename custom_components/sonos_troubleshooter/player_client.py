@@ -31,7 +31,7 @@ from xml.parsers import expat
 
 import aiohttp
 import soco
-from soco.exceptions import SoCoException
+from soco.exceptions import SoCoException, SoCoUPnPException
 from soco.services import Service
 
 from .bounded_http import REQUEST_HEADERS, RefusedAnswerError, read_capped
@@ -79,6 +79,20 @@ class SonosError(Exception):
         """Keep the failure kind apart from the human detail."""
         super().__init__(f"{failure}: {detail}")
         self.failure = failure
+
+
+class UPnPFaultError(SonosError):
+    """The player answered with a UPnP fault: it is there, but refused or failed the action."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        """Keep the fault's UPnP error code (e.g. "501": action failed)."""
+        super().__init__(ProbeFailure.INVALID_ANSWER, detail)
+        self.code = code
+
+
+# GetZoneGroupState's fault when the household's document is too large to answer (past about
+# 16 kB; SoCo/SoCo issue 935): the player is fine, and still sends the document in events.
+TOPOLOGY_TOO_LARGE: Final = "501"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -456,6 +470,7 @@ class _Answer:
     status: int
     charset: str | None
     body: bytes
+    headers: Mapping[str, str]
 
     def text(self) -> str:
         try:
@@ -491,7 +506,10 @@ async def _exchange(
                 )
                 try:
                     return _Answer(
-                        response.status, response.charset, await read_capped(response, MAX_BODY)
+                        response.status,
+                        response.charset,
+                        await read_capped(response, MAX_BODY),
+                        response.headers,
                     )
                 finally:
                     response.close()  # closes the socket, whatever state the answer is in
@@ -546,6 +564,8 @@ async def _soap(
         if answer.status == 500:
             service.handle_upnp_error(text)  # raises: a UPnP fault, or an unreadable one
         result = service.unwrap_arguments(text)
+    except SoCoUPnPException as error:
+        raise UPnPFaultError(str(error.error_code), str(error)) from error
     except SoCoException as error:
         raise SonosError(ProbeFailure.INVALID_ANSWER, str(error)) from error
     except (ET.ParseError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
@@ -612,3 +632,76 @@ async def fetch_topology(session: aiohttp.ClientSession, ip: str, time_limit: fl
         session, ip, _speaker(ip).zoneGroupTopology, "GetZoneGroupState", [], time_limit=time_limit
     )
     return parse_topology(_output(result, "ZoneGroupState", "empty ZoneGroupState"))
+
+
+# --- topology events (UPnP eventing, GENA) ------------------------------------------------
+TOPOLOGY_EVENTS_PATH: Final = "/ZoneGroupTopology/Event"
+EVENT_NAMESPACE: Final = "{urn:schemas-upnp-org:event-1-0}"
+
+
+def _granted_seconds(answer: _Answer) -> int:
+    """Return how long a subscription was granted for (its TIMEOUT header, "Second-N")."""
+    granted = answer.headers.get("TIMEOUT", "").strip().removeprefix("Second-")
+    if not granted.isdigit() or int(granted) == 0:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"HTTP {answer.status}, no TIMEOUT")
+    return int(granted)
+
+
+async def _event_request(
+    session: aiohttp.ClientSession,
+    ip: str,
+    method: str,
+    headers: dict[str, str],
+    time_limit: float,
+) -> _Answer:
+    answer = await _exchange(session, ip, method, TOPOLOGY_EVENTS_PATH, time_limit, headers=headers)
+    if answer.status == 403:
+        raise SonosError(ProbeFailure.UPNP_DISABLED, "HTTP 403: UPnP is disabled")
+    if answer.status != 200:
+        raise SonosError(ProbeFailure.INVALID_ANSWER, f"{method}: HTTP {answer.status}")
+    return answer
+
+
+async def subscribe_topology(
+    session: aiohttp.ClientSession, ip: str, callback: str, seconds: int, time_limit: float
+) -> tuple[str, int]:
+    """Subscribe `callback` to the player's topology events; return the SID and granted seconds."""
+    answer = await _event_request(
+        session,
+        ip,
+        "SUBSCRIBE",
+        {"CALLBACK": f"<{callback}>", "NT": "upnp:event", "TIMEOUT": f"Second-{seconds}"},
+        time_limit,
+    )
+    if not (sid := answer.headers.get("SID", "").strip()):
+        raise SonosError(ProbeFailure.INVALID_ANSWER, "SUBSCRIBE: no SID")
+    return sid, _granted_seconds(answer)
+
+
+async def renew_subscription(
+    session: aiohttp.ClientSession, ip: str, sid: str, seconds: int, time_limit: float
+) -> int:
+    """Renew a subscription before it lapses; return the seconds granted."""
+    answer = await _event_request(
+        session, ip, "SUBSCRIBE", {"SID": sid, "TIMEOUT": f"Second-{seconds}"}, time_limit
+    )
+    return _granted_seconds(answer)
+
+
+async def unsubscribe(session: aiohttp.ClientSession, ip: str, sid: str, time_limit: float) -> None:
+    """Cancel a subscription, so the player stops sending and forgets the callback."""
+    await _event_request(session, ip, "UNSUBSCRIBE", {"SID": sid}, time_limit)
+
+
+def parse_topology_event(body: bytes) -> Topology | None:
+    """Read the ZoneGroupState an event carries; None when it carries other variables only.
+
+    A player's first event carries every variable of the service; later ones only those that
+    changed (a group renamed, a software update offered), so not every event has one.
+    """
+    check_xml(body)
+    root = ET.fromstring(body)  # noqa: S314 - checked above: no DOCTYPE, bounded depth
+    if root.tag != f"{EVENT_NAMESPACE}propertyset":
+        raise SonosError(ProbeFailure.INVALID_ANSWER, "not a UPnP event")
+    state = root.findtext(f"{EVENT_NAMESPACE}property/ZoneGroupState")
+    return parse_topology(state) if state else None

@@ -121,6 +121,18 @@ def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
     }
 
 
+def upnp_household_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the household's UPnP card and its guided fix say: who refuses, since when."""
+    refusing = [p for p in snapshot.players.values() if p.state.code is ErrorCode.UPNP_DISABLED]
+    return {
+        "players": ", ".join(sorted(p.name for p in refusing)) or "-",
+        "details": player_details(refusing),
+        "count": str(len(refusing)),
+        "since": when(snapshot.diagnosis.upnp_disabled_since),
+        "support_url": SUPPORT_URL,
+    }
+
+
 def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
     """Return what the cards and the guided fix say about the cloud: what failed, and how."""
     cloud = snapshot.diagnosis.cloud

@@ -45,6 +45,7 @@ from .repair_facts import (
     core_events_facts,
     core_lost_facts,
     player_facts,
+    upnp_household_facts,
     when,
 )
 from .runtime_data import SonosTroubleshooterData
@@ -573,7 +574,7 @@ class CloudFixFlow(GuidedFixFlow):
 
 
 class UpnpFixFlow(PlayerFixFlow):
-    """A player that answers HTTP 403: UPnP is off, nothing can control or watch it."""
+    """A player that answers HTTP 403 while others answer: it alone refuses local control."""
 
     def _is_failing(self, snapshot: HouseholdSnapshot) -> bool:
         player = snapshot.players.get(self._uid)
@@ -581,6 +582,29 @@ class UpnpFixFlow(PlayerFixFlow):
 
     def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
         return steps_for(ErrorCode.UPNP_DISABLED)
+
+
+class UpnpHouseholdFixFlow(GuidedFixFlow):
+    """Every player that answers refuses with HTTP 403: the household's UPnP switch is off.
+
+    Its one step is the app setting, once for the whole system; the check closes the flow as
+    soon as players answer properly (one still refusing then gets its own card).
+    """
+
+    def _is_failing(self, snapshot: HouseholdSnapshot) -> bool:
+        return snapshot.diagnosis.upnp_disabled_everywhere
+
+    def _steps_for(self, snapshot: HouseholdSnapshot) -> tuple[str, ...]:
+        return steps_for(ErrorCode.UPNP_DISABLED)
+
+    def _subject(self) -> str:
+        return f"{self._entry_id}:upnp"
+
+    def _since(self, snapshot: HouseholdSnapshot) -> datetime | None:
+        return snapshot.diagnosis.upnp_disabled_since
+
+    def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
+        return upnp_household_facts(snapshot)
 
 
 class CoreFixFlow(HouseholdRepairFlow):
@@ -753,6 +777,8 @@ async def async_create_fix_flow(
             return AllPlayersFixFlow(entry_id)
         case IssueKind.UPNP_DISABLED:
             return UpnpFixFlow(entry_id, str(data.get("uid")))
+        case IssueKind.UPNP_HOUSEHOLD:
+            return UpnpHouseholdFixFlow(entry_id)
         case IssueKind.CORE_LOST:
             return CoreFixFlow(entry_id, str(data.get("uid")))
         case IssueKind.CORE_EVENTS:

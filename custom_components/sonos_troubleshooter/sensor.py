@@ -265,4 +265,12 @@ class HouseholdDiagnosisSensor(HouseholdEntity, SensorEntity):
                 for player in data.players.values()
                 if player.state.code is ErrorCode.E1001
             ),
+            # `unknown`: no player can tell which players are away on purpose; a portable's
+            # silence then raises nothing (see the README's real-world behaviours).
+            "topology": data.topology_source,
+            "refusing_players": sorted(
+                player.name
+                for player in data.players.values()
+                if player.state.code is ErrorCode.UPNP_DISABLED
+            ),
         }
