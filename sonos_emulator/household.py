@@ -7,6 +7,7 @@ so tests, the demo and benchmarks drive the household from anywhere.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 import ipaddress
 
 from .loop import EmulatorLoop
@@ -128,8 +129,17 @@ class SonosHousehold:
         return [player for player in self.players if player.main == main.uid]
 
     def reachable(self, player: Player) -> bool:
-        """Whether the player answers: a satellite reaches the network through its main unit."""
+        """Whether the player answers: a satellite reaches the network through its main unit.
+
+        An address holds one listener: a player whose address another player listens on
+        (DHCP gave it away while the player was off) does not answer until it gets one.
+        """
         if not player.listening:
+            return False
+        if any(
+            uid != player.uid and server.bound_ip == player.ip
+            for uid, server in self._servers.items()
+        ):
             return False
         main = self._servers.get(player.main or "")
         if main is None or main.player.role != "home_theatre":
@@ -238,11 +248,18 @@ class SonosHousehold:
 
     # --- faults and life events ------------------------------------------------------
     def _update(self, player: Player, **changes: object) -> Player:
+        changed = [player, *self.bonded(player)]
+        addresses = {member.ip for member in changed}
         for attribute, value in changes.items():
             setattr(player, attribute, value)
         # Its satellites answer only while it does: they follow it.
-        for member in (player, *self.bonded(player)):
+        for member in changed:
             self._loop.run(self._servers[member.uid].sync())
+        # A player waiting for an address this change freed (or took) listens (or stops).
+        addresses |= {member.ip for member in changed}
+        for server in list(self._servers.values()):
+            if server.player not in changed and server.player.ip in addresses:
+                self._loop.run(server.sync())
         self.topology_changed()
         return player
 
@@ -267,7 +284,11 @@ class SonosHousehold:
     def heal(self, name_or_uid: str) -> Player:
         """Back to healthy: no fault, awake, answering."""
         return self._update(
-            self.player(name_or_uid), fault=Fault.NONE, delay=0.0, vanished_reason=None
+            self.player(name_or_uid),
+            fault=Fault.NONE,
+            delay=0.0,
+            vanished_reason=None,
+            vanished_at=None,
         )
 
     def heal_all(self) -> None:
@@ -285,12 +306,35 @@ class SonosHousehold:
         self.upnp_enabled = enabled
 
     def vanish(self, name_or_uid: str, reason: str) -> Player:
-        """The player goes away gracefully and the household lists why in VanishedDevices."""
-        return self._update(self.player(name_or_uid), vanished_reason=reason)
+        """The player goes away gracefully and the household lists why in VanishedDevices.
+
+        Its entry's LastSeenUTC is this moment, to the second.
+        """
+        return self._update(
+            self.player(name_or_uid),
+            vanished_reason=reason,
+            vanished_at=datetime.now(UTC).replace(microsecond=0),
+        )
 
     def sleep(self, name_or_uid: str) -> Player:
         """A portable (Move, Roam) goes to sleep on battery."""
         return self.vanish(name_or_uid, REASON_SLEEPING)
+
+    def switch_on(self, name_or_uid: str) -> Player:
+        """A portable (Move, Roam) asleep or switched off is switched on.
+
+        It answers again, and its BootSeq rises as if it had rebooted (ebaauw/homebridge-zp
+        issue 172).
+        """
+        player = self.player(name_or_uid)
+        return self._update(
+            player,
+            fault=Fault.NONE,
+            delay=0.0,
+            vanished_reason=None,
+            vanished_at=None,
+            boot_seq=player.boot_seq + 1,
+        )
 
     def reboot(self, name_or_uid: str) -> Player:
         """The player starts again (a power glitch, a crash): its BootSeq rises."""
@@ -298,8 +342,22 @@ class SonosHousehold:
         return self._update(player, boot_seq=player.boot_seq + 1)
 
     def move(self, name_or_uid: str, new_ip: str | None = None) -> Player:
-        """The player gets a new address (DHCP after a router restart): same UID, new Location."""
+        """The player gets a new address (DHCP after a router restart): same UID, new Location.
+
+        `new_ip` may be another player's: while that one listens there, this one does not
+        answer (see `reachable`); once it stops, this one takes the address.
+        """
         return self._update(self.player(name_or_uid), ip=new_ip or self.allocate_address())
+
+    def take_address(self, name_or_uid: str, gone: str) -> Player:
+        """After an outage DHCP gives the address of a player that is gone to another one.
+
+        `gone` is switched off (nothing of it answers; the household still lists it at its
+        address until it drops it) and `name_or_uid` answers at its address from now on, with
+        its own description: home-assistant/core issues 30298 and 107680.
+        """
+        left = self.set_fault(gone, Fault.OFFLINE)
+        return self.move(name_or_uid, left.ip)
 
     # --- lifecycle -----------------------------------------------------------------------
     async def _stop_all(self) -> None:

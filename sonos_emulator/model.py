@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 import uuid
 from xml.sax.saxutils import escape, quoteattr
@@ -74,6 +75,7 @@ class Player:
     fault: Fault = Fault.NONE
     delay: float = 0.0  # seconds, for Fault.SLOW
     vanished_reason: str | None = None  # set while the household lists it in VanishedDevices
+    vanished_at: datetime | None = None  # since when (its LastSeenUTC there)
     # Its place in its room, as the integration's `Role` values name it, and the main unit of
     # its bonded set (a home theatre's for a Sub or rear, the left speaker of a stereo pair).
     role: str = "player"
@@ -293,14 +295,25 @@ def _channel_map(main: Player, members: list[Player], channels: dict[str, str]) 
     return ";".join(f"{player.uid}:{channels[player.role]}" for player in (main, *members))
 
 
-def _vanished(player: Player, reason: str | None = None, **extra: str) -> str:
-    """A VanishedDevices entry with the attributes newer firmware gives (see the captures)."""
+# What an entry says when the emulator does not know since when (a player built vanished).
+LAST_SEEN_UNKNOWN = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def _vanished(
+    player: Player, reason: str | None = None, since: datetime | None = None, **extra: str
+) -> str:
+    """A VanishedDevices entry with the attributes newer firmware gives (see the captures).
+
+    LastSeenUTC is when it went (its own `vanished_at`, or `since`: its main unit's), in
+    the captures' form "2026-11-22T08:00:00Z".
+    """
     maps = "".join(f" {name}={quoteattr(value)}" for name, value in extra.items())
+    seen = (player.vanished_at or since or LAST_SEEN_UNKNOWN).astimezone(UTC)
     return (
         f"<Device UUID={quoteattr(player.uid)} ZoneName={quoteattr(player.name)}"
         f" Reason={quoteattr(reason or player.vanished_reason or '')} ModelInfo={quoteattr(player.model_number)}"
         f" Mac={quoteattr(player.mac.replace('-', ':'))} LastKnownIP={quoteattr(player.ip)}"
-        f' LastSeenUTC="2026-11-22T08:00:00Z" MoreInfo=""{maps} SWGen="2"/>'
+        f' LastSeenUTC="{seen:%Y-%m-%dT%H:%M:%SZ}" MoreInfo=""{maps} SWGen="2"/>'
     )
 
 
@@ -366,7 +379,7 @@ def zone_group_state(players: list[Player]) -> str:
             members = [f"<ZoneGroupMember {_attributes(player, Invisible=invisible)}/>"]
         if player.vanished_reason is not None:  # its set goes with it
             vanished += [
-                _vanished(member, player.vanished_reason)
+                _vanished(member, player.vanished_reason, player.vanished_at)
                 for member in (player, *bonded)
                 if member is player or member.vanished_reason is None
             ]

@@ -15,6 +15,7 @@ PURE = (
     "link_rules",
     "power_rules",
     "household",
+    "identity_rules",
     "bounded_http",
     "player_client",
     "cloud_client",

@@ -24,6 +24,8 @@ import urllib.request
 import pytest
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from sonos_emulator import Emulator, Fault
+from tools import develop
 
 REPO = Path(__file__).resolve().parents[1]
 PORT, CONTROL_PORT = 18133, 18409
@@ -256,3 +258,20 @@ def test_a_start_stopped_anywhere_in_setup_finishes_when_started_again(
     assert_demo_works()
     (again,) = request(f"/api/config/config_entries/entry?domain={DOMAIN}", log_in_as_demo())
     assert again["entry_id"] != entry["entry_id"]  # a new household entry: started over
+
+
+def test_simulate_take_address_and_wake(emulator: Emulator) -> None:
+    """`scripts/simulate take-address` and `wake`, as the README's table describes them."""
+    develop.add_demo_household(emulator)
+    household = emulator.household
+    kitchen, office = household.player("Kitchen"), household.player("Office")
+    address = kitchen.ip
+    develop.SCENARIOS["take-address"].apply(emulator, "Kitchen")
+    assert (kitchen.fault, office.ip) == (Fault.OFFLINE, address)
+    develop.SCENARIOS["take-address"].apply(emulator, "Office")  # another room takes Office's
+    assert household.player("Bedroom").ip == address
+    with pytest.raises(develop.RefusedError, match="only portable players"):
+        develop.SCENARIOS["wake"].apply(emulator, "Bedroom")
+    roam = household.sleep("Roam")
+    develop.SCENARIOS["wake"].apply(emulator, "Roam")
+    assert (roam.vanished_reason, roam.boot_seq) == (None, 43)

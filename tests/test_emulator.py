@@ -155,6 +155,51 @@ def test_address_change_keeps_uid(emulator: Emulator) -> None:
     assert ping("127.0.0.42") == {"CurrentVolume": "20"}
 
 
+def test_a_player_takes_the_address_of_one_that_is_gone(emulator: Emulator) -> None:
+    """DHCP after an outage: the address of a player that is gone goes to another one."""
+    household = emulator.household
+    kitchen = household.add_player("Kitchen")
+    hall = household.add_player("Hall")
+    address = kitchen.ip
+
+    household.take_address("Hall", "Kitchen")
+
+    assert hall.ip == kitchen.ip == address  # one address, two players: one of them listens
+    assert ping(address) == {"CurrentVolume": "20"}  # any player answers the control call
+    assert f"uuid:{hall.uid}<" in requests.get(kitchen.location, timeout=1).text
+    # The household still lists the gone player where it was, beside the one there now.
+    state = topology(address)
+    assert state.count(f'Location="http://{address}:1400/') == 2
+    # Back on while its address is taken: it does not answer until it gets another one.
+    household.heal("Kitchen")
+    assert f"uuid:{hall.uid}<" in requests.get(kitchen.location, timeout=1).text
+    household.move("Kitchen")
+    assert kitchen.ip != address
+    assert f"uuid:{kitchen.uid}<" in requests.get(kitchen.location, timeout=1).text
+    # An address freed goes to the player waiting for it.
+    household.move("Kitchen", address)
+    assert not household.reachable(kitchen)
+    household.set_fault("Hall", Fault.OFFLINE)
+    assert f"uuid:{kitchen.uid}<" in requests.get(kitchen.location, timeout=1).text
+
+
+def test_a_portable_switched_on_starts_again(emulator: Emulator) -> None:
+    """Its BootSeq rises when it is switched on (ebaauw/homebridge-zp issue 172)."""
+    household = emulator.household
+    kitchen = household.add_player("Kitchen")
+    roam = household.add_player("Roam", model_name="Sonos Roam", portable=True)
+    household.vanish("Roam", REASON_POWERED_OFF)
+    [gone] = parse_topology(topology(kitchen.ip)).vanished
+    assert gone.last_seen is not None
+    assert abs(time.time() - gone.last_seen.timestamp()) < 5
+
+    household.switch_on("Roam")
+
+    assert roam.boot_seq == 43
+    assert 'BootSeq="43"' in topology(kitchen.ip)
+    assert ping(roam.ip) == {"CurrentVolume": "20"}
+
+
 def test_players_join_and_leave(emulator: Emulator) -> None:
     household = emulator.household
     kitchen = household.add_player("Kitchen")

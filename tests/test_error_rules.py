@@ -19,7 +19,6 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerState,
     diagnose,
     household_finding,
-    is_portable,
     topology_card_due,
 )
 
@@ -854,23 +853,6 @@ def test_confirmed_silence_raises_1001_between_polls(
         ),
     )
     assert asleep.players["a"].code is OK  # an expected absence is never confirmed
-
-
-@pytest.mark.parametrize(
-    ("model", "portable"),
-    [
-        ("Sonos Roam", True),
-        ("Roam SL", True),
-        ("Sonos Roam 2", True),
-        ("Sonos Move", True),
-        ("Move 2", True),
-        ("Sonos Arc", False),
-        ("Sonos One", False),
-        ("", False),
-    ],
-)
-def test_portables_are_told_by_their_model(model: str, portable: bool) -> None:
-    assert is_portable(model) is portable
 
 
 def test_the_topology_card_comes_after_ten_minutes_unreadable() -> None:

@@ -26,9 +26,11 @@ from custom_components.sonos_troubleshooter.link_rules import (
     HourTally,
     complete_share,
     confirmation_due,
+    is_portable,
     tallied,
 )
 from custom_components.sonos_troubleshooter.player_client import (
+    PlayerInfo,
     ProbeFailure,
     Topology,
     TopologyMember,
@@ -67,8 +69,8 @@ class Step:
     boot_seq: int | None = 42
 
 
-def run(steps: list[Step]) -> None:
-    player = KnownPlayer(uid=UID, name="Kitchen", ip="192.0.2.10")
+def run(steps: list[Step], model: str = "Sonos Amp") -> None:
+    player = KnownPlayer(uid=UID, name="Kitchen", ip="192.0.2.10", info=description(model))
     household = Household([player])
     for index, step in enumerate(steps):
         at = BASE + timedelta(seconds=step.at)
@@ -113,6 +115,20 @@ def run(steps: list[Step]) -> None:
         else:
             recheck = at + timedelta(seconds=2)
             assert confirmation_due(link, recheck) is want.due, where
+
+
+def description(model: str) -> PlayerInfo:
+    return PlayerInfo(
+        uid=UID,
+        name="Kitchen",
+        model_name=model,
+        model_number="S27",
+        serial_number="00-11-22-33-44-55:E",
+        mac_address="00:11:22:33:44:55",
+        software_version="85.0-65020",
+        display_version="17.5",
+        hardware_version="1.0",
+    )
 
 
 def dropout(at: float) -> list[Step]:
@@ -280,6 +296,107 @@ SCENARIOS = [
 @pytest.mark.parametrize("steps", SCENARIOS)
 def test_timeline(steps: list[Step]) -> None:
     run(steps)
+
+
+# A portable's BootSeq rises each time it is switched on (ebaauw/homebridge-zp issue 172).
+PORTABLE_SCENARIOS = [
+    pytest.param(
+        [
+            Step(0, "poll up", Expect(), boot_seq=42),
+            Step(5, "check down"),
+            Step(60, "poll sleeping", Expect(OK), boot_seq=None),
+            Step(3600, "poll sleeping", Expect(OK), boot_seq=None),
+            Step(3605, "check up"),
+            Step(3660, "poll up", Expect(OK, reboots=0), boot_seq=43),
+            # Any rise: a portable's reboot cannot be told from it being switched on.
+            Step(3720, "poll up", Expect(OK, reboots=0), boot_seq=44),
+        ],
+        id="a portable asleep and switched on: no reboot, no dropout",
+    ),
+    pytest.param(
+        [
+            Step(0, "poll up", boot_seq=42),
+            *dropout(5),
+            Step(60, "poll up", Expect(OK, missed=0, dropouts=0, reboots=0), boot_seq=43),
+        ],
+        id="a portable switched off and on between polls: its silence counts nothing",
+    ),
+    pytest.param(
+        [
+            Step(0, "poll up", boot_seq=42),
+            *dropout(5),
+            Step(60, "poll up", Expect(OK, missed=2, dropouts=1), boot_seq=42),
+        ],
+        id="a portable's dropout without a BootSeq rise counts at the next poll",
+    ),
+    pytest.param(
+        [
+            Step(0, "poll up", boot_seq=42),
+            *dropout(5),
+            *dropout(20),
+            Step(60, "poll up", Expect(OK, missed=2, dropouts=1, reboots=0), boot_seq=43),
+        ],
+        id="two silences before a poll: only the last one ended with it switched on",
+    ),
+    pytest.param(
+        [
+            Step(0, "poll up", boot_seq=42),
+            Step(5, "check down"),
+            Step(7, "check down"),
+            Step(9, "poll down", Expect(E1001, missed=0, dropouts=0)),  # counted at its end
+            Step(69, "poll down", Expect(E1001, missed=0, dropouts=0), boot_seq=None),
+            Step(100, "check up"),
+            Step(129, "poll up", Expect(OK, missed=0, dropouts=0, reboots=0), boot_seq=43),
+        ],
+        id="a portable switched off unannounced: 1001 while silent, then nothing counts",
+    ),
+]
+
+
+@pytest.mark.parametrize("steps", PORTABLE_SCENARIOS)
+@pytest.mark.parametrize("model", ["Sonos Roam", "Sonos Move 2", "Sonos Roam SL"])
+def test_portable_timeline(steps: list[Step], model: str) -> None:
+    run(steps, model)
+
+
+@pytest.mark.parametrize(
+    ("reason", "reboots"),
+    [
+        ("powered off", 0),  # switched off and on: its owner did it
+        ("sleeping", 0),
+        ("upgrade", 1),  # an update restarts the player: that is a reboot
+        ("switch to bluetooth", 1),  # back from Bluetooth without restarting: a rise is one
+    ],
+)
+def test_a_rise_after_being_switched_off_is_no_reboot(reason: str, reboots: int) -> None:
+    """Any model the household listed asleep or powered off (its model may be unknown yet)."""
+    run(
+        [
+            Step(0, "poll up", boot_seq=42),
+            Step(60, f"poll {reason}", Expect(OK), boot_seq=None),
+            Step(65, "check up"),
+            Step(120, "poll up", Expect(OK, reboots=reboots), boot_seq=43),
+            Step(180, "poll up", Expect(OK, reboots=reboots + 1), boot_seq=44),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "portable"),
+    [
+        ("Sonos Roam", True),
+        ("Sonos Roam 2", True),
+        ("Sonos Roam SL", True),
+        ("Sonos Move", True),
+        ("Sonos Move 2", True),
+        ("Sonos Era 100", False),
+        ("Sonos Amp", False),
+        ("Sonos Arc Ultra", False),
+        ("", False),
+    ],
+)
+def test_is_portable(model: str, portable: bool) -> None:
+    assert is_portable(model) is portable
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ soco's SOAP).
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 import gzip
 import time
 import zlib
@@ -388,6 +389,32 @@ def test_topology_without_zone_groups_wrapper_and_with_satellites() -> None:
     assert [(v.uid, v.reason, v.last_known_ip) for v in topology.vanished] == [
         ("RINCON_V", "upgrade", None)
     ]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "last_seen"),
+    [
+        (' LastSeenUTC="2026-11-22T08:00:00Z"', datetime(2026, 11, 22, 8, 0, tzinfo=UTC)),
+        (' LastSeenUTC="2026-11-22T09:00:00+01:00"', datetime(2026, 11, 22, 8, 0, tzinfo=UTC)),
+        (' LastSeenUTC="2026-11-22T08:00:00"', datetime(2026, 11, 22, 8, 0, tzinfo=UTC)),
+        (' LastSeenUTC=" 2026-11-22T08:00:00Z "', datetime(2026, 11, 22, 8, 0, tzinfo=UTC)),
+        ("", None),  # older firmware has none
+        (' LastSeenUTC=""', None),
+        (' LastSeenUTC="yesterday"', None),
+        (' LastSeenUTC="2026-13-45T99:00:00Z"', None),
+        (' LastSeenUTC="0"', None),
+    ],
+)
+def test_vanished_last_seen(attribute: str, last_seen: datetime | None) -> None:
+    """`LastSeenUTC` of a VanishedDevices entry: read when it is a moment, else left out."""
+    state = (
+        "<ZoneGroupState><ZoneGroups/><VanishedDevices>"
+        f'<Device UUID="RINCON_V" ZoneName="Roam" Reason="sleeping"{attribute}/>'
+        "</VanishedDevices></ZoneGroupState>"
+    )
+    [gone] = parse_topology(state).vanished
+    assert gone.last_seen == last_seen
+    assert gone.reason == "sleeping"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from sonos_emulator import Emulator, Fault
+from sonos_emulator import REASON_POWERED_OFF, Emulator, Fault
 from tests.helpers import poll, setup_platform, state
 
 pytestmark = [
@@ -94,6 +94,30 @@ async def test_history_sensors_have_state_classes_for_long_term_statistics(
     entry = entity_registry.async_get(entity_id)
     assert entry is not None
     assert (entry.entity_category is not None) is entity_id.startswith("sensor.kitchen")
+
+
+async def test_a_portable_switched_on_is_no_reboot(
+    hass: HomeAssistant, config_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """A Roam's BootSeq rises when it is switched on (ebaauw/homebridge-zp issue 172).
+
+    While it is away the household says since when (LastSeenUTC), which diagnostics show.
+    """
+    await setup_platform(hass, config_entry, Platform.SENSOR)
+    roam = household.household.vanish("Roam", REASON_POWERED_OFF)
+    await poll(hass, config_entry, 2)
+    seen = config_entry.runtime_data.coordinator.data.players[roam.uid]
+    assert seen.away_since == roam.vanished_at
+    assert state(hass, "sensor.roam_error_code") == "ok"
+    household.household.switch_on("Roam")
+    await poll(hass, config_entry, 2)
+    assert config_entry.runtime_data.coordinator.data.players[roam.uid].away_since is None
+    assert state(hass, "sensor.roam_reboots") == "0"
+    assert state(hass, "sensor.roam_dropouts") == "0"
+    assert state(hass, "sensor.roam_missed_checks") == "0"
+    household.household.reboot("Kitchen")  # the same rise of a player that is not portable
+    await poll(hass, config_entry)
+    assert state(hass, "sensor.kitchen_reboots") == "1"
 
 
 async def test_reboots_count_from_boot_seq_and_dropouts_from_silences(

@@ -700,10 +700,11 @@ async def measure_flapping(bench: Bench, report: Report, seconds: int = FLAP_SEC
     names = [player.name for player in bench.emulator.players]
     codes = ErrorCodes(bench.hass, names)
     rng = random.Random(25)  # noqa: S311 - a reproducible simulation
-    connects = controls = asked = 0
-    accepts, ping, poll_now = (
+    connects = controls = descriptions = asked = 0
+    accepts, ping, describe, poll_now = (
         watcher.accepts_connection,
         watcher.ping,
+        watcher.fetch_player_info,
         bench.coordinator._watcher._poll_now,  # noqa: SLF001
     )
 
@@ -716,6 +717,12 @@ async def measure_flapping(bench: Bench, report: Report, seconds: int = FLAP_SEC
         nonlocal controls
         controls += 1
         await ping(*args)
+
+    async def counted_describe(*args: Any) -> Any:
+        # After a miss a check reads the description until it names the player again.
+        nonlocal descriptions
+        descriptions += 1
+        return await describe(*args)
 
     def counted_poll_now() -> None:
         nonlocal asked
@@ -741,6 +748,7 @@ async def measure_flapping(bench: Bench, report: Report, seconds: int = FLAP_SEC
     with (
         patch.object(watcher, "accepts_connection", counted_accepts),
         patch.object(watcher, "ping", counted_ping),
+        patch.object(watcher, "fetch_player_info", counted_describe),
         patch.object(bench.coordinator._watcher, "_poll_now", counted_poll_now),  # noqa: SLF001
     ):
         started = time.monotonic()
@@ -766,6 +774,7 @@ async def measure_flapping(bench: Bench, report: Report, seconds: int = FLAP_SEC
     report.add(
         f"network load between polls, {count} players (flapping soak){bench.household}",
         f"{connects / minutes:.0f} connections a minute, {controls / minutes:.0f} control calls,"
+        f" {descriptions / minutes:.0f} description reads,"
         f" {asked / minutes:.1f} polls asked by the watcher",
         f"<= {count * 60 / (watcher.CHECK_EVERY - watcher.CHECK_JITTER):.0f} connections",
         connects / minutes <= count * 60 / (watcher.CHECK_EVERY - watcher.CHECK_JITTER),

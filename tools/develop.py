@@ -233,6 +233,33 @@ def _sleep(emulator: Emulator, name: str) -> None:
     emulator.household.sleep(player.uid)
 
 
+def _switch_on(emulator: Emulator, name: str) -> None:
+    """Switch a portable (Move, Roam) on: it answers again and its BootSeq rises."""
+    player = _player(emulator, name)
+    if not player.portable:
+        raise RefusedError(
+            f"{player.label} ({player.model_name}) has no power button: only portable players"
+            " (Sonos Move, Roam) are switched on; try `on` instead"
+        )
+    emulator.household.switch_on(player.uid)
+
+
+def _take_address(emulator: Emulator, name: str) -> None:
+    """Switch the player off and give its address to another player of a room of its own."""
+    gone = _player(emulator, name)
+    takers = [
+        player
+        for player in emulator.household.players
+        if player.uid != gone.uid
+        and player.role == "player"
+        and player.main is None
+        and not player.portable
+    ]
+    if not takers:
+        raise RefusedError("no other player of a room of its own can take its address")
+    emulator.household.take_address(takers[-1].uid, gone.uid)
+
+
 def _outage(emulator: Emulator, _: str) -> None:
     emulator.cloud.status_page.set_status("major", "Partial outage of Sonos services")
     emulator.cloud.set_cloud_reachable(False)
@@ -258,7 +285,15 @@ SCENARIOS: dict[str, Scenario] = {
         lambda e, p: e.household.set_fault(p, Fault.HANG),
     ),
     "sleep": Scenario(True, "a portable player (Move, Roam) goes to sleep", _sleep),
+    "wake": Scenario(
+        True, "a portable player (Move, Roam) is switched on: its BootSeq rises", _switch_on
+    ),
     "move": Scenario(True, "a player gets a new address", lambda e, p: e.household.move(p)),
+    "take-address": Scenario(
+        True,
+        "a player goes off and another player (Office, else Bedroom) gets its address",
+        _take_address,
+    ),
     "on": Scenario(True, "a player back to healthy", lambda e, p: e.household.heal(p)),
     "all-off": Scenario(False, "every player off (router down)", _all_off),
     "cloud-blocked": Scenario(

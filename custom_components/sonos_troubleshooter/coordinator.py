@@ -46,6 +46,7 @@ from .player_client import (
     Topology,
     Uplink,
     UPnPFaultError,
+    answered,
     fetch_player_info,
     fetch_topology,
     ping,
@@ -95,6 +96,11 @@ class PlayerSnapshot:
     """Milliseconds the poll's control call took; None when it was not answered properly."""
     in_topology: bool
     vanished_reason: str | None
+    away_since: datetime | None
+    """Since when the household lists it away on purpose (its `LastSeenUTC`), if it says."""
+    address_taken_by: str | None
+    """The player whose description answered at its address last (it is not there); None
+    once its own does."""
     state: PlayerState
     link: Link
     warned: bool  # the early warning is shown for it (see `Household.warned`)
@@ -254,22 +260,84 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             )
         return topology
 
-    async def _read_info(self, player: KnownPlayer, now: datetime, deadline: float) -> None:
+    async def _read_info(
+        self, player: KnownPlayer, now: datetime, deadline: float
+    ) -> ProbeFailure | None:
+        """Read the description at the player's address: None when it names the player.
+
+        ADDRESS_TAKEN when it names another player; otherwise why it could not be read.
+        """
         try:
             info = await self._exchange(fetch_player_info, player.ip, deadline)
         except SonosError as error:
             LOGGER.debug("Could not read the description of %s: %s", player.name, error)
-            return
-        self.household.learn_info(player, info, now)
+            return error.failure
+        return self.household.identified(player, info, now)
 
     async def _check(self, player: KnownPlayer, now: datetime, deadline: float) -> Probe:
-        """Probe a player, then re-read its description if it answered and that is due."""
-        failure, took = await self._probe(player, deadline)
-        if failure is None and (
-            player.info_read_at is None or now - player.info_read_at > INFO_REFRESH
+        """Probe a player; read its description first when it may not be who answers there.
+
+        In doubt (identity_rules), the description comes before the control call: another
+        player's means this one does not answer, silence there is its silence, and a refusal
+        (UPnP off) is its verdict. Else the description is re-read after a proper answer when
+        that is due (`INFO_REFRESH`).
+        """
+        doubted = self.household.identity_in_doubt(player)
+        if doubted and (
+            not answered(failure := await self._read_info(player, now, deadline))
+            or failure is ProbeFailure.UPNP_DISABLED
         ):
-            await self._read_info(player, now, deadline)
+            return failure, None
+        failure, took = await self._probe(player, deadline)
+        if (
+            failure is None
+            and not doubted
+            and (player.info_read_at is None or now - player.info_read_at > INFO_REFRESH)
+            and await self._read_info(player, now, deadline) is ProbeFailure.ADDRESS_TAKEN
+        ):
+            return ProbeFailure.ADDRESS_TAKEN, None
         return failure, took
+
+    async def _check_identities(
+        self, probes: Mapping[str, Probe], now: datetime, deadline: float
+    ) -> dict[str, Probe]:
+        """After the checks and the topology: what this poll learnt of who is at which address.
+
+        Players the topology now lists beside another player at their address have their
+        description read, if they answered (a silent one is in doubt already and is read at
+        its next check). A player found at another's address in its own name, and followed
+        there (see `Household.identified`), is checked there if it failed where it was.
+        Return the verdicts that change.
+        """
+        household = self.household
+        doubted = [
+            player
+            for player in household.doubt_shared_addresses()
+            if answered(probes.get(player.uid, (None, None))[0])
+        ]
+        found = await asyncio.gather(
+            *(self._read_info(player, now, deadline) for player in doubted)
+        )
+        changed: dict[str, Probe] = {
+            player.uid: (failure, None)
+            for player, failure in zip(doubted, found, strict=True)
+            if failure is ProbeFailure.ADDRESS_TAKEN
+        }
+        verdicts = {uid: failure for uid, (failure, _) in {**probes, **changed}.items()}
+        followed = {
+            taker.uid: taker
+            for player in household.players.values()
+            if verdicts.get(player.uid) is ProbeFailure.ADDRESS_TAKEN
+            and player.taken_by is not None
+            and (taker := household.players.get(player.taken_by.uid)) is not None
+            and taker.ip == player.ip
+            and not answered(verdicts.get(taker.uid))
+        }
+        results = await asyncio.gather(
+            *(self._check(taker, now, deadline) for taker in followed.values())
+        )
+        changed.update(zip(followed, results, strict=True))
+        return changed
 
     async def _check_cloud(self) -> CloudReport:
         options = self.config_entry.options
@@ -320,6 +388,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         )
         probes = dict(zip((player.uid for player in known), probe_results, strict=True))
         probes.update(rechecked)  # a player that moved answers at its new address
+        probes.update(await self._check_identities(probes, now, deadline))
         failures = {uid: failure for uid, (failure, _) in probes.items()}
         if household.topology is None and not household.players:
             raise UpdateFailed(
@@ -375,6 +444,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
     ) -> HouseholdSnapshot:
         household = self.household
         vanished = household.vanished_reasons()
+        away_since = household.away_since()
         members = household.member_uids()
         device_names, names = self._device_names()
         fallen = household.fallen_with_main()
@@ -400,6 +470,10 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                     response_time=probes.get(uid, (None, None))[1],
                     in_topology=uid in members,
                     vanished_reason=vanished.get(uid),
+                    away_since=away_since.get(uid),
+                    address_taken_by=None
+                    if (taker := player.taken_by) is None
+                    else names.get(taker.uid, taker.name),
                     state=diagnosis.players[uid],
                     link=player.link,
                     warned=household.warned(uid),

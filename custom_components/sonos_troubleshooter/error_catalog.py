@@ -178,11 +178,13 @@ def error_summary(
     *,
     card: PlayerCard = PlayerCard.PLAYER,
     main_unit_down: bool = False,
+    address_taken: bool = False,
 ) -> dict[str, str | None]:
     """Return cause, since, severity and first fix step of a player's error (None when ok).
 
     What the error entities show, so automations can act on the cause without reading cards.
-    A satellite silent because its main unit is down has that as its cause.
+    A satellite silent because its main unit is down has that as its cause; a player whose
+    address answers as another player (`address_taken`: DHCP gave it away), that.
     """
     entry = CATALOG.get(state.code)
     cause: str | None = None
@@ -192,6 +194,8 @@ def error_summary(
         cause = "all_players_unreachable"
     elif state.code is ErrorCode.E1001 and main_unit_down:
         cause = "main_unit_unreachable"
+    elif state.code is ErrorCode.E1001 and address_taken:
+        cause = "address_taken"
     steps = steps_for(
         state.code,
         diagnosis.cloud.cause,

@@ -42,9 +42,6 @@ EXPECTED_ABSENCES: frozenset[str] = frozenset(
 MAYBE_AWAY = "maybe_away"
 """The absence of a portable silent while the topology cannot be read: it may be asleep."""
 
-PORTABLE_MODELS: tuple[str, ...] = ("roam", "move")
-"""Model names of the players that run on battery (Roam, Roam SL, Roam 2, Move, Move 2)."""
-
 HOUSEHOLD_FINDINGS: tuple[str, ...] = (
     "ok",
     "player_unreachable",
@@ -365,12 +362,6 @@ def expected_absence(reason: str | None) -> str | None:
 def topology_card_due(unreadable_since: datetime | None, at: datetime) -> bool:
     """Tell whether the topology has been unreadable long enough to show its card."""
     return unreadable_since is not None and at - unreadable_since >= TOPOLOGY_CARD_AFTER
-
-
-def is_portable(model_name: str) -> bool:
-    """Tell whether a model runs on battery, so it may sleep or be switched off at will."""
-    name = model_name.casefold()
-    return any(portable in name for portable in PORTABLE_MODELS)
 
 
 def fallen_with_main(state: DiagnosisState, links: Mapping[str, str]) -> dict[str, str]:

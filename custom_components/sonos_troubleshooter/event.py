@@ -16,6 +16,7 @@ from .coordinator import SonosTroubleshooterCoordinator
 from .entity import PlayerEntity, add_player_entities
 from .error_catalog import error_summary
 from .error_rules import ErrorCode
+from .player_client import ProbeFailure
 from .runtime_data import SonosTroubleshooterConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -66,8 +67,13 @@ class PlayerErrorEvent(PlayerEntity, EventEntity):
             if code is ErrorCode.OK:
                 self._trigger_event(EVENT_CLEARED, {"code": str(previous)})
             else:
+                player = players[self.uid]
                 self._trigger_event(
                     str(code),
-                    error_summary(players[self.uid].state, self.coordinator.data.diagnosis),
+                    error_summary(
+                        player.state,
+                        self.coordinator.data.diagnosis,
+                        address_taken=player.failure is ProbeFailure.ADDRESS_TAKEN,
+                    ),
                 )
         super()._handle_coordinator_update()

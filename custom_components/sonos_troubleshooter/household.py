@@ -20,9 +20,9 @@ from .error_rules import (
     diagnose,
     expected_absence,
     fallen_with_main,
-    is_portable,
 )
-from .link_rules import HourTally, Link, checked, polled, tallied
+from .identity_rules import follows_to, identity_verdict, listed_beside, newly_beside
+from .link_rules import SWITCHED_OFF, HourTally, Link, checked, is_portable, polled, tallied
 from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, Uplink, answered
 
 # The topology is asked of this many players that answered last time, then the configured one.
@@ -44,6 +44,20 @@ class KnownPlayer:
     role: Role = Role.PLAYER
     main: str | None = None  # the main unit of its bonded set (see `Bond.main`)
     link: Link = field(default_factory=Link)
+    # Whether the device at its address is this player (see identity_rules); not stored:
+    # after a restart every player is in doubt until its description names it once.
+    identity_doubted: bool = True
+    """It missed a check (or HA started) since its description last named it at its address."""
+    listed_beside: frozenset[str] = frozenset()
+    """The other players the last topology listed at its address."""
+    taken_by: PlayerInfo | None = None
+    """The description read at its address when it named another player; None once it names
+    this one again."""
+
+    @property
+    def portable(self) -> bool:
+        """A Roam or a Move: it sleeps and is switched off and on by its owner."""
+        return self.info is not None and is_portable(self.info.model_name)
 
     @property
     def wired(self) -> bool:
@@ -216,6 +230,54 @@ class Household:
             player.info, player.info_read_at = info, at
             player.name = info.name or player.name
 
+    # --- whether the device at a player's address is that player (identity_rules) ------
+    def identity_in_doubt(self, player: KnownPlayer) -> bool:
+        """Tell whether the player's description must be read before it counts as answering."""
+        return player.identity_doubted
+
+    def doubt_shared_addresses(self) -> list[KnownPlayer]:
+        """Doubt players the topology now lists beside another player at their address.
+
+        Return the players newly put in doubt; nothing changes while no topology was read.
+        """
+        topology = self.topology
+        if topology is None:
+            return []
+        doubted = []
+        for player in self.players.values():
+            beside = listed_beside(player.uid, player.ip, topology.members)
+            if newly_beside(player.listed_beside, beside):
+                player.identity_doubted = True
+                doubted.append(player)
+            player.listed_beside = beside
+        return doubted
+
+    def identified(
+        self, player: KnownPlayer, info: PlayerInfo, at: datetime
+    ) -> ProbeFailure | None:
+        """Fold a device description read at the player's address, by whose it is.
+
+        Its own: the player is who answers there (no more doubt), and its description is
+        kept. Another player's: this one does not answer (ADDRESS_TAKEN) and stays in doubt;
+        that other player, when of the household and not placed by the topology, is
+        followed to the address.
+        """
+        verdict = identity_verdict(player.uid, info.uid)
+        if verdict is None:
+            self.learn_info(player, info, at)
+            player.identity_doubted, player.taken_by = False, None
+            return None
+        if player.taken_by is None or player.taken_by.uid != info.uid:
+            LOGGER.info("%s's address %s answers as %s", player.name, player.ip, info.uid)
+        player.identity_doubted, player.taken_by = True, info
+        other = self.players.get(info.uid)
+        if other is not None and follows_to(
+            player.ip, other.ip, listed_by_topology=info.uid in self.member_uids()
+        ):
+            LOGGER.info("%s answers at %s: followed there from %s", other.name, player.ip, other.ip)
+            other.ip = player.ip
+        return verdict
+
     def is_away(self, uid: str) -> bool:
         """Tell whether the player is away on purpose (asleep, ...), or may be, unseen."""
         return expected_absence(self.vanished_reasons().get(uid)) is not None or self.may_be_away(
@@ -234,13 +296,26 @@ class Household:
             self.topology is None
             and self._someone_answered
             and player is not None
-            and player.info is not None
-            and is_portable(player.info.model_name)
+            and player.portable
         )
 
     def checked(self, player: KnownPlayer, at: datetime, *, answered: bool) -> None:
-        """Fold one check of the watcher between polls into the player's link."""
-        player.link = checked(player.link, at, answered=answered, away=self.is_away(player.uid))
+        """Fold one check of the watcher between polls into the player's link.
+
+        A missed check puts in doubt that the device at its address is the player (another
+        may get the address while it is gone): its description is read at the next check.
+        """
+        absence = expected_absence(self.vanished_reasons().get(player.uid))
+        player.link = checked(
+            player.link,
+            at,
+            answered=answered,
+            away=absence is not None,
+            switched_off=absence in SWITCHED_OFF,
+            portable=player.portable,
+        )
+        if not answered:
+            player.identity_doubted = True
 
     def observe(
         self, at: datetime, failures: Mapping[str, ProbeFailure | None], cloud: CloudObservation
@@ -285,7 +360,9 @@ class Household:
             else {}
         )
         for player in self.players.values():
-            player.link = polled(player.link, at, boot_seq=boot_seqs.get(player.uid))
+            player.link = polled(
+                player.link, at, boot_seq=boot_seqs.get(player.uid), portable=player.portable
+            )
         self.tally = tallied(
             self.tally,
             at,
@@ -406,6 +483,18 @@ class Household:
         if topology is None:
             return dict(self._last_reasons)
         return {item.uid: item.reason for item in topology.vanished}
+
+    def away_since(self) -> dict[str, datetime]:
+        """Return since when each player away on purpose is gone, as the household says.
+
+        Its `LastSeenUTC`; players whose entry has none (older firmware) are left out.
+        """
+        topology = self.topology
+        return {
+            item.uid: item.last_seen
+            for item in (topology.vanished if topology else ())
+            if item.last_seen is not None and expected_absence(item.reason) is not None
+        }
 
     def member_uids(self) -> set[str]:
         """Return the players the last topology lists as present."""

@@ -10,7 +10,14 @@ call once something failed); each check and each poll's control call is folded i
   one lost check is a lost packet, and a re-check right after a failed poll is the same
   moment, not a dropout. It counts once, from its first failed check.
 - A *reboot* is the topology's `BootSeq` rising: the player started again (a power glitch, a
-  crash, an update).
+  crash, an update). A portable's `BootSeq` rises each time it is switched on
+  (ebaauw/homebridge-zp issue 172), so a rise is no reboot when the player is a portable (a
+  Roam or a Move, by its model) or the household listed it asleep or powered off since its
+  `BootSeq` was last read: it was *switched on*. Its owner switched it off; nothing failed.
+- A portable's silence that ends between polls is *held* until the next poll: if its
+  `BootSeq` rose meanwhile, it was switched off and on, and neither the silence's checks nor
+  its dropout count; otherwise they count as any player's (from the silence's first check).
+  A portable's silence going on is counted once it ends, for the same reason.
 - The *early warning* ("unstable connection") opens at `UNSTABLE_DROPOUTS` dropouts within
   `UNSTABLE_WINDOW` and closes once no dropout has begun for `QUIET_PERIOD`.
 
@@ -24,6 +31,11 @@ from datetime import datetime, timedelta
 
 from .error_rules import CONFIRM_CHECKS, CONFIRM_SPAN
 
+SWITCHED_OFF: frozenset[str] = frozenset({"sleeping", "powered off"})
+"""VanishedDevices reasons (normalized) after which a `BootSeq` rise is the player switched on."""
+PORTABLE_WORDS: frozenset[str] = frozenset({"roam", "move"})
+"""Words of the model names of Sonos' portables: Roam, Roam SL, Roam 2, Move, Move 2."""
+
 DROPOUT_SPAN = timedelta(seconds=2)
 """From the first to the last failed check of a silence that makes it a dropout."""
 UNSTABLE_DROPOUTS = 3
@@ -33,6 +45,15 @@ QUIET_PERIOD = timedelta(hours=1)
 """The early warning closes once no dropout has begun for this long (and none is going on)."""
 SHARE_WINDOW = timedelta(hours=24)
 """The household's share of complete polls is taken over this long, by the hour."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Held:
+    """What a portable's ended silence adds unless its `BootSeq` shows it was switched on."""
+
+    missed: int
+    dropout: datetime | None
+    """When the silence began, if it is a dropout (not yet counted)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,12 +84,39 @@ class Link:
     """The streak was already counted as a dropout."""
     excused: bool = False
     """The household listed the player as away on purpose during the streak."""
+    switched_off: bool = False
+    """The household listed it asleep or powered off since its `BootSeq` was last read."""
+    held: Held | None = None
+    """A portable's silence that ended since the last poll, for the next poll to judge."""
 
 
-def checked(link: Link, at: datetime, *, answered: bool, away: bool) -> Link:
-    """Fold one check of the player (`away`: the household lists it as away on purpose)."""
+def is_portable(model_name: str) -> bool:
+    """Tell a portable (Roam, Move and their successors) by its model name."""
+    return not PORTABLE_WORDS.isdisjoint(model_name.casefold().split())
+
+
+def checked(
+    link: Link,
+    at: datetime,
+    *,
+    answered: bool,
+    away: bool,
+    switched_off: bool = False,
+    portable: bool = False,
+) -> Link:
+    """Fold one check of the player.
+
+    `away`: the household lists it as away on purpose; `switched_off`: asleep or powered off
+    (a reason in `SWITCHED_OFF`); `portable`: a Roam or a Move (see `is_portable`).
+    """
+    switched_off = link.switched_off or switched_off
     if answered:
-        settled = link if link.excused else _settled(link)
+        if link.excused:
+            settled = link
+        elif portable and link.streak:
+            settled = _hold(link)
+        else:
+            settled = _settled(link)
         return replace(
             settled,
             streak=0,
@@ -77,6 +125,7 @@ def checked(link: Link, at: datetime, *, answered: bool, away: bool) -> Link:
             counted=0,
             counted_dropout=False,
             excused=False,
+            switched_off=switched_off,
         )
     return replace(
         link,
@@ -84,6 +133,42 @@ def checked(link: Link, at: datetime, *, answered: bool, away: bool) -> Link:
         streak_since=link.streak_since or at,
         streak_last=at,
         excused=link.excused or away,
+        switched_off=switched_off,
+    )
+
+
+def _hold(link: Link) -> Link:
+    """Keep a portable's ended silence (what `_settled` would count) for the next poll.
+
+    A silence held already (two ended before a poll) is counted first: only the last one
+    before a `BootSeq` rise can have ended with the player switched on.
+    """
+    if link.held is not None:
+        link = _release(link, link.held)
+    start, last = link.streak_since, link.streak_last
+    dropout = (
+        not link.counted_dropout
+        and start is not None
+        and last is not None
+        and last - start >= DROPOUT_SPAN
+    )
+    return replace(
+        link, held=Held(missed=link.streak - link.counted, dropout=start if dropout else None)
+    )
+
+
+def _release(link: Link, held: Held) -> Link:
+    """Count a held silence: its missed checks, and its dropout from its first check."""
+    began = held.dropout
+    return replace(
+        link,
+        missed=link.missed + held.missed,
+        dropouts=link.dropouts + (began is not None),
+        last_dropout=began if began is not None else link.last_dropout,
+        recent_dropouts=(*link.recent_dropouts, began)
+        if began is not None
+        else link.recent_dropouts,
+        held=None,
     )
 
 
@@ -109,14 +194,19 @@ def _settled(link: Link) -> Link:
     )
 
 
-def polled(link: Link, at: datetime, *, boot_seq: int | None) -> Link:
+def polled(link: Link, at: datetime, *, boot_seq: int | None, portable: bool = False) -> Link:
     """Fold what a poll adds: the counts of an unexcused silence, a reboot, the early warning.
 
     Call it after the poll's own check (`checked`), so that its expected absence is known.
+    A portable's silence going on is left for its end (see the module's rules).
     """
-    if link.streak and not link.excused:
+    if link.streak and not link.excused and not portable:
         link = _settled(link)
-    rebooted = boot_seq is not None and link.boot_seq is not None and boot_seq > link.boot_seq
+    rose = boot_seq is not None and link.boot_seq is not None and boot_seq > link.boot_seq
+    switched_on = rose and (portable or link.switched_off)
+    if link.held is not None:
+        link = replace(link, held=None) if switched_on else _release(link, link.held)
+    rebooted = rose and not switched_on
     recent = tuple(start for start in link.recent_dropouts if at - start < UNSTABLE_WINDOW)
     silent = link.counted_dropout and not link.excused
     quiet = not silent and (link.last_dropout is None or at - link.last_dropout >= QUIET_PERIOD)
@@ -129,6 +219,8 @@ def polled(link: Link, at: datetime, *, boot_seq: int | None) -> Link:
         link,
         reboots=link.reboots + rebooted,
         boot_seq=boot_seq if boot_seq is not None else link.boot_seq,
+        # Read again: listed asleep from here on, it is switched on by the next rise.
+        switched_off=link.switched_off and boot_seq is None,
         recent_dropouts=recent,
         unstable_since=unstable_since,
     )

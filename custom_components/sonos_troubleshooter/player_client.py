@@ -23,6 +23,7 @@ integration shares it.
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 from urllib.parse import urlparse
@@ -60,11 +61,19 @@ class ProbeFailure(StrEnum):
     UPNP_DISABLED = "upnp_disabled"  # HTTP 403: the player's UPnP control is switched off
     INVALID_ANSWER = "invalid_answer"  # answered, but not with anything a player says
     NOT_SONOS = "not_sonos"  # some other device answers on port 1400
+    # Another Sonos player answers at the address (its device description names another
+    # UDN): DHCP gave the address of a player that is gone to another one. What answers
+    # there is not this player, so it counts as not answering.
+    ADDRESS_TAKEN = "address_taken"
 
     @property
     def player_answered(self) -> bool:
         """True when something answered: the player is on the network even if unhealthy."""
-        return self not in (ProbeFailure.NO_ANSWER, ProbeFailure.TIMEOUT)
+        return self not in (
+            ProbeFailure.NO_ANSWER,
+            ProbeFailure.TIMEOUT,
+            ProbeFailure.ADDRESS_TAKEN,
+        )
 
 
 def answered(failure: ProbeFailure | None) -> bool:
@@ -241,6 +250,8 @@ class VanishedPlayer:
     reason: str
     last_known_ip: str | None
     bond: Bond = Bond()
+    last_seen: datetime | None = None
+    """When the household last saw it (`LastSeenUTC`); None when absent or unreadable."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -375,6 +386,15 @@ def _bond(element: ET.Element, bonds: Mapping[str, Bond]) -> Bond:
     return bonds.get(element.get("UUID", ""), Bond())
 
 
+def _utc(text: str | None) -> datetime | None:
+    """Read a `LastSeenUTC` ("2026-11-22T08:00:00Z"); None when absent or not a moment."""
+    try:
+        moment = datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def parse_topology(state: str) -> Topology:
     """Read a ZoneGroupState document (with or without the ZoneGroups wrapper).
 
@@ -417,6 +437,7 @@ def parse_topology(state: str) -> Topology:
             reason=device.get("Reason", ""),
             last_known_ip=device.get("LastKnownIP"),
             bond=_bond(device, bonds),
+            last_seen=_utc(device.get("LastSeenUTC")),
         )
         for device in devices
         if device.get("UUID")

@@ -26,7 +26,7 @@ from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterC
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
 from .error_catalog import PlayerCard, error_summary
 from .error_rules import HOUSEHOLD_FINDINGS, ErrorCode, household_finding
-from .player_client import Role, Uplink, shown_band
+from .player_client import ProbeFailure, Role, Uplink, shown_band
 from .runtime_data import SonosTroubleshooterConfigEntry
 
 # Coordinator-driven: no entity polls on its own.
@@ -76,6 +76,7 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
             household.diagnosis,
             card=player.card or PlayerCard.PLAYER,
             main_unit_down=player.main_unit_down,
+            address_taken=player.failure is ProbeFailure.ADDRESS_TAKEN,
         ),
     ),
     PlayerSensorDescription(

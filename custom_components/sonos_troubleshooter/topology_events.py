@@ -182,7 +182,8 @@ class TopologyEvents:
 
         A subscription to a player that is still `trusted` (it answered the last poll) is
         kept; otherwise `ip` (a player that just answered 501) is subscribed to, and its first
-        event waited for until `deadline` (it may come for the next poll).
+        event waited for within half the time left until `deadline` (it may come for the
+        next poll).
         """
         async with self._lock:
             loop = self._hass.loop
@@ -197,7 +198,11 @@ class TopologyEvents:
                 if (subscription := self._subscription) is None:
                     return self._why_not()
             if self._topology is None:
-                waited = min(deadline, subscription.started + FIRST_EVENT_WAIT) - loop.time()
+                # Half the poll's time left at most: what starts after the topology (players
+                # that moved or joined, identity checks) gets the other half.
+                now = loop.time()
+                until = min(now + (deadline - now) / 2, subscription.started + FIRST_EVENT_WAIT)
+                waited = until - now
                 try:
                     async with asyncio.timeout(max(waited, 0)):
                         await self._first_event.wait()

@@ -12,14 +12,25 @@ answers a check again gets a poll right then too, which clears its error.
 Expected absences (the household lists the player as asleep, off, upgrading or on Bluetooth)
 never ask for a poll to confirm: they are checked at the normal pace until they answer.
 
+An address is not an identity: any Sonos player accepts the connection and answers the
+control call, so while it is in doubt that the device at a player's address is that player
+(it missed a check since its description last named it: see identity_rules), the check reads
+the device description instead (bounded as the control call is, so a device that accepts and
+never answers is silent too). Another player's description there is a missed check, not an
+answer. Once the player's 1001 is raised while another player holds its address, the
+watcher leaves it to the polls (one description read each): the other player is not asked
+every few seconds on its behalf.
+
 Load: one connection per player every `CHECK_EVERY` seconds (jittered, so 32 players spread
-out): 12 a minute per player, 384 a minute for 32 players; a silent player costs a control
-call every `RECHECK_AFTER` seconds (one that is away on purpose, every `CHECK_EVERY`).
+out): 12 a minute per player, 384 a minute for 32 players; a silent player costs a request
+(its description, or the control call) every `RECHECK_AFTER` seconds (one that is away on
+purpose, every `CHECK_EVERY`).
 """
 
 import asyncio
 from collections.abc import Callable
 import contextlib
+from datetime import datetime
 import random
 
 from homeassistant.config_entries import ConfigEntry
@@ -31,7 +42,7 @@ from .const import LOGGER, PROBE_TIMEOUT
 from .error_rules import ErrorCode
 from .household import Household, KnownPlayer
 from .link_rules import confirmation_due
-from .player_client import IN_FLIGHT, PORT, SonosError, answered, ping
+from .player_client import IN_FLIGHT, PORT, SonosError, answered, fetch_player_info, ping
 
 CHECK_EVERY = 5.0
 """Seconds between checks of a player that answers, on average."""
@@ -116,20 +127,39 @@ class Watcher:
 
         A player away on purpose is checked at the normal pace: it may sleep for hours.
         """
-        if player.link.streak and not player.link.excused:
+        if player.link.streak and not player.link.excused and not self._left_to_polls(player):
             return RECHECK_AFTER
         return CHECK_EVERY + self._random.uniform(-CHECK_JITTER, CHECK_JITTER)
 
+    def _left_to_polls(self, player: KnownPlayer) -> bool:
+        """Tell whether the player is in 1001 while another player answers at its address."""
+        state = self._household.diagnosis.player(player.uid)
+        return player.taken_by is not None and state is not None and state.code is ErrorCode.E1001
+
+    async def _identify(self, player: KnownPlayer, at: datetime) -> bool:
+        """Read the description at the player's address: whether the player answers there."""
+        try:
+            info = await fetch_player_info(
+                async_get_clientsession(self._hass), player.ip, PROBE_TIMEOUT
+            )
+        except SonosError as error:
+            return answered(error.failure)
+        return self._household.identified(player, info, at) is None
+
     async def _check(self, player: KnownPlayer) -> None:
         """Check one player once; ask for a poll when it confirms a silence or ends one."""
-        if IN_FLIGHT.busy(player.ip):
-            return  # a poll is asking it right now: its answer will tell
+        if IN_FLIGHT.busy(player.ip) or self._left_to_polls(player):
+            return  # a poll is asking it right now, or asks it each time: its answer will tell
         state = self._household.diagnosis.player(player.uid)
         failed_last_poll = state is not None and (
             state.failures > 0 or state.code is ErrorCode.E1001 or state.expected_absence
         )
         at = dt_util.utcnow()
-        if failed_last_poll or player.link.streak:
+        if self._household.identity_in_doubt(player) and not (
+            state is not None and state.code is ErrorCode.UPNP_DISABLED
+        ):  # a player refusing local control may refuse its description too: connect then
+            heard = await self._identify(player, at)
+        elif failed_last_poll or player.link.streak:
             try:
                 await ping(async_get_clientsession(self._hass), player.ip, PROBE_TIMEOUT)
             except SonosError as error:
