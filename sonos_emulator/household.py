@@ -14,6 +14,7 @@ from .model import (
     CORE_SONOS_ANSWERS,
     CORE_SONOS_SERVICES,
     REASON_SLEEPING,
+    Connections,
     Fault,
     Player,
     make_uid,
@@ -42,6 +43,8 @@ class SonosHousehold:
         # False: no event reaches a subscriber (a firewall or another VLAN on the way back);
         # True: a new ZoneGroupTopology subscription gets its initial event, as on a good network.
         self.events_reach_subscribers = False
+        # How every player's HTTP server treats connections (`set_connections`).
+        self.connections = Connections.STANDARD
 
     # --- what players answer ---------------------------------------------------------
     def answer(
@@ -241,6 +244,17 @@ class SonosHousehold:
         for player in self.players:
             self.heal(player.uid)
         self.zone_group_state_error = None
+        self.set_connections(Connections.STANDARD)
+
+    def set_connections(self, connections: Connections | str) -> None:
+        """Every player's server treats connections this way from now on.
+
+        Going to or from `DROPS_IDLE` starts the players' listeners again (the idle timeout
+        is the listener's): open connections are closed and event subscriptions forgotten.
+        """
+        self.connections = Connections(connections)
+        for server in self._servers.values():
+            self._loop.run(server.sync())
 
     def vanish(self, name_or_uid: str, reason: str) -> Player:
         """The player goes away gracefully and the household lists why in VanishedDevices."""
