@@ -22,6 +22,7 @@ from .model import (
     REASON_POWERED_OFF,
     REASON_SLEEPING,
     REASON_UPGRADE,
+    Connections,
     Fault,
     Player,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "REASON_SLEEPING",
     "REASON_UPGRADE",
     "CloudSimulation",
+    "Connections",
     "DnsFailure",
     "Emulator",
     "Fault",

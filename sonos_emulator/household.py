@@ -15,6 +15,7 @@ from .model import (
     CORE_SONOS_ANSWERS,
     CORE_SONOS_SERVICES,
     REASON_SLEEPING,
+    Connections,
     Fault,
     Player,
     make_uid,
@@ -55,6 +56,8 @@ class SonosHousehold:
         # UPnP is one switch for the whole system in the Sonos app (Account > Privacy &
         # Security > UPnP): off, every player answers HTTP 403 (see `set_upnp`).
         self.upnp_enabled = True
+        # How every player's HTTP server treats connections (`set_connections`).
+        self.connections = Connections.STANDARD
 
     # --- what players answer ---------------------------------------------------------
     def answer(
@@ -296,6 +299,7 @@ class SonosHousehold:
             self.heal(player.uid)
         self.zone_group_state_error = None
         self.upnp_enabled = True
+        self.set_connections(Connections.STANDARD)
 
     def set_upnp(self, enabled: bool) -> None:
         """Switch UPnP on or off for every player at once, as the Sonos app's one setting does.
@@ -304,6 +308,16 @@ class SonosHousehold:
         player's own `Fault.HTTP_403` (a player that refuses alone) stays its own.
         """
         self.upnp_enabled = enabled
+
+    def set_connections(self, connections: Connections | str) -> None:
+        """Every player's server treats connections this way from now on.
+
+        Going to or from `DROPS_IDLE` starts the players' listeners again (the idle timeout
+        is the listener's): open connections are closed and event subscriptions forgotten.
+        """
+        self.connections = Connections(connections)
+        for server in self._servers.values():
+            self._loop.run(server.sync())
 
     def vanish(self, name_or_uid: str, reason: str) -> Player:
         """The player goes away gracefully and the household lists why in VanishedDevices.

@@ -42,18 +42,23 @@ async def finish_accepts() -> None:
         await asyncio.sleep(0)
 
 
-def quiet_runner(app: web.Application) -> web.AppRunner:
+def quiet_runner(app: web.Application, keepalive_timeout: float | None = None) -> web.AppRunner:
     """An aiohttp runner for an emulated server: no access log, no signal handlers.
 
     A request whose client gave up (soco's timeout) is cancelled rather than left hanging,
-    and hung requests are cut after a short grace period when the server goes away.
+    and hung requests are cut after a short grace period when the server goes away. With
+    `keepalive_timeout`, a connection idle that long is closed (aiohttp's default otherwise).
     """
+    idle: dict[str, Any] = (
+        {} if keepalive_timeout is None else {"keepalive_timeout": keepalive_timeout}
+    )
     return web.AppRunner(
         app,
         handle_signals=False,
         shutdown_timeout=0.2,
         handler_cancellation=True,
         access_log=None,
+        **idle,
     )
 
 

@@ -44,6 +44,27 @@ class Fault(StrEnum):
     SLOW_ACCEPT = "slow_accept"  # the listen queue is full: connecting never completes
 
 
+class Connections(StrEnum):
+    """How the players' HTTP servers treat connections: legal servers differ.
+
+    RFC 9112 section 9.6: a client's `Connection: close` obliges the server to close the
+    connection after its answer, but saying so in the answer (`Connection: close`) is only a
+    SHOULD; section 9.5: a server may close a connection at any time, an idle persistent one
+    included, without a word. Embedded servers use both freedoms.
+    """
+
+    STANDARD = "standard"  # persistent unless the client says close; then echoes it and closes
+    # Every answer HTTP/1.1 without a Connection header, and the socket closed after it: a
+    # client's close honoured without saying so (and a client that did not ask closed too).
+    CLOSES_SILENTLY = "closes_silently"
+    # Never a Connection header either; the socket closed after the answer only when the
+    # client asked, else kept open until it has been idle IDLE_DROP seconds, then closed
+    # without a word (a client that sends on it just then finds it closed).
+    DROPS_IDLE = "drops_idle"
+
+
+IDLE_DROP = 0.5  # seconds a Connections.DROPS_IDLE server keeps an idle connection open
+
 # Reasons a household gives in VanishedDevices; HA core treats these as expected absences.
 REASON_POWERED_OFF = "powered off"
 REASON_SLEEPING = "sleeping"
@@ -83,9 +104,10 @@ class Player:
     boot_seq: int = 42  # the topology's BootSeq: rises each time the player starts
     volume: int = 20
     # "GET /path" / "POST /path#Action", the latest 64 (a long benchmark must not grow it),
-    # and how many requests arrived in all.
+    # how many requests arrived in all, and over how many connections.
     requests: deque[str] = field(default_factory=lambda: deque(maxlen=64))
     request_count: int = 0
+    connection_count: int = 0
 
     def __post_init__(self) -> None:
         if not self.serial:

@@ -12,17 +12,20 @@ import re
 import socket
 import struct
 from typing import TYPE_CHECKING
+import weakref
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 import zlib
 
 import aiohttp
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from .loop import close_runner, quiet_runner
 from .model import (
+    IDLE_DROP,
     PORT,
     SERVICES,
+    Connections,
     Fault,
     Player,
     device_description,
@@ -129,6 +132,7 @@ class PlayerServer:
         self.player = player
         self._runner: web.AppRunner | None = None
         self._bound_ip: str | None = None
+        self._idle_drop: float | None = None  # the listener's idle timeout, if it drops idle
         self._stalled: tuple[socket.socket, socket.socket] | None = None  # for SLOW_ACCEPT
         self._changed = asyncio.Event()  # set (and replaced) whenever the player changes
         # Event subscriptions granted, by SID. Events are sent only while the household's
@@ -136,6 +140,8 @@ class PlayerServer:
         self.subscriptions: dict[str, Subscription] = {}
         self._next_sid = 1
         self._sending: set[asyncio.Task[None]] = set()
+        # The connections requests came over, to count each once (gone once closed).
+        self._connections: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
 
     @property
     def bound_ip(self) -> str | None:
@@ -149,7 +155,13 @@ class PlayerServer:
         reachable = self._household.reachable(self.player)
         want = self.player.ip if reachable and not self._household.closing else None
         stalled = want is not None and self.player.fault is Fault.SLOW_ACCEPT
-        if want == self._bound_ip and stalled == (self._stalled is not None):
+        drops_idle = self._household.connections is Connections.DROPS_IDLE
+        idle_drop = IDLE_DROP if drops_idle and not stalled else None
+        if (
+            want == self._bound_ip
+            and stalled == (self._stalled is not None)
+            and idle_drop == self._idle_drop
+        ):
             return
         await self.stop()
         if want is None:
@@ -160,10 +172,12 @@ class PlayerServer:
             return
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = quiet_runner(app)
+        app.on_response_prepare.append(self._connection_handling)
+        self._runner = quiet_runner(app, keepalive_timeout=idle_drop)
         await self._runner.setup()
         await web.TCPSite(self._runner, want, PORT, reuse_address=True).start()
         self._bound_ip = want
+        self._idle_drop = idle_drop
 
     async def stop(self) -> None:
         self._notify()
@@ -175,6 +189,7 @@ class PlayerServer:
         self._runner = None
         self._stalled = None
         self._bound_ip = None
+        self._idle_drop = None
         self.subscriptions.clear()  # a player that stops listening forgets its subscribers
 
     def _notify(self) -> None:
@@ -194,11 +209,31 @@ class PlayerServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
+    async def _connection_handling(
+        self, _request: web.Request, response: web.StreamResponse
+    ) -> None:
+        """Leave out the `Connection` header where the household's servers say nothing.
+
+        Called with the headers prepared (aiohttp has put `Connection: close` on the answer
+        to a client that asked to close), before they are sent. Whether the socket stays
+        open is aiohttp's choice from the request (as RFC 9112 wants), except with
+        CLOSES_SILENTLY, which closes it after every answer.
+        """
+        connections = self._household.connections
+        if connections is Connections.STANDARD:
+            return
+        response.headers.popall(hdrs.CONNECTION, None)
+        if connections is Connections.CLOSES_SILENTLY:
+            response.force_close()
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         player = self.player
         action = request.headers.get("SOAPACTION", "")
         action_name = action.strip().strip('"').rpartition("#")[2]
         player.request_count += 1
+        if (transport := request.transport) is not None and transport not in self._connections:
+            self._connections.add(transport)
+            player.connection_count += 1
         player.requests.append(
             f"{request.method} {request.path}" + (f"#{action_name}" if action else "")
         )

@@ -32,7 +32,7 @@ from custom_components.sonos_troubleshooter.const import (
     CONF_STATUS_URL,
     DOMAIN,
 )
-from sonos_emulator import Emulator, Fault
+from sonos_emulator import Connections, Emulator, Fault
 from tests.helpers import open_options, uid
 from tests.plugs import PLUG
 
@@ -134,6 +134,25 @@ async def test_household_with_upnp_off_gets_the_clear_error(
         result["flow_id"], {CONF_HOST: kitchen.ip}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("connections", [Connections.CLOSES_SILENTLY, Connections.DROPS_IDLE])
+async def test_user_flow_with_a_player_that_closes_connections_silently(
+    hass: HomeAssistant, household: Emulator, connections: Connections
+) -> None:
+    """The flow reads the description, then asks the household id at once: both answered.
+
+    The player closes each connection after its answer without saying so (legal); over a
+    pooling session the second call went into the closed socket: "cannot connect".
+    """
+    household.household.set_connections(connections)
+    kitchen = household.household.player("Kitchen")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: kitchen.ip}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert kitchen.connection_count == kitchen.request_count == 2
 
 
 def patch_timeout() -> AbstractContextManager[object]:

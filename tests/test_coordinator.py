@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.sonos_troubleshooter.coordinator import MIN_POLL_GAP
 from custom_components.sonos_troubleshooter.player_client import IN_FLIGHT
-from sonos_emulator import Emulator, Fault
+from sonos_emulator import Connections, Emulator, Fault
 from tests.helpers import poll, state
 
 
@@ -161,6 +161,35 @@ async def test_player_answering_badly_is_on_the_network(
     assert not ir.async_get(hass).issues
     kitchen = household.household.player("Kitchen").ip
     assert f"Player at {kitchen} did not answer properly: {reason}" in caplog.text
+
+
+@pytest.mark.parametrize("connections", [Connections.CLOSES_SILENTLY, Connections.DROPS_IDLE])
+async def test_polls_back_to_back_never_miss_players_that_close_connections_silently(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    household: Emulator,
+    cloud_dns: None,
+    connections: Connections,
+) -> None:
+    """Every player closes each connection after its answer without saying so (legal).
+
+    Setup reads every description; each poll asks the source player for the topology and
+    every player for its volume, the source twice back to back. Over a pooling session the
+    second call to a player went into the socket it had closed: a miss of a healthy player.
+    """
+    household.household.set_connections(connections)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = config_entry.runtime_data.coordinator
+    for _ in range(5):
+        await poll(hass, config_entry)
+        assert {player.failure for player in coordinator.data.players.values()} == {None}
+    assert [player.link.missed for player in coordinator.data.players.values()] == [0, 0, 0]
+    assert not ir.async_get(hass).issues
+    for player in household.household:
+        assert player.request_count >= 6
+        assert player.connection_count == player.request_count  # each exchange its own
 
 
 async def test_sleeping_portable_is_not_an_error(

@@ -5,7 +5,8 @@ addresses (127.0.6-7.x, apart from the other tests and a developer's own demo) w
 configuration folder. Starts are stopped at points of the setup, the way Ctrl+C, a closed
 terminal or a crash stops them; each start must get past where the one before stopped, and the
 last must print the credentials, with no ERROR and no traceback on the way, and leave a demo
-one can log in to, with the household loaded.
+one can log in to, with the household loaded. And scripts/simulate's household-wide settings
+reach the emulated players.
 """
 
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ import urllib.request
 import pytest
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from sonos_emulator import Emulator, Fault
+from sonos_emulator import Connections, Emulator, Fault
 from tools import develop
 
 REPO = Path(__file__).resolve().parents[1]
@@ -275,3 +276,35 @@ def test_simulate_take_address_and_wake(emulator: Emulator) -> None:
     roam = household.sleep("Roam")
     develop.SCENARIOS["wake"].apply(emulator, "Roam")
     assert (roam.vanished_reason, roam.boot_seq) == (None, 43)
+
+
+def test_simulate_sets_how_every_player_treats_connections(emulator: Emulator) -> None:
+    """`closes-silently` and `drops-idle` reach every player's server; `healthy` undoes them."""
+    player = emulator.household.add_player("Kitchen")
+    control = develop.serve_control(emulator, 0)  # the endpoint scripts/simulate talks to
+    try:
+        for scenario, connections in (
+            ("closes-silently", Connections.CLOSES_SILENTLY),
+            ("drops-idle", Connections.DROPS_IDLE),
+            ("healthy", Connections.STANDARD),
+        ):
+            result = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
+                [
+                    sys.executable,
+                    str(REPO / "tools" / "simulate.py"),
+                    f"--control-port={control.server_address[1]}",
+                    scenario,
+                ],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert result.returncode == 0, result.stderr
+            assert json.loads(result.stdout)["connections"] == connections
+            assert emulator.household.connections is connections
+            with urllib.request.urlopen(player.location, timeout=2) as reply:  # noqa: S310
+                assert ("Connection" in reply.headers) is (connections is Connections.STANDARD)
+    finally:
+        control.shutdown()
+        control.server_close()

@@ -23,6 +23,7 @@ from custom_components.sonos_troubleshooter.player_client import Role, parse_top
 from sonos_emulator import (
     REASON_POWERED_OFF,
     REASON_SLEEPING,
+    Connections,
     DnsFailure,
     Emulator,
     Fault,
@@ -30,7 +31,7 @@ from sonos_emulator import (
     server,
 )
 from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
-from sonos_emulator.model import zone_group_state
+from sonos_emulator.model import IDLE_DROP, zone_group_state
 from sonos_emulator.process import EmulatorProcess
 from tools.develop import SCENARIOS, world
 
@@ -414,6 +415,80 @@ def _read_headers(sock: socket.socket) -> tuple[bytes, bytes]:
         data += sock.recv(4096)
     head, _, rest = data.partition(b"\r\n\r\n")
     return head, rest
+
+
+def _get_description(sock: socket.socket, *, close: bool) -> bytes:
+    """GET the device description on `sock` (asking to close or not); return its headers."""
+    sock.sendall(
+        b"GET /xml/device_description.xml HTTP/1.1\r\nHost: x\r\n"
+        + (b"Connection: close\r\n" if close else b"")
+        + b"\r\n"
+    )
+    head, body = _read_headers(sock)
+    length = int(head.partition(b"Content-Length: ")[2].partition(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(65536)
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    return head
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Tell whether the other end closes `sock` within `seconds`, sending nothing first."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("connections", "header"),
+    [
+        (Connections.STANDARD, b"Connection: close"),
+        (Connections.CLOSES_SILENTLY, None),
+        (Connections.DROPS_IDLE, None),
+    ],
+)
+def test_a_client_asking_to_close_is_closed_on(
+    emulator: Emulator, connections: Connections, header: bytes | None
+) -> None:
+    """Every server closes after answering a `Connection: close`; not every one says so."""
+    player = emulator.household.add_player("Kitchen")
+    emulator.household.set_connections(connections)
+    with socket.create_connection((player.ip, 1400), timeout=2) as sock:
+        head = _get_description(sock, close=True)
+        assert (b"\r\nConnection:" in head) is (header is not None)
+        assert header is None or header in head
+        assert _closed_within(sock, 0.2)
+
+
+def test_a_client_keeping_the_connection_open(emulator: Emulator) -> None:
+    """Standard keeps it; closes_silently closes it at once; drops_idle once idle 0.5 s."""
+    player = emulator.household.add_player("Kitchen")
+    with socket.create_connection((player.ip, 1400), timeout=2) as sock:
+        assert b"\r\nConnection:" not in _get_description(sock, close=False)
+        assert not _closed_within(sock, IDLE_DROP + 0.3)
+        _get_description(sock, close=False)  # the same connection serves the next request
+
+    emulator.household.set_connections(Connections.CLOSES_SILENTLY)
+    with socket.create_connection((player.ip, 1400), timeout=2) as sock:
+        assert b"\r\nConnection:" not in _get_description(sock, close=False)
+        assert _closed_within(sock, 0.2)
+
+    emulator.household.set_connections(Connections.DROPS_IDLE)
+    with socket.create_connection((player.ip, 1400), timeout=2) as sock:
+        assert b"\r\nConnection:" not in _get_description(sock, close=False)
+        assert not _closed_within(sock, IDLE_DROP - 0.2)
+        _get_description(sock, close=False)  # kept open while in use
+        started = time.monotonic()
+        assert _closed_within(sock, IDLE_DROP + 0.5)
+        assert IDLE_DROP - 0.1 <= time.monotonic() - started < IDLE_DROP + 0.3
+    assert player.request_count == 5
+    assert player.connection_count == 3
+
+    emulator.household.heal_all()
+    assert emulator.household.connections is Connections.STANDARD
+    assert ping(player.ip) == {"CurrentVolume": "20"}
 
 
 def test_dripping_and_silent_bodies(emulator: Emulator) -> None:

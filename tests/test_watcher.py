@@ -13,14 +13,17 @@ import itertools
 import time
 from unittest.mock import patch
 
+import aiohttp
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter import coordinator, error_rules, link_rules, watcher
+from custom_components.sonos_troubleshooter.player_client import PlayerInfo
+from custom_components.sonos_troubleshooter.player_session import async_get_player_session
 from custom_components.sonos_troubleshooter.watcher import accepts_connection
-from sonos_emulator import Emulator, Fault
+from sonos_emulator import Connections, Emulator, Fault
 from tests.helpers import poll, state, uid
 
 pytestmark = pytest.mark.watcher
@@ -107,6 +110,49 @@ async def test_a_player_that_accepts_but_never_answers_is_confirmed_after_one_po
     assert len(polls) == 2
     household.household.heal("Kitchen")
     await until(hass, lambda: state(hass, "sensor.kitchen_error_code") == "ok", 3)
+
+
+@pytest.mark.parametrize("connections", [Connections.CLOSES_SILENTLY, Connections.DROPS_IDLE])
+async def test_control_calls_between_polls_never_miss_players_that_close_silently(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    connections: Connections,
+) -> None:
+    """The watcher's calls go over the same session as the polls'.
+
+    Kitchen hangs through a poll, so the watcher asks it right after (its description first:
+    after a silence, who answers at its address is in doubt), and again until it answers;
+    healed, its call answers and a poll at once clears it. Every
+    player closes each connection after its answer without saying so (legal): a call the
+    player answers is never a miss, however close behind another it comes.
+    """
+    sessions: list[aiohttp.ClientSession] = []
+    real_ping, real_read = watcher.ping, watcher.fetch_player_info
+
+    async def ping(session: aiohttp.ClientSession, ip: str, time_limit: float) -> None:
+        sessions.append(session)
+        await real_ping(session, ip, time_limit)
+
+    async def read(session: aiohttp.ClientSession, ip: str, time_limit: float) -> PlayerInfo:
+        sessions.append(session)
+        return await real_read(session, ip, time_limit)
+
+    household.household.set_connections(connections)
+    household.household.set_fault("Kitchen", Fault.HANG)
+    with patch.object(watcher, "ping", ping), patch.object(watcher, "fetch_player_info", read):
+        await poll(hass, setup_entry)  # Kitchen fails: the watcher calls it from now on
+        await until(hass, lambda: len(sessions) > 0, 1)
+        household.household.heal("Kitchen")
+        polled = setup_entry.runtime_data.coordinator
+        kitchen = uid(household, "Kitchen")
+        await until(hass, lambda: polled.data.players[kitchen].failure is None, 3)
+        await asyncio.sleep(5 * CHECK_EVERY)
+    assert {id(session) for session in sessions} == {id(async_get_player_session(hass))}
+    players = polled.data.players
+    assert players[kitchen].link.streak == 0
+    assert [player.link.missed for key, player in players.items() if key != kitchen] == [0, 0]
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
 
 
 async def test_expected_absence_asks_for_no_poll_and_never_alarms(

@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from custom_components.sonos_troubleshooter import cloud_client
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from sonos_emulator import DnsFailure, Emulator, Fault, Player
+from sonos_emulator import Connections, DnsFailure, Emulator, Fault, Player
 
 LOGGER = logging.getLogger("develop")
 DEMO_NAME, DEMO_USER, DEMO_PASSWORD = "Demo", "demo", "sonos-demo"
@@ -322,7 +322,19 @@ SCENARIOS: dict[str, Scenario] = {
         "UPnP switched back on for the whole system",
         lambda e, _: e.household.set_upnp(True),
     ),
-    "healthy": Scenario(False, "everything healthy again", _healthy),
+    "closes-silently": Scenario(
+        False,
+        "every player closes each connection after its answer without saying so (legal)",
+        lambda e, _: e.household.set_connections(Connections.CLOSES_SILENTLY),
+    ),
+    "drops-idle": Scenario(
+        False,
+        "every player closes a kept-open connection idle for 0.5 s without a word (legal)",
+        lambda e, _: e.household.set_connections(Connections.DROPS_IDLE),
+    ),
+    "healthy": Scenario(
+        False, "everything healthy again (and connections handled the standard way)", _healthy
+    ),
 }
 
 
@@ -340,6 +352,7 @@ def world(emulator: Emulator) -> dict[str, Any]:
             for player in emulator.household.players
         ],
         "upnp_enabled": emulator.household.upnp_enabled,
+        "connections": str(emulator.household.connections),
         "cloud_reachable": emulator.cloud.cloud_reachable,
         "dns_failure": str(emulator.cloud.resolver.failure),
     }

@@ -13,7 +13,6 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback, split_entity_id
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er, selector
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from homeassistant.util.network import is_ipv4_address
@@ -43,6 +42,7 @@ from .player_client import (
     fetch_household_id,
     fetch_player_info,
 )
+from .player_session import async_get_player_session
 from .runtime_data import SonosTroubleshooterConfigEntry
 
 # Form errors by failure; soco 0.31 addresses players by IPv4 literal only.
@@ -62,7 +62,7 @@ HOST_SCHEMA = probatio.Schema({probatio.Required(CONF_HOST): selector.TextSelect
 
 async def read_player(hass: HomeAssistant, host: str) -> tuple[PlayerInfo, str]:
     """Return the player at `host` and its household id; raise SonosError if it is not one."""
-    session = async_get_clientsession(hass)
+    session = async_get_player_session(hass)
     info = await fetch_player_info(session, host, PROBE_TIMEOUT)
     household_id = await fetch_household_id(session, host, PROBE_TIMEOUT)
     return info, household_id

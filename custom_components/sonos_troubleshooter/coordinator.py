@@ -52,6 +52,7 @@ from .player_client import (
     ping,
     ping_network_device,
 )
+from .player_session import async_get_player_session
 from .store import HouseholdStore
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
@@ -214,13 +215,14 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
     ) -> T:
         """Make one call to the player at `ip` with the time left until `deadline`.
 
-        The transport ends it by then, socket closed (no thread is involved), and starts
+        The transport ends it by then, on a connection of its own that it closes (no thread
+        is involved; the integration's player session, not HA's pooling one), and starts
         nothing while an earlier call to the same address is under way.
         """
         left = deadline - self.hass.loop.time()
         if left <= 0:
             raise SonosError(ProbeFailure.TIMEOUT, "no time left in this poll")
-        return await call(async_get_clientsession(self.hass), ip, left)
+        return await call(async_get_player_session(self.hass), ip, left)
 
     async def _probe(self, player: KnownPlayer, deadline: float) -> Probe:
         """Ask the player for its volume; return how it failed, or how long it took (ms)."""

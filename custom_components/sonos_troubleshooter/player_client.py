@@ -11,7 +11,10 @@ of time and memory and no thread:
   refused by a streaming pre-check before anything builds a tree from it;
 - one exchange at a time per address (`InFlight`): a call to an address whose previous
   exchange has not ended waits for it within its own deadline, and gives up at once (as not
-  answering) when that exchange is already past its deadline.
+  answering) when that exchange is already past its deadline;
+- each exchange on a connection of its own, opened for it and closed after it, never kept
+  for the next (`new_session`): a player may close a connection after answering without
+  saying so, and a later exchange sent on it would fail though the player is healthy.
 
 soco keeps the part it is good at, without sending anything itself: its service classes build
 the SOAP request (`build_command`) and unwrap the answer (`unwrap_arguments`, UPnP faults via
@@ -446,6 +449,36 @@ def parse_topology(state: str) -> Topology:
 
 
 # --- the wire: one bounded exchange at a time per address -------------------------------
+def new_session(headers: Mapping[str, str] | None = None) -> aiohttp.ClientSession:
+    """Return a session whose every exchange owns its connection: opened, used once, closed.
+
+    Why not a pooling session (Home Assistant's shared one included): aiohttp keeps a
+    connection for the next request unless the *answer* says `Connection: close`; that our
+    request says so does not count (RFC 9112 section 9.6 forbids a client that sent `close`
+    to send more on that connection). The same section obliges a server that receives
+    `close` to close after its answer but makes saying so only a SHOULD, and section 9.5
+    lets a server close an idle connection at any time. Embedded HTTP servers do both. The
+    pool then hands the next exchange a socket the player has closed, and it fails with
+    ServerDisconnectedError or a reset; aiohttp retries that only for idempotent methods,
+    and the control calls are POSTs: a healthy player would count a miss. aiohttp offers no
+    per-request way out of its pool, but a connector with `force_close` pools nothing.
+
+    `limit=0`: no cap of the connector's own for calls to wait on within their deadline;
+    `IN_FLIGHT` already allows one connection per address. No cookies are kept: a player
+    sets none, and a device that does makes us hold nothing.
+    """
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(force_close=True, limit=0),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers=headers,
+    )
+
+
+def owns_connections(session: aiohttp.ClientSession) -> bool:
+    """Tell whether `session` gives each exchange a connection of its own (`new_session`)."""
+    return session.connector is not None and session.connector.force_close
+
+
 class InFlight:
     """The exchanges under way, by address: at most one each.
 
@@ -510,7 +543,13 @@ async def _exchange(
     headers: dict[str, str] | None = None,
     data: bytes | None = None,
 ) -> _Answer:
-    """One request and its whole answer, within `time_limit` seconds in all and MAX_BODY bytes."""
+    """One request and its whole answer, within `time_limit` seconds in all and MAX_BODY bytes.
+
+    On a connection of its own, closed when it ends: `session` comes from `new_session`
+    (a session that pools connections is refused with ValueError, before anything is sent).
+    """
+    if not owns_connections(session):
+        raise ValueError("players are asked over a session from new_session(), which pools nothing")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + time_limit
     try:
@@ -533,7 +572,7 @@ async def _exchange(
                         response.headers,
                     )
                 finally:
-                    response.close()  # closes the socket, whatever state the answer is in
+                    response.close()  # the socket is closed, whatever state the answer is in
             finally:
                 IN_FLIGHT.release(ip, done)
     except TimeoutError as error:

@@ -33,7 +33,6 @@ from aiohttp import web
 from homeassistant.components import network
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.http import HomeAssistantView, request_handler_factory
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
@@ -48,6 +47,7 @@ from .player_client import (
     subscribe_topology,
     unsubscribe,
 )
+from .player_session import async_get_player_session
 
 EVENTS_URL: Final = f"/api/{DOMAIN}/topology/{{token}}"
 SUBSCRIPTION_SECONDS: Final = 1800
@@ -255,7 +255,7 @@ class TopologyEvents:
         view.listeners[self._token] = self
         try:
             sid, granted = await subscribe_topology(
-                async_get_clientsession(self._hass),
+                async_get_player_session(self._hass),
                 ip,
                 callback,
                 SUBSCRIPTION_SECONDS,
@@ -295,7 +295,7 @@ class TopologyEvents:
                 return
             try:
                 granted = await renew_subscription(
-                    async_get_clientsession(self._hass),
+                    async_get_player_session(self._hass),
                     subscription.ip,
                     subscription.sid,
                     SUBSCRIPTION_SECONDS,
@@ -328,7 +328,7 @@ class TopologyEvents:
         if subscription is not None:
             try:
                 await unsubscribe(
-                    async_get_clientsession(self._hass),
+                    async_get_player_session(self._hass),
                     subscription.ip,
                     subscription.sid,
                     PROBE_TIMEOUT,

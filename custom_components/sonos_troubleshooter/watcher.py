@@ -35,7 +35,6 @@ import random
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER, PROBE_TIMEOUT
@@ -43,6 +42,7 @@ from .error_rules import ErrorCode
 from .household import Household, KnownPlayer
 from .link_rules import confirmation_due
 from .player_client import IN_FLIGHT, PORT, SonosError, answered, fetch_player_info, ping
+from .player_session import async_get_player_session
 
 CHECK_EVERY = 5.0
 """Seconds between checks of a player that answers, on average."""
@@ -140,7 +140,7 @@ class Watcher:
         """Read the description at the player's address: whether the player answers there."""
         try:
             info = await fetch_player_info(
-                async_get_clientsession(self._hass), player.ip, PROBE_TIMEOUT
+                async_get_player_session(self._hass), player.ip, PROBE_TIMEOUT
             )
         except SonosError as error:
             return answered(error.failure)
@@ -161,7 +161,7 @@ class Watcher:
             heard = await self._identify(player, at)
         elif failed_last_poll or player.link.streak:
             try:
-                await ping(async_get_clientsession(self._hass), player.ip, PROBE_TIMEOUT)
+                await ping(async_get_player_session(self._hass), player.ip, PROBE_TIMEOUT)
             except SonosError as error:
                 heard = answered(error.failure)
             else:
