@@ -4,6 +4,11 @@ Not a test module: test modules import from here (and get fixtures from conftest
 from each other.
 """
 
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -14,6 +19,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sonos_troubleshooter import coordinator, error_rules, link_rules, watcher
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from sonos_emulator import Emulator, Fault
 
@@ -115,3 +121,33 @@ async def set_options(hass: HomeAssistant, entry: MockConfigEntry, **options: An
     hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+WATCHER_CHECK_EVERY = 0.3  # seconds between checks on the sped-up clock (5 s in production)
+
+
+@contextmanager
+def sped_up_watcher(poll_gap: float = 0.3) -> Iterator[None]:
+    """The watcher's clock, sped up about fifteen times, with `poll_gap` between polls."""
+    with (
+        patch.object(watcher, "CHECK_EVERY", WATCHER_CHECK_EVERY),
+        patch.object(watcher, "CHECK_JITTER", 0.05),
+        patch.object(watcher, "RECHECK_AFTER", 0.1),
+        patch.object(watcher, "CONNECT_TIMEOUT", 0.3),
+        patch.object(watcher, "PROBE_TIMEOUT", 0.5),
+        patch.object(coordinator, "POLL_GAP", poll_gap),
+        patch.object(error_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
+        patch.object(link_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
+        patch.object(link_rules, "DROPOUT_SPAN", timedelta(seconds=0.15)),
+    ):
+        yield
+
+
+async def until(hass: HomeAssistant, condition: Callable[[], bool], limit: float) -> float:
+    """Wait until `condition` holds (at most `limit` seconds); return how long it took."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < limit, "not within the limit"
+        await asyncio.sleep(0.02)
+    await hass.async_block_till_done()
+    return time.monotonic() - started

@@ -7,22 +7,19 @@ took its address is followed there and stays ok, and no other player raises anyt
 """
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
-import time
-from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sonos_troubleshooter import coordinator, error_rules, link_rules, watcher
 from custom_components.sonos_troubleshooter.const import DOMAIN, INFO_REFRESH
 from custom_components.sonos_troubleshooter.diagnostics import async_get_config_entry_diagnostics
 from custom_components.sonos_troubleshooter.player_client import ProbeFailure
 from sonos_emulator import Emulator, Fault, Player
-from tests.helpers import poll, shown_cards, state
+from tests.helpers import poll, shown_cards, sped_up_watcher, state, until
 
 DESCRIPTION = "GET /xml/device_description.xml"
 
@@ -173,29 +170,9 @@ async def test_identity_costs_a_healthy_household_nothing(
 
 @pytest.fixture
 def fast_watch() -> Iterator[None]:
-    """The watcher's clock, sped up about fifteen times (as tests/test_watcher.py has it)."""
-    with (
-        patch.object(watcher, "CHECK_EVERY", 0.3),
-        patch.object(watcher, "CHECK_JITTER", 0.05),
-        patch.object(watcher, "RECHECK_AFTER", 0.1),
-        patch.object(watcher, "CONNECT_TIMEOUT", 0.3),
-        patch.object(watcher, "PROBE_TIMEOUT", 0.5),
-        patch.object(coordinator, "POLL_GAP", 0.3),
-        patch.object(error_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
-        patch.object(link_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
-        patch.object(link_rules, "DROPOUT_SPAN", timedelta(seconds=0.15)),
-    ):
+    """The watcher's clock, sped up about fifteen times (as in tests/test_watcher.py)."""
+    with sped_up_watcher():
         yield
-
-
-async def until(hass: HomeAssistant, condition: Callable[[], bool], limit: float) -> float:
-    """Wait until `condition` holds (at most `limit` seconds); return how long it took."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < limit, "not within the limit"
-        await asyncio.sleep(0.02)
-    await hass.async_block_till_done()
-    return time.monotonic() - started
 
 
 @pytest.mark.watcher

@@ -6,8 +6,10 @@ still send the whole document in their ZoneGroupTopology events. The emulator do
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 from xml.sax.saxutils import escape
 
@@ -23,7 +25,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sonos_troubleshooter import error_rules, topology_events
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.player_client import MAX_BODY
+from custom_components.sonos_troubleshooter.household import Household
+from custom_components.sonos_troubleshooter.player_client import (
+    MAX_BODY,
+    Role,
+    parse_topology_event,
+)
 from custom_components.sonos_troubleshooter.topology_events import EventsState
 from sonos_emulator import REASON_SLEEPING, Emulator, Fault, Player
 from sonos_emulator.household import ZONE_GROUP_STATE_LIMIT
@@ -31,6 +38,7 @@ from sonos_emulator.model import zone_group_state
 from tests.helpers import poll, state
 
 PLAYERS = 26
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
@@ -387,3 +395,31 @@ async def test_a_topology_unreadable_for_a_while_gets_a_card_that_closes_itself(
         await poll(hass, large_entry)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert len(large_entry.runtime_data.coordinator.data.players) == PLAYERS
+
+
+def test_a_real_sized_large_household_is_past_the_limit_and_read_from_an_event() -> None:
+    """23 speakers as home-assistant/core#82513 reports, members as a 94.1 capture writes them."""
+    state = (FIXTURES / "s2_94_large_household.xml").read_text(encoding="utf-8").strip()
+    assert len(state.encode()) > 16_403  # SoCo/SoCo#935: a document this size was refused
+
+    topology = parse_topology_event(
+        '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property>'
+        f"<ZoneGroupState>{escape(state)}</ZoneGroupState></e:property></e:propertyset>".encode()
+    )
+
+    assert topology is not None
+    assert len(topology.members) == 22
+    assert [(item.name, item.reason) for item in topology.vanished] == [("Roam", "sleeping")]
+    household = Household()
+    household.follow(topology)
+    roles = Counter(player.role for player in household.players.values())
+    assert roles == {
+        Role.PLAYER: 17,  # 16 rooms and the Roam, asleep
+        Role.HOME_THEATRE: 1,
+        Role.SUB: 1,
+        Role.REAR_LEFT: 1,
+        Role.REAR_RIGHT: 1,
+        Role.LEFT: 1,
+        Role.RIGHT: 1,
+    }
+    assert household.is_away(topology.vanished[0].uid)

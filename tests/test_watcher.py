@@ -7,8 +7,7 @@ instead of 2 s), polls beginning at least 0.3 s apart instead of 4 s. The scan i
 """
 
 import asyncio
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 import itertools
 import time
 from unittest.mock import patch
@@ -19,44 +18,24 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sonos_troubleshooter import coordinator, error_rules, link_rules, watcher
+from custom_components.sonos_troubleshooter import watcher
 from custom_components.sonos_troubleshooter.player_client import PlayerInfo
 from custom_components.sonos_troubleshooter.player_session import async_get_player_session
 from custom_components.sonos_troubleshooter.watcher import accepts_connection
 from sonos_emulator import Connections, Emulator, Fault
-from tests.helpers import poll, state, uid
+from tests.helpers import WATCHER_CHECK_EVERY, poll, sped_up_watcher, state, uid, until
 
 pytestmark = pytest.mark.watcher
 
-CHECK_EVERY = 0.3
+CHECK_EVERY = WATCHER_CHECK_EVERY
 GAP = 0.3  # at least between the starts of two polls
 
 
 @pytest.fixture(autouse=True)
 def fast_watch() -> Iterator[None]:
     """The watcher's clock, sped up about fifteen times."""
-    with (
-        patch.object(watcher, "CHECK_EVERY", CHECK_EVERY),
-        patch.object(watcher, "CHECK_JITTER", 0.05),
-        patch.object(watcher, "RECHECK_AFTER", 0.1),
-        patch.object(watcher, "CONNECT_TIMEOUT", 0.3),
-        patch.object(watcher, "PROBE_TIMEOUT", 0.5),
-        patch.object(coordinator, "POLL_GAP", GAP),
-        patch.object(error_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
-        patch.object(link_rules, "CONFIRM_SPAN", timedelta(seconds=0.3)),
-        patch.object(link_rules, "DROPOUT_SPAN", timedelta(seconds=0.15)),
-    ):
+    with sped_up_watcher(GAP):
         yield
-
-
-async def until(hass: HomeAssistant, condition: Callable[[], bool], limit: float) -> float:
-    """Wait until `condition` holds (at most `limit` seconds); return how long it took."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < limit, "not within the limit"
-        await asyncio.sleep(0.02)
-    await hass.async_block_till_done()
-    return time.monotonic() - started
 
 
 def polls_counted(entry: MockConfigEntry) -> list[float]:

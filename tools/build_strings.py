@@ -234,34 +234,22 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
                     cause=phrases["cause_1003"][cause],
                 ),
             }
-    card = phrases["upnp_disabled"]
-    result["upnp_disabled"] = {
-        "title": card["title"],
-        "fix_flow": fix_flow(
-            phrases,
-            card=card,
-            code="upnp_disabled",
-            escalation="upnp_disabled",
-            steps=steps_for(ErrorCode.UPNP_DISABLED),
-            facts=facts["upnp_disabled"],
-            actions=(),
-        ),
-    }
-    # UPnP is one switch for the whole system: when every player that answers refuses, one
-    # card for the household with the same step, worded for all players at once.
-    card = phrases["upnp_disabled_household"]
-    result["upnp_disabled_household"] = {
-        "title": card["title"],
-        "fix_flow": fix_flow(
-            phrases,
-            card=card,
-            code="upnp_disabled_household",
-            escalation="upnp_disabled_household",
-            steps=steps_for(ErrorCode.UPNP_DISABLED),
-            facts=facts["upnp_disabled_household"],
-            actions=(),
-        ),
-    }
+    # UPnP off: a player's own card, and (UPnP is one switch for the whole system) the
+    # household's when every player that answers refuses, with the same step for all at once.
+    for key in ("upnp_disabled", "upnp_disabled_household"):
+        card = phrases[key]
+        result[key] = {
+            "title": card["title"],
+            "fix_flow": fix_flow(
+                phrases,
+                card=card,
+                code=key,
+                escalation=key,
+                steps=steps_for(ErrorCode.UPNP_DISABLED),
+                facts=facts[key],
+                actions=(),
+            ),
+        }
     # No topology to tell who is away (a household too large to answer): a card to read.
     return {**result, **core_issues(phrases), "topology_unknown": phrases["topology_unknown"]}
 

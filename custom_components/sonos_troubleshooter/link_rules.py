@@ -145,16 +145,7 @@ def _hold(link: Link) -> Link:
     """
     if link.held is not None:
         link = _release(link, link.held)
-    start, last = link.streak_since, link.streak_last
-    dropout = (
-        not link.counted_dropout
-        and start is not None
-        and last is not None
-        and last - start >= DROPOUT_SPAN
-    )
-    return replace(
-        link, held=Held(missed=link.streak - link.counted, dropout=start if dropout else None)
-    )
+    return replace(link, held=Held(missed=link.streak - link.counted, dropout=_dropout(link)))
 
 
 def _release(link: Link, held: Held) -> Link:
@@ -172,24 +163,27 @@ def _release(link: Link, held: Held) -> Link:
     )
 
 
+def _dropout(link: Link) -> datetime | None:
+    """Return when the streak began if it is a dropout not counted yet; else None."""
+    start, last = link.streak_since, link.streak_last
+    if link.counted_dropout or start is None or last is None or last - start < DROPOUT_SPAN:
+        return None
+    return start
+
+
 def _settled(link: Link) -> Link:
     """Count the streak's misses so far, and its dropout once it is one."""
-    start, last = link.streak_since, link.streak_last
-    dropout = (
-        not link.counted_dropout
-        and start is not None
-        and last is not None
-        and last - start >= DROPOUT_SPAN
-    )
+    began = _dropout(link)
+    dropout = began is not None
     return replace(
         link,
         missed=link.missed + link.streak - link.counted,
         counted=link.streak,
         counted_dropout=link.counted_dropout or dropout,
         dropouts=link.dropouts + dropout,
-        last_dropout=start if dropout else link.last_dropout,
-        recent_dropouts=(*link.recent_dropouts, start)
-        if dropout and start is not None
+        last_dropout=began if began is not None else link.last_dropout,
+        recent_dropouts=(*link.recent_dropouts, began)
+        if began is not None
         else link.recent_dropouts,
     )
 
