@@ -817,15 +817,19 @@ async def measure_no_topology(bench: Bench, report: Report) -> None:
 
 
 def large_household() -> list[tuple[str, dict[str, Any]]]:
-    """26 players as a real large home has them: a home theatre, a stereo pair, a Roam."""
-    main = make_uid(1)  # the emulator numbers players in the order they join
-    return [
+    """26 players as a real large home has them: a home theatre, a stereo pair, a Roam.
+
+    Their ids are their own (players of two households never share one), apart from the
+    main household's, which the emulator numbers from 1.
+    """
+    main, left = make_uid(101), make_uid(105)
+    players: list[tuple[str, dict[str, Any]]] = [
         ("Living Room", {"role": "home_theatre", "model_name": "Sonos Arc"}),
         ("Living Room", {"role": "sub", "main": main, "model_name": "Sonos Sub"}),
         ("Living Room", {"role": "rear_left", "main": main, "model_name": "Sonos Era 100"}),
         ("Living Room", {"role": "rear_right", "main": main, "model_name": "Sonos Era 100"}),
         ("Office", {"role": "left", "model_name": "Sonos Era 100"}),
-        ("Office", {"role": "right", "main": make_uid(5), "model_name": "Sonos Era 100"}),
+        ("Office", {"role": "right", "main": left, "model_name": "Sonos Era 100"}),
         ("Roam", {"model_name": "Sonos Roam", "portable": True, "channel_freq": 5220}),
         *(  # named apart from the main household's rooms, so their entity ids are too
             (
@@ -834,6 +838,10 @@ def large_household() -> list[tuple[str, dict[str, Any]]]:
             )
             for number in range(1, LARGE - 6)
         ),
+    ]
+    return [
+        (name, {"uid": make_uid(101 + index), **attributes})
+        for index, (name, attributes) in enumerate(players)
     ]
 
 
@@ -846,13 +854,17 @@ async def measure_large(bench: Bench, report: Report, loopback: int) -> None:
     """
     assert bench.entry is not None
     await bench.hass.config_entries.async_unload(bench.entry.entry_id)
-    with EmulatorProcess(
-        large_household(),
-        household_id="Sonos_BenchLargeHousehold001",
-        first_player_address=f"127.0.{loopback}.2",
-        first_cloud_address=f"127.0.{loopback + 1}.1",
-        events_reach_subscribers=True,
-    ) as emulator:
+    with (
+        EmulatorProcess(
+            large_household(),
+            household_id="Sonos_BenchLargeHousehold001",
+            first_player_address=f"127.0.{loopback}.2",
+            first_cloud_address=f"127.0.{loopback + 1}.1",
+            events_reach_subscribers=True,
+        ) as emulator,
+        patch.object(cloud_client, "resolve_host", emulator.resolver.resolve),
+    ):
+        # Its cloud is its emulator's: the Sonos names resolve there while it is measured.
         large = Bench(bench.hass, emulator, f", {LARGE} players past the size limit")
         await large.add_integration(QUIET)
         data = large.coordinator.data
