@@ -213,6 +213,9 @@ async def test_no_event_arrives_sets_up_with_the_configured_player(
     assert "501" in (coordinator.data.topology_error or "")
     assert configured.requests[-1] == "POST /MediaRenderer/RenderingControl/Control#GetVolume"
     assert "UNSUBSCRIBE /ZoneGroupTopology/Event" in configured.requests  # not left behind
+    await poll(hass, large_entry, 2)  # no new subscription before ten minutes have passed
+    subscribes = [r for r in configured.requests if r == "SUBSCRIBE /ZoneGroupTopology/Event"]
+    assert len(subscribes) == 1
     assert error_code(hass, "Living Room") == "ok"
     diagnosis = hass.states.get("sensor.sonos_household_diagnosis")
     assert diagnosis is not None
@@ -423,3 +426,23 @@ def test_a_real_sized_large_household_is_past_the_limit_and_read_from_an_event()
         Role.RIGHT: 1,
     }
     assert household.is_away(topology.vanished[0].uid)
+
+
+@pytest.mark.usefixtures("cloud_dns", "events_reach_home_assistant")
+async def test_the_answer_again_once_the_household_shrinks_and_events_are_cancelled(
+    hass: HomeAssistant, large_household: Emulator, large_entry: MockConfigEntry
+) -> None:
+    """The limit comes and goes with the document's size: events only while they are needed."""
+    household = large_household.household
+    await setup(hass, large_entry)
+    subscribed = household.players[0]
+    while len(zone_group_state(household.players).encode()) > ZONE_GROUP_STATE_LIMIT:
+        household.remove_player(household.players[-1].uid)
+
+    await poll(hass, large_entry)
+    await hass.async_block_till_done()
+
+    coordinator = large_entry.runtime_data.coordinator
+    assert coordinator.data.topology_source == "answer"
+    assert coordinator.topology_events.sid is None
+    assert "UNSUBSCRIBE /ZoneGroupTopology/Event" in subscribed.requests
