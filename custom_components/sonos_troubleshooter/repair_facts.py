@@ -109,28 +109,28 @@ def answering_players(snapshot: HouseholdSnapshot, uid: str) -> str:
     return ", ".join(sorted(p.name for p in others)) or "-"
 
 
-def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
-    """Return what the cards and the guided fix say when no player answers."""
-    down = [p for p in snapshot.players.values() if p.state.code is ErrorCode.E1001]
+def _players_facts(
+    snapshot: HouseholdSnapshot, code: ErrorCode, since: datetime | None
+) -> dict[str, str]:
+    """Return what a household card says of the players with `code`: who, how many, since."""
+    players = [p for p in snapshot.players.values() if p.state.code is code]
     return {
-        "players": ", ".join(sorted(p.name for p in down)) or "-",
-        "details": player_details(down),
-        "count": str(len(down)),
-        "since": when(snapshot.diagnosis.all_players_down_since),
+        "players": ", ".join(sorted(p.name for p in players)) or "-",
+        "details": player_details(players),
+        "count": str(len(players)),
+        "since": when(since),
         "support_url": SUPPORT_URL,
     }
+
+
+def all_players_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
+    """Return what the cards and the guided fix say when no player answers."""
+    return _players_facts(snapshot, ErrorCode.E1001, snapshot.diagnosis.all_players_down_since)
 
 
 def upnp_household_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
     """Return what the household's UPnP card and its guided fix say: who refuses, since when."""
-    refusing = [p for p in snapshot.players.values() if p.state.code is ErrorCode.UPNP_DISABLED]
-    return {
-        "players": ", ".join(sorted(p.name for p in refusing)) or "-",
-        "details": player_details(refusing),
-        "count": str(len(refusing)),
-        "since": when(snapshot.diagnosis.upnp_disabled_since),
-        "support_url": SUPPORT_URL,
-    }
+    return _players_facts(snapshot, ErrorCode.UPNP_DISABLED, snapshot.diagnosis.upnp_disabled_since)
 
 
 def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
