@@ -250,9 +250,10 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             if error.code != TOPOLOGY_TOO_LARGE:
                 return str(error)
             found = await self.topology_events.async_read(ip, self.household.answering(), deadline)
-            if isinstance(found, Topology):
-                self._topology_source = "events"
-            return found if isinstance(found, Topology) else f"{error}; {found}"
+            if isinstance(found, str):
+                return f"{error}; {found}"
+            self._topology_source = "events"
+            return found
         except SonosError as error:
             return str(error)
         self._topology_source = "answer"
