@@ -53,6 +53,7 @@ from .player_client import (
     ping_network_device,
 )
 from .player_session import async_get_player_session
+from .reading_rules import Readings, read
 from .store import HouseholdStore
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
@@ -95,6 +96,8 @@ class PlayerSnapshot:
     failure: ProbeFailure | None  # None: answered properly
     response_time: float | None
     """Milliseconds the poll's control call took; None when it was not answered properly."""
+    readings: Readings
+    """What its last-seen and response-time sensors show (they move when they tell something)."""
     in_topology: bool
     vanished_reason: str | None
     away_since: datetime | None
@@ -182,6 +185,8 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self.topology_events = TopologyEvents(hass, entry)
         self._topology_source = "unknown"
         self._topology_unreadable_since: datetime | None = None
+        # What each player's last-seen and response-time sensors show (see reading_rules).
+        self._readings: dict[str, Readings] = {}
 
     @callback
     def async_poll_now(self) -> None:
@@ -400,7 +405,16 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                 translation_placeholders={"host": self.config_entry.data[CONF_HOST]},
             )
         diagnosis = household.observe(now, failures, report.observation)
-        self._store.async_schedule_save()
+        self._store.async_changed()
+        self._readings = {
+            uid: read(
+                self._readings.get(uid, Readings()),
+                player.last_seen,
+                probes.get(uid, (None, None))[1],
+                now,
+            )
+            for uid, player in household.players.items()
+        }
         if not self.config_entry.pref_disable_polling:
             self._watcher.follow()
         core = await self._observe_core(now, failures)
@@ -471,6 +485,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                     uplink=household.uplink(uid),
                     failure=probes.get(uid, (None, None))[0],
                     response_time=probes.get(uid, (None, None))[1],
+                    readings=self._readings[uid],
                     in_topology=uid in members,
                     vanished_reason=vanished.get(uid),
                     away_since=away_since.get(uid),

@@ -2,8 +2,8 @@
 
 The link sensors carry state classes, so Home Assistant keeps their long-term statistics and
 draws them in History and on dashboards: response time as a measurement, missed checks,
-dropouts and reboots as totals that only rise. Their values change at most once a poll and
-none has attributes, so the recorder holds one row per poll at most.
+dropouts and reboots as totals that only rise. A steady household writes no state: each value
+moves when what it says changed; last seen and response time as `reading_rules` decides.
 """
 
 from collections.abc import Callable, Mapping
@@ -124,7 +124,7 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         translation_key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda player: player.last_seen,
+        value_fn=lambda player: player.readings.last_seen,
     ),
     PlayerSensorDescription(
         key="response_time",
@@ -134,7 +134,7 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda player: player.response_time,
+        value_fn=lambda player: player.readings.response.shown,
     ),
     PlayerSensorDescription(
         key="missed_checks",
@@ -173,7 +173,11 @@ HOUSEHOLD_SENSORS: tuple[HouseholdSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
         suggested_display_precision=1,
-        value_fn=lambda household: household.complete_share,
+        # Rounded as shown: an incomplete poll within the last day would otherwise move the
+        # share by a few millionths at every poll for a day, a recorder row each time.
+        value_fn=lambda household: (
+            None if household.complete_share is None else round(household.complete_share, 1)
+        ),
     ),
 )
 
