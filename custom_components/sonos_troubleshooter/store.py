@@ -15,6 +15,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .error_rules import CloudCause, CloudState, DiagnosisState, ErrorCode, PlayerState
@@ -24,16 +25,31 @@ from .player_client import PlayerInfo, Role, Uplink
 from .power_rules import Action, ActionLog, ActionRecord, Outcome
 
 STORAGE_VERSION = 1
-SAVE_DELAY = 1  # seconds: a poll and an action record a moment apart are written once
+SAVE_DELAY = 1.0  # seconds: a poll and an action record a moment apart are written once
+SAVE_GAP = 60.0  # seconds: a household that keeps changing is written at most once a minute
+# What moves at every poll of a steady household (a player's last answer, when its description
+# was last read, the poll tally) waits for a change that matters, for shutdown, or this long:
+# a power cut loses at most this much of them, never an error, a counter or an action.
+ROUTINE_SAVE_DELAY = 86400.0  # seconds
+ROUTINE_PLAYER_FIELDS = ("last_seen", "info_read_at")
 
 
 class HouseholdStore:
-    """Loads a household's model and action log, and saves them whenever they change."""
+    """Loads a household's model and action log, and writes them when what they hold changed.
+
+    A Raspberry Pi's SD card wears with every write: a steady household writes nothing. A
+    change that matters (a player joined or moved, an error began or ended, a counter or the
+    action log moved) is written within a second, at most once a minute; what only moves with
+    time is written with it, on shutdown (Home Assistant's final write) and on unload.
+    """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Use the store of one config entry."""
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
         self._document: Callable[[], dict[str, Any]] = dict
+        self._written: dict[str, Any] = {}  # the document as last read or written
+        self._last_write: datetime | None = None
+        self._pending: bool | None = None  # a write is scheduled: True for a change that matters
 
     async def async_load(self) -> tuple[Household, ActionLog]:
         """Rebuild what was stored (an empty household on a first setup); save it from now on."""
@@ -45,7 +61,7 @@ class HouseholdStore:
         )
         action_log = ActionLog(
             _readable(stored.get("actions"), action_from_dict, "action"),
-            on_change=self.async_schedule_save,
+            on_change=self.async_changed,
         )
         self._document = lambda: {
             "players": [player_to_dict(player) for player in household.players.values()],
@@ -53,20 +69,54 @@ class HouseholdStore:
             "polls": [hour_to_dict(item) for item in household.tally],
             "actions": [action_to_dict(record) for record in action_log.records],
         }
+        self._written = self._document()
         return household, action_log
 
     @callback
-    def async_schedule_save(self) -> None:
-        """Save soon, once for changes made close together."""
-        self._store.async_delay_save(self._document, SAVE_DELAY)
+    def async_changed(self) -> None:
+        """Schedule a write for what changed since the last one (after a poll, an action)."""
+        document = self._document()
+        if document == self._written:
+            return
+        if _that_matters(document) != _that_matters(self._written):
+            wait = (
+                0.0
+                if self._last_write is None
+                else SAVE_GAP - (dt_util.utcnow() - self._last_write).total_seconds()
+            )
+            self._pending = True
+            self._store.async_delay_save(self._write, max(SAVE_DELAY, wait))
+        elif self._pending is None:
+            self._pending = False
+            self._store.async_delay_save(self._write, ROUTINE_SAVE_DELAY)
+
+    @callback
+    def _write(self) -> dict[str, Any]:
+        """Return the document to write now, and remember it as written."""
+        self._written = self._document()
+        self._last_write = dt_util.utcnow()
+        self._pending = None
+        return self._written
 
     async def async_save(self) -> None:
-        """Save now (before unload or restart)."""
-        await self._store.async_save(self._document())
+        """Write now what changed (before unload, or a player the user deleted)."""
+        if self._document() != self._written:
+            await self._store.async_save(self._write())
 
     async def async_remove(self) -> None:
         """Delete the stored document (the integration was removed)."""
         await self._store.async_remove()
+
+
+def _that_matters(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the document without what moves with time alone (see ROUTINE_SAVE_DELAY)."""
+    return {
+        **{key: value for key, value in document.items() if key != "polls"},
+        "players": [
+            {key: value for key, value in player.items() if key not in ROUTINE_PLAYER_FIELDS}
+            for player in document.get("players", [])
+        ],
+    }
 
 
 def _readable[T](raw: object, parse: Callable[[Mapping[str, object]], T], kind: str) -> list[T]:
