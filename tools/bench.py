@@ -39,7 +39,9 @@ from pathlib import Path
 import pstats
 import random
 import re
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -52,10 +54,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from homeassistant import bootstrap, runner
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_HOST
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryDisabler, ConfigEntryState
+from homeassistant.const import CONF_HOST, EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+    storage,
+)
 from homeassistant.util import slugify
 
 from custom_components.sonos_troubleshooter import (
@@ -1063,12 +1070,259 @@ async def measure_hostile(bench: Bench, report: Report, stalls: LoopMonitor, pol
     await bench.timed_polls(2)
 
 
+async def start_home_assistant(
+    config_dir: Path, port: int, *, recorder: bool = False
+) -> HomeAssistant:
+    """Start a real Home Assistant on `config_dir`, its HTTP server on 127.0.0.1:`port`."""
+    # Where the players send their topology events (households past the size limit).
+    configuration = CONFIGURATION.format(port=port) + ("recorder:\n" if recorder else "")
+    (config_dir / "configuration.yaml").write_text(configuration)
+    # HA's default integrations include the frontend, hence an HTTP server: loopback only.
+    write_http_settings(config_dir, port)
+    runtime = runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True)
+    hass = await bootstrap.async_setup_hass(runtime)
+    assert hass is not None, "Home Assistant did not start"
+    await hass.async_start()
+    await hass.async_block_till_done()
+    return hass
+
+
+# --- the cost on a small host (its own Home Assistant, with the recorder on) ----------------
+
+COST_HOUSEHOLDS = (10, 32)
+COST_INTERVALS = (60, 10)  # the default interval and the shortest one allowed
+STATES_TARGET = 10.0  # state changes per player-hour in a steady household
+COST_WARM_UP = 20.0  # seconds after a setup or reload: its first poll and its first write
+
+
+@dataclass(slots=True)
+class CostWindow:
+    """What a steady household cost Home Assistant over one window of the real clock."""
+
+    hours: float
+    cpu: float  # seconds of the whole process (every thread: loop, executor, recorder)
+    states: int  # state changes of the entry's entities
+    our_writes: int  # writes of the household's own file
+    other_writes: int  # every other .storage file (HA's registries included)
+    issues: int  # issue registry updates of this integration
+    registries: int  # device or entity registry updates of the entry
+    rows: int  # recorder rows of the entry's entities
+    polls: int  # polls the entry made in the window
+
+
+class CostMeter:
+    """Counts, over a window, everything a config entry makes Home Assistant write."""
+
+    def __init__(self, hass: HomeAssistant, database: Path) -> None:
+        self.hass = hass
+        self.database = database
+        self.writes: list[str] = []  # .storage keys, one per write
+        self._entry_id: str | None = None
+        self._counts: collections.Counter[str] = collections.Counter()
+        write_data = storage.Store._async_write_data  # noqa: SLF001 - counted, then done
+
+        async def counting(store: storage.Store[Any], data: dict[str, Any]) -> None:
+            self.writes.append(store.key)
+            await write_data(store, data)
+
+        self._patch = patch.object(storage.Store, "_async_write_data", counting)
+        self._patch.start()
+        bus = hass.bus
+        bus.async_listen(EVENT_STATE_CHANGED, self._state_changed)
+        bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, self._issue)
+        bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._device)
+        bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, self._entity)
+
+    def close(self) -> None:
+        self._patch.stop()
+
+    def _entities(self) -> set[str]:
+        if self._entry_id is None:
+            return set()
+        registry = er.async_get(self.hass)
+        return {e.entity_id for e in er.async_entries_for_config_entry(registry, self._entry_id)}
+
+    @callback
+    def _state_changed(self, event: Event[Any]) -> None:
+        if event.data["entity_id"] in self._watched:
+            self._counts["states"] += 1
+
+    @callback
+    def _issue(self, event: Event[Any]) -> None:
+        if event.data["domain"] == DOMAIN:
+            self._counts["issues"] += 1
+
+    @callback
+    def _device(self, event: Event[Any]) -> None:
+        device = dr.async_get(self.hass).async_get(event.data["device_id"])
+        if device is None or device.config_entry_id == self._entry_id:
+            self._counts["registries"] += 1
+
+    @callback
+    def _entity(self, event: Event[Any]) -> None:
+        if event.data["entity_id"] in self._watched:
+            self._counts["registries"] += 1
+
+    async def window(
+        self, entry: SonosTroubleshooterConfigEntry | None, seconds: float
+    ) -> CostWindow:
+        """Measure `seconds` of the real clock (None: with no entry loaded, the baseline)."""
+        entry_id = None if entry is None else entry.entry_id
+        polls = 0
+
+        @callback
+        def polled() -> None:
+            nonlocal polls
+            polls += 1
+
+        stop_counting = (
+            entry.runtime_data.coordinator.async_add_listener(polled) if entry else lambda: None
+        )
+        self._entry_id = entry_id
+        self._watched = self._entities()
+        self._counts.clear()
+        self.writes.clear()
+        cpu, began, began_at = time.process_time(), time.monotonic(), time.time()
+        await asyncio.sleep(seconds)
+        cpu, hours = time.process_time() - cpu, (time.monotonic() - began) / 3600
+        ended_at = time.time()
+        stop_counting()
+        ours = f"{DOMAIN}.{entry_id}"
+        return CostWindow(
+            hours=hours,
+            cpu=cpu,
+            states=self._counts["states"],
+            our_writes=self.writes.count(ours),
+            other_writes=sum(key != ours for key in self.writes),
+            issues=self._counts["issues"],
+            registries=self._counts["registries"],
+            rows=await self._rows(began_at, ended_at),
+            polls=polls,
+        )
+
+    async def _rows(self, since: float, until: float) -> int:
+        """Count the recorder's state rows of the watched entities within the window."""
+        from homeassistant.components.recorder import get_instance  # noqa: PLC0415
+
+        await get_instance(self.hass).async_block_till_done()
+        watched = sorted(self._watched)
+        if not watched:
+            return 0
+
+        def count() -> int:
+            marks = ",".join("?" * len(watched))
+            with contextlib.closing(
+                sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+            ) as db:
+                row = db.execute(
+                    "SELECT COUNT(*) FROM states JOIN states_meta USING (metadata_id)"  # noqa: S608 - only ? marks are formatted in
+                    f" WHERE states_meta.entity_id IN ({marks}) AND last_updated_ts >= ? AND last_updated_ts < ?",
+                    (*watched, since, until),
+                ).fetchone()
+            return int(row[0])
+
+        return await self.hass.async_add_executor_job(count)
+
+
+def cost_household(players: int) -> list[tuple[str, dict[str, Any]]]:
+    """Return a household like the main one: Wi-Fi at 2.4 and 5 GHz, a third wired."""
+    return [
+        (
+            f"Room {number + 1:02d}",
+            {"channel_freq": (2437, 5180, 2437)[number % 3], "wired": number % 3 == 2},
+        )
+        for number in range(players)
+    ]
+
+
+def report_cost(
+    report: Report, label: str, players: int, loaded: CostWindow, baseline: CostWindow
+) -> None:
+    cpu = loaded.cpu / loaded.hours - baseline.cpu / baseline.hours  # seconds per hour
+    per_hour = 1 / loaded.hours
+    states = loaded.states * per_hour / players
+    report.add(
+        f"CPU per hour, {label}, loaded minus disabled",
+        f"{cpu:.1f} s ({100 * cpu / 3600:.2f} % of a core)",
+    )
+    report.add(
+        f"state changes per player-hour, {label}",
+        f"{states:.1f} (over {loaded.polls} polls)",
+        f"<= {STATES_TARGET:.0f}",
+        states <= STATES_TARGET,
+    )
+    writes = loaded.our_writes * per_hour
+    report.add(
+        f".storage writes per hour, {label}",
+        f"{writes:.0f} of the household's file ({loaded.other_writes * per_hour:.0f} of others)",
+        "0",
+        loaded.our_writes == 0,
+    )
+    report.add(
+        f"issue, device and entity registry updates per hour, {label}",
+        f"{loaded.issues * per_hour:.0f} issue, {loaded.registries * per_hour:.0f} device or entity",
+        "0",
+        loaded.issues == loaded.registries == 0,
+    )
+    report.add(
+        f"recorder rows per hour, {label}",
+        f"{loaded.rows * per_hour:.0f} ({loaded.rows * per_hour / players:.1f} per player)",
+    )
+
+
+async def measure_cost(args: argparse.Namespace, config_dir: Path, report: Report) -> None:
+    """Measure a steady household of 10, then 32 players, at 60 s and 10 s, against HA alone.
+
+    Each window is `--cost-minutes` of the real clock; the figures are per hour of it.
+    """
+    hass = await start_home_assistant(config_dir, args.http_port, recorder=True)
+    meter = CostMeter(hass, config_dir / "home-assistant_v2.db")
+    seconds = 60 * args.cost_minutes
+    try:
+        print(f"Baseline: Home Assistant without the integration ({args.cost_minutes} min)")
+        await asyncio.sleep(COST_WARM_UP)
+        baseline = await meter.window(None, seconds)
+        report.add(
+            "CPU per hour of Home Assistant alone (recorder on)",
+            f"{baseline.cpu / baseline.hours:.1f} s",
+        )
+        for number, players in enumerate(COST_HOUSEHOLDS):
+            emulator = EmulatorProcess(
+                cost_household(players),
+                household_id=f"Sonos_CostHousehold{players:09d}",
+                first_player_address=f"127.0.{args.loopback + 2 * number}.2",
+                first_cloud_address=f"127.0.{args.loopback + 2 * number + 1}.1",
+                events_reach_subscribers=True,
+            )
+            resolver = patch.object(cloud_client, "resolve_host", emulator.resolver.resolve)
+            resolver.start()
+            try:
+                bench = Bench(hass, emulator)
+                for interval in COST_INTERVALS:
+                    print(f"{players} players at {interval} s ({args.cost_minutes} min)")
+                    if bench.entry is None:
+                        await bench.add_integration(interval)
+                    else:
+                        await bench.set_scan_interval(interval)
+                    await asyncio.sleep(COST_WARM_UP)
+                    assert bench.entry is not None
+                    loaded = await meter.window(bench.entry, seconds)
+                    label = f"{players} players at {interval} s"
+                    report_cost(report, label, players, loaded, baseline)
+                assert bench.entry is not None
+                await hass.config_entries.async_set_disabled_by(
+                    bench.entry.entry_id, ConfigEntryDisabler.USER
+                )
+            finally:
+                resolver.stop()
+                emulator.close()
+    finally:
+        meter.close()
+        await hass.async_stop()
+
+
 async def run(args: argparse.Namespace, config_dir: Path) -> Report:
     report = Report()
-    # Where the players send their topology events (households past the size limit).
-    (config_dir / "configuration.yaml").write_text(CONFIGURATION.format(port=args.http_port))
-    # HA's default integrations include the frontend, hence an HTTP server: loopback only.
-    write_http_settings(config_dir, args.http_port)
     blocking = BlockingCallLog()
     logging.getLogger().addHandler(blocking)
     emulator = EmulatorProcess(
@@ -1094,11 +1348,7 @@ async def run(args: argparse.Namespace, config_dir: Path) -> Report:
         # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
         resolver = patch.object(cloud_client, "resolve_host", emulator.resolver.resolve)
         resolver.start()
-        runtime = runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True)
-        hass = await bootstrap.async_setup_hass(runtime)
-        assert hass is not None, "Home Assistant did not start"
-        await hass.async_start()
-        await hass.async_block_till_done()
+        hass = await start_home_assistant(config_dir, args.http_port)
         gc.collect()
         baseline = resident_mb()
         bench = Bench(hass, emulator)
@@ -1210,10 +1460,17 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["hostile", "watch", "polls", "large"],
+        choices=["hostile", "watch", "polls", "large", "cost"],
         help="run only this scenario (after setting up the integration): the hostile devices,"
         " the watcher's (outages on the real clock and the flapping soak), the healthy and"
-        " hung polls, or the household of 26 players past GetZoneGroupState's size limit",
+        " hung polls, the household of 26 players past GetZoneGroupState's size limit, or the"
+        " cost of a steady household on a small host (its own Home Assistant, recorder on)",
+    )
+    parser.add_argument(
+        "--cost-minutes",
+        type=float,
+        default=3,
+        help="minutes of the real clock each cost window measures (default 3; five windows)",
     )
     parser.add_argument(
         "--profile",
@@ -1234,11 +1491,30 @@ def main() -> int:
     loop = runner.create_event_loop()
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory(prefix="sonos-bench-") as config_dir:
-        report = loop.run_until_complete(run(args, Path(config_dir)))
+        if args.only == "cost":
+            report = Report()
+            loop.run_until_complete(measure_cost(args, Path(config_dir), report))
+        else:
+            report = loop.run_until_complete(run(args, Path(config_dir)))
     loop.close()
     print(f"\n{report.table()}")
     print(f"\nthreads alive at the end: {threading.active_count()}")
-    return 0 if all(f.met is not False for f in report.figures) else 1
+    met = all(f.met is not False for f in report.figures)
+    if args.only is None:
+        # The cost is measured in a Home Assistant of its own, with the recorder on.
+        print("\nThe cost of a steady household", flush=True)
+        cost = [
+            sys.executable,
+            __file__,
+            "--only",
+            "cost",
+            "--cost-minutes",
+            str(args.cost_minutes),
+        ]
+        cost += ["--loopback", str(args.loopback), "--http-port", str(args.http_port)]
+        cost += ["--allocator", args.allocator]
+        met = subprocess.run(cost, check=False).returncode == 0 and met  # noqa: S603
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
