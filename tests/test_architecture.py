@@ -16,6 +16,7 @@ PURE = (
     "power_rules",
     "household",
     "identity_rules",
+    "reading_rules",
     "bounded_http",
     "player_client",
     "cloud_client",

@@ -53,8 +53,10 @@ class Writes:
 
     @callback
     def start(self) -> None:
-        """Count from now on."""
-        self.stored.clear()
+        """Count from now on (again)."""
+        self.stop()
+        for counted in (self.states, self.issues, self.devices, self.entities, self.stored):
+            counted.clear()
         entities = self.ours()
         bus = self.hass.bus
 
@@ -241,6 +243,44 @@ async def test_a_slower_player_shows_when_its_window_closes(
     assert {e for e in writes.states if e.startswith("sensor.kitchen")} == {
         "sensor.kitchen_response_time"
     }
+
+
+async def test_a_move_a_reboot_and_a_newcomer_write_what_they_change(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    writes: Writes,
+    setup_entry: MockConfigEntry,
+    household: Emulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Each is one state (or the newcomer's entities) and one write of the household."""
+    await settle(hass, freezer, setup_entry)
+    writes.start()
+    moved = household.household.move("Roam")
+    await minutes_of_polls(hass, freezer, setup_entry, 2)
+    assert writes.states == ["sensor.roam_ip_address"]
+    assert writes.ours_stored() == 1
+    assert {p["name"]: p["ip"] for p in stored_players(hass_storage, writes)}["Roam"] == moved.ip
+
+    writes.start()
+    household.household.reboot("Kitchen")
+    await minutes_of_polls(hass, freezer, setup_entry, 2)
+    assert writes.states == ["sensor.kitchen_reboots"]
+    assert writes.ours_stored() == 1
+
+    writes.start()
+    household.household.add_player("Office", model_name="Sonos Era 100", model_number="S39")
+    await minutes_of_polls(hass, freezer, setup_entry, 2)
+    assert writes.states == []  # the others' states stay; the newcomer's entities are new
+    assert state(hass, "sensor.office_error_code") == "ok"
+    assert writes.ours_stored() == 1
+    assert "Office" in {p["name"] for p in stored_players(hass_storage, writes)}
+    assert writes.issues == []
+
+
+def stored_players(hass_storage: dict[str, Any], writes: Writes) -> list[dict[str, Any]]:
+    players: list[dict[str, Any]] = hass_storage[writes.store_key]["data"]["players"]
+    return players
 
 
 async def test_a_change_is_stored_at_once_and_at_most_once_a_minute(
