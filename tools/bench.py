@@ -17,7 +17,10 @@ player misses one check in five and four links lose single packets; then a secon
 26 players (a home theatre, a stereo pair, a Roam) past GetZoneGroupState's size limit, whose
 topology comes from its events: outages at 10 s and a flapping soak again. The 32 players of
 the main household are past that limit too, as real ones would be: their topology comes from
-events all along. Takes about sixteen minutes.
+events all along. Then, in a Home Assistant of its own with the recorder on, the cost of a steady
+household of 10 and of 32 players at 60 s and 10 s: CPU (loaded minus disabled), state changes,
+recorder rows, `.storage` writes and registry updates per hour (`--only cost`, five windows of
+`--cost-minutes`). Takes about thirty-five minutes.
 """
 
 import argparse
@@ -1093,6 +1096,7 @@ COST_HOUSEHOLDS = (10, 32)
 COST_INTERVALS = (60, 10)  # the default interval and the shortest one allowed
 STATES_TARGET = 10.0  # state changes per player-hour in a steady household
 COST_WARM_UP = 20.0  # seconds after a setup or reload: its first poll and its first write
+METER_CHECK = 40.0  # seconds a player is gone for the meter's control (its 1001 and card)
 
 
 @dataclass(slots=True)
@@ -1270,6 +1274,24 @@ def report_cost(
     )
 
 
+async def measure_meter(bench: Bench, meter: CostMeter, report: Report) -> None:
+    """Check the meter: a player that leaves the network must show in every count."""
+    assert bench.entry is not None
+    name = bench.emulator.players[-1].name
+    await bench.world(bench.emulator.set_fault, name, Fault.OFFLINE)
+    gone = await meter.window(bench.entry, METER_CHECK)
+    await bench.world(bench.emulator.heal, name)
+    await asyncio.sleep(COST_WARM_UP)
+    report.add(
+        f"the meter's control: a player leaves for {METER_CHECK:.0f} s"
+        f" ({len(bench.emulator.players)} players at 10 s)",
+        f"{gone.states} state changes, {gone.issues} issue updates, {gone.our_writes} writes of"
+        f" the household's file, {gone.rows} recorder rows",
+        "each counted (> 0)",
+        min(gone.states, gone.issues, gone.our_writes, gone.rows) > 0,
+    )
+
+
 async def measure_cost(args: argparse.Namespace, config_dir: Path, report: Report) -> None:
     """Measure a steady household of 10, then 32 players, at 60 s and 10 s, against HA alone.
 
@@ -1309,6 +1331,7 @@ async def measure_cost(args: argparse.Namespace, config_dir: Path, report: Repor
                     loaded = await meter.window(bench.entry, seconds)
                     label = f"{players} players at {interval} s"
                     report_cost(report, label, players, loaded, baseline)
+                await measure_meter(bench, meter, report)
                 assert bench.entry is not None
                 await hass.config_entries.async_set_disabled_by(
                     bench.entry.entry_id, ConfigEntryDisabler.USER
