@@ -20,7 +20,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_POWER_SWITCHES, CONF_ROUTER_ENTITY, LOGGER
+from .const import CONF_POWER_SWITCHES, CONF_ROUTER_ENTITY, DOMAIN, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .player_client import answered
 from .power_rules import (
@@ -330,7 +330,9 @@ async def call(hass: HomeAssistant, entity_id: str, service: str) -> None:
             )
     except TimeoutError as error:
         raise HomeAssistantError(
-            f"{entity_id} did not answer within {CALL_TIMEOUT:.0f} s"
+            translation_domain=DOMAIN,
+            translation_key="call_timed_out",
+            translation_placeholders={"entity_id": entity_id, "seconds": f"{CALL_TIMEOUT:.0f}"},
         ) from error
 
 
