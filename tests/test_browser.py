@@ -535,13 +535,6 @@ def test_all_players_off_is_one_card_router_first(page: Page, develop: Develop) 
             "Restart the router",
             "Restart your home router",
         ),
-        (
-            "outage",
-            "Sonos cloud outage",
-            "Sonos cloud outage (1003)",
-            "Check the Sonos status page",
-            "Check the Sonos status page for an active outage (now: Partial outage of Sonos services)",
-        ),
     ],
 )
 def test_cloud_failure_names_its_cause_and_step_first(
@@ -573,6 +566,22 @@ def test_cloud_failure_names_its_cause_and_step_first(
     page.get_by_text("Walk me through the steps").click()
     expect(page.get_by_text(f"Step 1 of 6: {step_1}")).to_be_visible()
     close_dialog(page)
+    expect_back_to_healthy(page)
+
+
+def test_sonos_outage_is_told_without_a_card(page: Page, develop: Develop) -> None:
+    """Sonos' own incident: 1003 everywhere, the diagnosis names it, no card asks to wait."""
+    log_in(page, develop)
+    simulate("outage")
+    open_player_tiles(page)
+    expect(overview_row(page, "Sonos household", "Diagnosis")).to_contain_text(
+        "Sonos cloud outage (1003)", timeout=CARD_TIMEOUT_MS
+    )
+    expect_players(page, PLAYERS, "1003: cannot reach the Sonos cloud", CONNECTED)
+    wait_for_polls(page, 1)
+    open_repairs(page)
+    expect(our_cards(page)).to_have_count(0)
+    screenshot(page, "scenario-outage.png")
     expect_back_to_healthy(page)
 
 

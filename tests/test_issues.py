@@ -80,10 +80,6 @@ async def test_all_players_down_is_one_card(
     ("break_cloud", "cause"),
     [
         (lambda cloud: cloud.status_page.set_status("major"), None),
-        (
-            lambda cloud: (cloud.set_cloud_reachable(False), cloud.status_page.set_status("major")),
-            "sonos_outage",
-        ),
         (lambda cloud: cloud.set_internet(False), "internet_down"),
         (lambda cloud: cloud.set_dns(DnsFailure.SERVFAIL), "dns_failure"),
         (lambda cloud: cloud.set_cloud_reachable(False), "ports_blocked"),
@@ -153,6 +149,32 @@ async def test_1003_escalates_after_24_hours(
         issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
         assert issue is not None
         assert (issue.translation_key, issue.severity) == (key, severity)
+
+
+async def test_a_sonos_outage_is_no_card_until_the_user_can_act(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """Sonos' own incident is 1003 everywhere but no card; past 24 hours, contact support."""
+    household.cloud.set_cloud_reachable(False)
+    household.cloud.status_page.set_status("major", "Partial outage of Sonos services")
+    await poll(hass, setup_entry, 2)
+    sensor = hass.states.get("sensor.living_room_error_code")
+    assert sensor is not None
+    assert (sensor.state, sensor.attributes["cause"]) == ("1003", "sonos_outage")
+    assert state(hass, "sensor.sonos_household_diagnosis") == "sonos_outage"
+    issue_id = f"error_1003_{household.household.household_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    real_utcnow = dt_util.utcnow
+    with patch.object(dt_util, "utcnow", lambda: real_utcnow() + timedelta(hours=25)):
+        await poll(hass, setup_entry)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert (issue.translation_key, issue.severity) == (
+        "error_1003_sonos_outage_escalated",
+        ir.IssueSeverity.ERROR,
+    )
+    assert issue.is_fixable
 
 
 async def test_upnp_off_has_its_own_card_that_closes_itself(

@@ -290,14 +290,6 @@ async def test_1001_pages_say_the_band_and_which_players_still_answer(
     [
         (lambda cloud: cloud.set_dns(DnsFailure.SERVFAIL), "dns_failure", "restart_router"),
         (lambda cloud: cloud.set_internet(False), "internet_down", "restart_router"),
-        (
-            lambda cloud: (
-                cloud.status_page.set_status("major", "Partial outage of Sonos services"),
-                cloud.set_cloud_reachable(False),
-            ),
-            "sonos_outage",
-            "check_status_page",
-        ),
     ],
 )
 async def test_1003_flow_per_cause_says_what_was_measured(
@@ -335,9 +327,6 @@ async def test_1003_flow_per_cause_says_what_was_measured(
             assert facts["reference"] == "2/2"  # the internet itself is fine
         case "internet_down":
             assert facts["reference"] == "0/2"
-        case "sonos_outage":
-            assert facts["status"] == "Partial outage of Sonos services"
-            assert facts["failed_targets"] == cloud_names
 
 
 async def test_card_rendered_by_home_assistant_has_every_fact_and_step(

@@ -64,6 +64,8 @@ CARDS = [
         (f"error_1003_{cause}{suffix}", ordered_steps(ERROR_1003, FIRST_STEP[cause]))
         for cause in CloudCause
         for suffix in ("", "_escalated")
+        # A Sonos outage has its card only past 24 hours (issues.py).
+        if (cause, suffix) != (CloudCause.SONOS_OUTAGE, "")
     ],
 ]
 

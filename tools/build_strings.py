@@ -217,7 +217,8 @@ def issues(phrases: Phrases) -> dict[str, dict[str, object]]:
     card = phrases["error_1003"]
     for cause in CloudCause:
         cause_title = phrases["cause_title_1003"][cause]
-        for escalated in (False, True):
+        # A Sonos outage has a card only past 24 hours, when the user can act (see issues.py).
+        for escalated in (False, True) if cause is not CloudCause.SONOS_OUTAGE else (True,):
             result[f"error_1003_{cause}{'_escalated' if escalated else ''}"] = {
                 "title": fill(card["title_escalated" if escalated else "title"], cause=cause_title),
                 "fix_flow": fix_flow(

@@ -26,7 +26,7 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
 from .error_catalog import ERROR_1001, ERROR_1003, UNSTABLE_CARDS, Severity, is_escalated
-from .error_rules import ErrorCode, topology_card_due
+from .error_rules import CloudCause, ErrorCode, topology_card_due
 from .repair_facts import (
     all_players_facts,
     cloud_facts,
@@ -106,8 +106,12 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
                 )
     cloud = diagnosis.cloud
     affected = any(p.state.code is ErrorCode.E1003 for p in snapshot.players.values())
-    if cloud.failing and cloud.cause is not None and affected:
-        escalated = is_escalated(cloud.since, snapshot.updated_at)
+    escalated = is_escalated(cloud.since, snapshot.updated_at)
+    # Repairs are for what the user can act on. While Sonos' own incident is Sonos' to fix,
+    # the error code, the diagnosis sensor and the event entity say so, and no card asks the
+    # user to wait; past 24 hours the documented advice is to contact Sonos Support: a card.
+    theirs = cloud.cause is CloudCause.SONOS_OUTAGE and not escalated
+    if cloud.failing and cloud.cause is not None and affected and not theirs:
         issues[f"error_1003_{household}"] = (
             f"error_1003_{cloud.cause}{'_escalated' if escalated else ''}",
             # Past 24 hours the documented advice changes to "contact support".
