@@ -340,6 +340,7 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
                 }
             },
             "binary_sensor": entity["binary_sensor"],
+            "image": entity["image"],
             "sensor": {
                 **entity["sensor"],
                 "error_code": {
@@ -356,6 +357,8 @@ def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
                 for key, name in phrases["device_names"].items()
             },
         },
+        # Words the household map draws that no entity state carries (see image.py).
+        "selector": static["selector"],
         "exceptions": static["exceptions"],
         "services": static["services"],
         "issues": issues(phrases),
