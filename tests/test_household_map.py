@@ -1,0 +1,163 @@
+"""The household map: the drawing of each household shape, and a redraw only on a change.
+
+End to end: real HA draws the emulated household after real polls over HTTP; the image is
+read as the frontend reads it (the image component's own access path).
+"""
+
+from collections.abc import Callable, Iterator
+from unittest.mock import patch
+
+from homeassistant.components.image import async_get_image
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sonos_troubleshooter import topology_events
+from custom_components.sonos_troubleshooter.const import (
+    CONF_CLOUD_TARGETS,
+    CONF_HOUSEHOLD_ID,
+    CONF_REFERENCE_TARGETS,
+    CONF_SCAN_INTERVAL,
+    CONF_STATUS_URL,
+    DOMAIN,
+)
+from custom_components.sonos_troubleshooter.household_map import MapHousehold, MapPlayer, Mark, draw
+from sonos_emulator import Emulator, Fault
+from tests.helpers import poll, state
+
+MAP = "image.sonos_household_map"
+
+
+@pytest.fixture
+def home(emulator: Emulator) -> Emulator:
+    """A home theatre, a stereo pair, a BOOST, a wired Amp and a Roam on 5 GHz."""
+    household = emulator.household
+    household.add_home_theatre("Living Room")
+    household.add_stereo_pair("Office")
+    household.add_bridge()
+    household.add_player("Kitchen", model_name="Sonos Amp", model_number="S16", wired=True)
+    household.add_player(
+        "Roam", model_name="Sonos Roam", model_number="S27", portable=True, channel_freq=5220
+    )
+    return emulator
+
+
+@pytest.fixture
+def home_entry(home: Emulator) -> MockConfigEntry:
+    first = home.household.players[0]
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sonos household",
+        unique_id=home.household.household_id,
+        data={CONF_HOST: first.ip, CONF_HOUSEHOLD_ID: home.household.household_id},
+        options={
+            CONF_SCAN_INTERVAL: 10,
+            CONF_CLOUD_TARGETS: home.cloud.cloud_targets,
+            CONF_REFERENCE_TARGETS: home.cloud.reference_targets,
+            CONF_STATUS_URL: home.cloud.status_page.url,
+        },
+    )
+
+
+@pytest.fixture
+def cloud_names(home: Emulator) -> Iterator[None]:
+    with patch(
+        "custom_components.sonos_troubleshooter.cloud_client.resolve_host",
+        home.cloud.resolver.resolve,
+    ):
+        yield
+
+
+async def drawing(hass: HomeAssistant) -> str:
+    image = await async_get_image(hass, MAP)
+    assert image.content_type == "image/svg+xml"
+    return image.content.decode()
+
+
+def theatre_down(home: Emulator) -> None:
+    household = home.household
+    main = household.player("Living Room")
+    for player in [main, *household.bonded(main)]:
+        household.set_fault(player.uid, Fault.OFFLINE)
+
+
+def topology_unknown(home: Emulator) -> None:
+    home.household.zone_group_state_error = 501  # and no event comes back
+
+
+SCENARIOS: dict[str, Callable[[Emulator], object]] = {
+    "healthy": lambda home: None,
+    "home_theatre_down": theatre_down,
+    "roam_asleep": lambda home: home.household.sleep("Roam"),
+    "cloud_1003": lambda home: home.cloud.set_cloud_reachable(False),
+    "kitchen_1001": lambda home: home.household.set_fault("Kitchen", Fault.OFFLINE),
+    "topology_unknown": topology_unknown,
+}
+
+
+@pytest.mark.usefixtures("cloud_names")
+@pytest.mark.parametrize("scenario", SCENARIOS)
+async def test_the_household_as_drawn(
+    hass: HomeAssistant,
+    home: Emulator,
+    home_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+    scenario: str,
+) -> None:
+    home_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(home_entry.entry_id)
+    await hass.async_block_till_done()
+    SCENARIOS[scenario](home)
+    with patch.object(topology_events, "FIRST_EVENT_WAIT", 0.1):
+        await poll(hass, home_entry, 2)
+    assert await drawing(hass) == snapshot
+
+
+@pytest.mark.usefixtures("cloud_names")
+async def test_a_poll_that_changes_nothing_does_not_redraw(
+    hass: HomeAssistant, home: Emulator, home_entry: MockConfigEntry
+) -> None:
+    home_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(home_entry.entry_id)
+    await hass.async_block_till_done()
+    drawn = state(hass, MAP)
+    before = await drawing(hass)
+    await poll(hass, home_entry, 3)
+    assert state(hass, MAP) == drawn
+    assert await drawing(hass) == before
+
+    home.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, home_entry, 2)
+    assert state(hass, MAP) != drawn
+    assert "1001" in await drawing(hass)
+
+
+def test_names_are_escaped_and_cut_and_32_players_fit() -> None:
+    players = tuple(
+        MapPlayer(
+            label="Sonos Era 100",
+            room=f"Room {number:02d} <& a very long name indeed>" if number == 0 else f"R{number}",
+            link="Wi-Fi 5 GHz",
+            status="OK",
+            mark=Mark.OK,
+            order=0,
+        )
+        for number in range(32)
+    )
+    svg = draw(
+        MapHousehold(
+            router="Router",
+            cloud="Sonos cloud",
+            cloud_status="reachable",
+            cloud_mark=Mark.OK,
+            players=players,
+        )
+    )
+    assert "Room 00 &lt;&amp; a very long name indee…" in svg
+    assert "<&" not in svg
+    assert svg.count('<rect class="card" ') == 32 + 2  # the rooms, the router and the cloud
+    # Four columns of eight rooms: the drawing stays under 1,000 px high.
+    height = int(svg.split('height="', 1)[1].split('"', 1)[0])
+    assert height < 1000
