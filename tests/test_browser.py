@@ -585,6 +585,57 @@ def test_sonos_outage_is_told_without_a_card(page: Page, develop: Develop) -> No
     expect_back_to_healthy(page)
 
 
+MAP_SVG = """async () => {
+    const hass = document.querySelector('home-assistant').hass;
+    const state = hass.states['image.sonos_household_map'];
+    const response = await fetch(state.attributes.entity_picture);
+    return await response.text();
+}"""
+
+
+@pytest.mark.parametrize(
+    ("scenario", "player", "shows", "name"),
+    [
+        ("healthy", "", "reachable", "map-healthy"),
+        ("off", "Living Room", "silent with Living Room", "map-home-theatre-down"),
+        ("cloud-blocked", "", "Sonos traffic blocked (1003)", "map-1003"),
+        ("sleep", "Roam", "asleep", "map-roam-asleep"),
+    ],
+)
+def test_household_map_on_the_dashboard(
+    page: Page, develop: Develop, scenario: str, player: str, shows: str, name: str
+) -> None:
+    """The map shows what happened, in the picture card, in light and dark theme."""
+    log_in(page, develop)
+    simulate(scenario, player)
+    deadline = time.monotonic() + CARD_TIMEOUT_MS / 1000
+    while shows not in page.evaluate(MAP_SVG):
+        assert time.monotonic() < deadline, f"the map never showed {shows!r}"
+        page.wait_for_timeout(500)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        sidebar(page, "Sonos health")
+        page.wait_for_url("**/sonos-health/sonos-health")
+        card = page.locator("hui-picture-entity-card")
+        image = card.locator("img")
+        expect(image).to_be_visible()
+        page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        page.mouse.move(1279, 899)
+        card.screenshot(path=ARTIFACTS / f"{name}-{scheme}.png", animations="disabled")
+        if scenario == "healthy":  # the entity's own dialog shows the same picture
+            card.click()
+            dialog = page.locator("ha-more-info-dialog")
+            expect(dialog.locator("img")).to_be_visible()
+            screenshot(page, f"map-more-info-{scheme}.png")
+            page.keyboard.press("Escape")
+            expect(dialog.locator("img")).to_have_count(0)
+    page.emulate_media(color_scheme="light")
+    if scenario != "healthy":
+        expect_back_to_healthy(page)
+
+
 def week_of_statistics(now: datetime) -> list[dict[str, Any]]:
     """A plausible week for the demo household, hour by hour, as the recorder would keep it.
 
