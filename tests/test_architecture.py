@@ -23,10 +23,31 @@ PURE = (
 )
 
 
-def imported_modules(path: Path, package: str) -> set[str]:
-    """Return the absolute names of the modules a file imports (relative imports resolved)."""
+def type_only_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Return the imports under `if TYPE_CHECKING:`, which only mypy follows."""
+    return [
+        node
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If)
+        and isinstance(block.test, ast.Name)
+        and block.test.id == "TYPE_CHECKING"
+        for statement in block.body
+        for node in ast.walk(statement)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+    ]
+
+
+def imported_modules(path: Path, package: str, *, at_runtime: bool = False) -> set[str]:
+    """Return the absolute names of the modules a file imports (relative imports resolved).
+
+    `at_runtime` leaves out the imports under `if TYPE_CHECKING:`.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {id(node) for node in type_only_imports(tree)} if at_runtime else set()
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -45,7 +66,7 @@ def integration_graph() -> dict[str, set[str]]:
     modules = {path.stem: path for path in INTEGRATION.glob("*.py")}
     graph = {}
     for name, path in modules.items():
-        imported = imported_modules(path, PACKAGE)
+        imported = imported_modules(path, PACKAGE, at_runtime=True)
         graph[name] = {
             other
             for other in modules
@@ -81,6 +102,31 @@ def test_graph_sees_the_imports() -> None:
     assert "coordinator" in graph["runtime_data"]
     assert "household" in graph["store"]
     assert "cloud_client" in graph["coordinator"]  # `from . import cloud_client`
+    assert "runtime_data" not in graph["coordinator"]  # named for mypy only
+
+
+def test_type_only_imports_name_only_the_typed_entry() -> None:
+    """Only the typed config entry may be named against the layers, for mypy (`if TYPE_CHECKING:`).
+
+    The entry's runtime data holds the coordinator and the power control built on it, while the
+    coordinator, and the watcher and topology events it builds, take that entry: a circle of
+    types across modules (HA core's peblar and tplink keep theirs within coordinator.py). No
+    import may close it at run time, and nothing else may go up the layers that way.
+    """
+    found = {
+        path.stem: [
+            (node.level, node.module, [alias.name for alias in node.names])
+            if isinstance(node, ast.ImportFrom)
+            else (0, None, [alias.name for alias in node.names])
+            for node in type_only_imports(ast.parse(path.read_text(encoding="utf-8")))
+        ]
+        for path in INTEGRATION.glob("*.py")
+    }
+    allowed = [(1, "runtime_data", ["SonosTroubleshooterConfigEntry"])]
+    assert {
+        module: imports for module, imports in found.items() if imports not in ([], allowed)
+    } == {}
+    assert found["coordinator"] == allowed  # the check above must see them
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -1,5 +1,9 @@
 """The integration runs on the Home Assistant and soco versions its users run."""
 
+from pathlib import Path
+import subprocess
+import sys
+
 from homeassistant.const import __version__ as ha_version
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
@@ -7,6 +11,8 @@ import soco
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from sonos_emulator import Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_integration_loads_under_current_home_assistant(hass: HomeAssistant) -> None:
@@ -30,3 +36,31 @@ async def test_soco_in_the_executor_reaches_the_emulator(
     )
 
     assert household_id == {"CurrentHouseholdID": emulator.household.household_id}
+
+
+def test_the_soco_stubs_say_what_soco_does() -> None:
+    """typings/soco, which mypy checks the soco calls against, matches soco's own source.
+
+    mypy's stubtest imports soco and compares every name the stubs declare (what they leave
+    out is not their business: the integration may not use it).
+    """
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy.stubtest",
+            "soco",
+            "--ignore-missing-stub",
+            "--mypy-config-file",
+            "pyproject.toml",
+            "--allowlist",
+            "typings/stubtest-allowlist.txt",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=90,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr

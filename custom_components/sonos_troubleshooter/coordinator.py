@@ -4,9 +4,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, event, translation
@@ -57,6 +57,9 @@ from .reading_rules import Readings, read
 from .store import HouseholdStore
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
+
+if TYPE_CHECKING:
+    from .runtime_data import SonosTroubleshooterConfigEntry
 
 # The next player is asked for the topology when the last one asked has not answered within
 # this share of the probe timeout (a healthy player answers in a fraction of it).
@@ -147,12 +150,12 @@ class HouseholdSnapshot:
 class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
     """Polls the household and the cloud, and publishes what the household model makes of it."""
 
-    config_entry: ConfigEntry
+    config_entry: SonosTroubleshooterConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry,
+        entry: SonosTroubleshooterConfigEntry,
         household: Household,
         store: HouseholdStore,
     ) -> None:

@@ -19,7 +19,6 @@ a quiet hour.
 
 from enum import StrEnum
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
@@ -37,6 +36,7 @@ from .repair_facts import (
     upnp_household_facts,
     when,
 )
+from .runtime_data import SonosTroubleshooterConfigEntry
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 
@@ -60,7 +60,7 @@ class IssueKind(StrEnum):
         return self not in (IssueKind.UNSTABLE, IssueKind.TOPOLOGY)
 
 
-def _owned_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
+def _owned_issues(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> list[str]:
     """Return the ids of the issues this config entry created (their data names the entry)."""
     return [
         issue_id
@@ -190,7 +190,7 @@ def async_update_issues(hass: HomeAssistant, coordinator: SonosTroubleshooterCoo
 
 
 @callback
-def async_remove_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+def async_remove_issues(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> None:
     """Delete every issue of the household (the integration was removed)."""
     for issue_id in _owned_issues(hass, entry):
         ir.async_delete_issue(hass, DOMAIN, issue_id)

@@ -625,14 +625,14 @@ async def _soap(
             service.handle_upnp_error(text)  # raises: a UPnP fault, or an unreadable one
         result = service.unwrap_arguments(text)
     except SoCoUPnPException as error:
-        raise UPnPFaultError(str(error.error_code), str(error)) from error
+        raise UPnPFaultError(error.error_code, str(error)) from error
     except SoCoException as error:
         raise SonosError(ProbeFailure.INVALID_ANSWER, str(error)) from error
     except (ET.ParseError, AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
         # Well-formed XML that is not a SOAP envelope trips soco's unwrapping (e.g. a
         # TypeError on a missing Body): a bad answer from the player, not a crash of ours.
         raise SonosError(ProbeFailure.INVALID_ANSWER, f"not a SOAP answer ({error!r})") from error
-    return result if isinstance(result, dict) else {}
+    return result
 
 
 def _output(result: dict[str, str], name: str, missing: str) -> str:

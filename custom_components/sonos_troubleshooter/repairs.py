@@ -48,7 +48,7 @@ from .repair_facts import (
     upnp_household_facts,
     when,
 )
-from .runtime_data import SonosTroubleshooterData
+from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
 
 # The documented steps Home Assistant can perform itself, given the entity to do it with.
 STEP_ACTIONS = {"power_cycle_speaker": Action.POWER_CYCLE, "restart_router": Action.ROUTER_RESTART}
@@ -91,11 +91,12 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
 
     def _runtime(self) -> SonosTroubleshooterData | None:
         """Return what the household's config entry owns, None when it is not loaded."""
-        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        entry: SonosTroubleshooterConfigEntry | None = self.hass.config_entries.async_get_entry(
+            self._entry_id
+        )
         if entry is None or entry.state is not ConfigEntryState.LOADED:
             return None
-        runtime: SonosTroubleshooterData = entry.runtime_data
-        return runtime
+        return entry.runtime_data
 
     @property
     def _loaded(self) -> SonosTroubleshooterData:

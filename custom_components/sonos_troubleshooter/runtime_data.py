@@ -20,4 +20,7 @@ class SonosTroubleshooterData:
     power_control: PowerControl
 
 
+# Every module annotates this entry. The coordinator, and the watcher and topology events it
+# builds, sit below this module: they name it under `if TYPE_CHECKING:` (see
+# tests/test_architecture.py).
 type SonosTroubleshooterConfigEntry = ConfigEntry[SonosTroubleshooterData]

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 import ipaddress
 import secrets
-from typing import Final, override
+from typing import TYPE_CHECKING, Final, override
 
 from aiohttp import web
 from homeassistant.components import network
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.http import HomeAssistantView, request_handler_factory
 from homeassistant.util.hass_dict import HassKey
@@ -48,6 +47,9 @@ from .player_client import (
     unsubscribe,
 )
 from .player_session import async_get_player_session
+
+if TYPE_CHECKING:
+    from .runtime_data import SonosTroubleshooterConfigEntry
 
 EVENTS_URL: Final = f"/api/{DOMAIN}/topology/{{token}}"
 SUBSCRIPTION_SECONDS: Final = 1800
@@ -135,7 +137,7 @@ class _Subscription:
 class TopologyEvents:
     """One household's subscription to its topology events, while they are needed."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) -> None:
         """Take events through the one view of this Home Assistant (`async_register_view`)."""
         self._hass = hass
         self._entry = entry

@@ -32,8 +32,8 @@ from collections.abc import Callable
 import contextlib
 from datetime import datetime
 import random
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -43,6 +43,9 @@ from .household import Household, KnownPlayer
 from .link_rules import confirmation_due
 from .player_client import IN_FLIGHT, PORT, SonosError, answered, fetch_player_info, ping
 from .player_session import async_get_player_session
+
+if TYPE_CHECKING:
+    from .runtime_data import SonosTroubleshooterConfigEntry
 
 CHECK_EVERY = 5.0
 """Seconds between checks of a player that answers, on average."""
@@ -74,7 +77,7 @@ class Watcher:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry,
+        entry: SonosTroubleshooterConfigEntry,
         household: Household,
         poll_now: Callable[[], None],
     ) -> None:
