@@ -1,4 +1,4 @@
-"""Unavailability: logged once when it begins and once when it ends.
+"""Unavailability: logged once when it begins and once when it ends; stale values not shown.
 
 End to end: real HA, real soco, the emulated household over HTTP. A player is unavailable in
 the log while in 1001 (the silence the diagnosis confirms), the cloud while in 1003.
@@ -150,3 +150,45 @@ async def test_a_restart_mid_outage_logs_nothing_new_and_an_end_meanwhile_once(
     ]
     await poll(hass, setup_entry)
     assert logged(caplog) == []
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_a_silent_players_band_and_software_version_are_unavailable(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, household: Emulator
+) -> None:
+    """What only the player tells goes stale while it is silent; the rest still reports."""
+    kitchen = household.household.player("Kitchen")
+    assert state(hass, "sensor.kitchen_wi_fi_band") == "wired"
+    assert state(hass, "sensor.kitchen_software_version") == kitchen.display_version
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry)
+    # One missed poll: no error yet, but no answer to read them from either.
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "off"
+    assert state(hass, "sensor.kitchen_wi_fi_band") == "unavailable"
+    await poll(hass, setup_entry)
+
+    assert state(hass, "sensor.kitchen_error_code") == "1001"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "off"
+    assert state(hass, "sensor.kitchen_wi_fi_band") == "unavailable"
+    assert state(hass, "sensor.kitchen_software_version") == "unavailable"
+    # The silence itself, what the household says and what cannot change stay shown.
+    assert state(hass, "event.kitchen_error_events") != "unavailable"
+    assert state(hass, "sensor.kitchen_model") == "Sonos Amp"
+    assert state(hass, "sensor.kitchen_role") == "player"
+    assert state(hass, "sensor.kitchen_ip_address") == kitchen.ip
+    assert state(hass, "sensor.kitchen_last_seen") not in ("unavailable", "unknown")
+    assert state(hass, "sensor.kitchen_missed_checks") == "2"
+    assert state(hass, "sensor.kitchen_dropouts") != "unavailable"
+    assert state(hass, "sensor.kitchen_reboots") == "0"
+    assert state(hass, "sensor.kitchen_last_dropout") != "unavailable"
+    assert state(hass, "sensor.kitchen_response_time") == "unknown"
+    # The other players answer: theirs are shown.
+    assert state(hass, "sensor.roam_wi_fi_band") == "5_ghz"
+
+    household.household.heal("Kitchen")
+    await poll(hass, setup_entry)
+    assert state(hass, "sensor.kitchen_error_code") == "ok"
+    assert state(hass, "binary_sensor.kitchen_network_connectivity") == "on"
+    assert state(hass, "sensor.kitchen_wi_fi_band") == "wired"
+    assert state(hass, "sensor.kitchen_software_version") == kitchen.display_version
