@@ -9,6 +9,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     EXPECTED_ABSENCES,
     FAILURES_TO_RAISE,
     MAYBE_AWAY,
+    AvailabilityChanges,
     CloudCause,
     CloudObservation,
     CloudState,
@@ -17,6 +18,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     Observation,
     PlayerObservation,
     PlayerState,
+    availability_changes,
     diagnose,
     household_finding,
     topology_card_due,
@@ -922,3 +924,103 @@ def test_household_finding(
     polls: list[dict[str, str]], cloud_seen: CloudObservation, finding: str
 ) -> None:
     assert finding_after(*polls, cloud_seen=cloud_seen) == finding
+
+
+def changes_by_poll(
+    *polls: tuple[dict[str, str], CloudObservation],
+    start: DiagnosisState | None = None,
+    first: int = 0,
+) -> list[AvailabilityChanges]:
+    """Return what each poll made unavailable or available again (tokens as in the scenarios).
+
+    The polls follow `start` (a fresh diagnosis by default), the first at poll index `first`.
+    """
+    state = start or DiagnosisState.initial()
+    found = []
+    for index, (players, cloud_seen) in enumerate(polls):
+        previous, state = (
+            state,
+            diagnose(
+                state,
+                Observation(
+                    at=at(first + index),
+                    players=tuple(
+                        PlayerObservation(
+                            uid=uid,
+                            answered=token in (UP, REFUSED, BAD),
+                            vanished_reason=None if token in (UP, DOWN, REFUSED, BAD) else token,
+                            upnp_disabled=token == REFUSED,
+                            answered_badly=token == BAD,
+                        )
+                        for uid, token in players.items()
+                    ),
+                    cloud=cloud_seen,
+                ),
+            ),
+        )
+        found.append(availability_changes(previous, state))
+    return found
+
+
+NOTHING = AvailabilityChanges()
+
+
+def test_availability_changes_once_when_1001_begins_and_once_when_it_ends() -> None:
+    """A missed poll is nothing; 1001 is one change, its polls none, its end one."""
+    assert changes_by_poll(
+        ({"a": UP, "b": DOWN}, CLOUD_OK),
+        ({"a": UP, "b": DOWN}, CLOUD_OK),
+        ({"a": UP, "b": DOWN}, CLOUD_OK),
+        ({"a": UP, "b": BAD}, CLOUD_OK),
+        ({"a": UP, "b": DOWN}, CLOUD_OK),
+        ({"a": UP, "b": DOWN}, CLOUD_OK),
+        ({"a": UP, "b": "sleeping"}, CLOUD_OK),  # a reason the household gives (see
+        ({"a": UP, "b": "sleeping"}, CLOUD_OK),  # `Household._reason_for` for when to believe it)
+    ) == [
+        NOTHING,
+        AvailabilityChanges(silenced=("b",)),
+        NOTHING,
+        AvailabilityChanges(answering=("b",)),  # junk is an answer: on the network
+        NOTHING,
+        AvailabilityChanges(silenced=("b",)),
+        AvailabilityChanges(away=("b",)),  # still silent: not back, but no longer 1001
+        NOTHING,
+    ]
+    assert not NOTHING
+    assert AvailabilityChanges(away=("b",))
+
+
+def test_availability_changes_of_the_cloud_with_its_cause() -> None:
+    assert changes_by_poll(
+        ({"a": UP}, DNS_FAILURE),
+        ({"a": UP}, DNS_FAILURE),
+        ({"a": UP}, INTERNET_DOWN),  # another cause, the same outage
+        ({"a": UP}, CLOUD_OK),
+        ({"a": UP}, CLOUD_OK),
+    ) == [
+        NOTHING,
+        AvailabilityChanges(cloud_lost=CloudCause.DNS_FAILURE),
+        NOTHING,
+        AvailabilityChanges(cloud_back=True),
+        NOTHING,
+    ]
+
+
+def test_availability_changes_against_a_stored_diagnosis() -> None:
+    """After a restart the stored diagnosis is the previous one: a lasting outage is not new."""
+    stored = DiagnosisState.initial()
+    for index in range(2):
+        stored = diagnose(
+            stored,
+            Observation(
+                at=at(index),
+                players=(PlayerObservation(uid="a", answered=False),),
+                cloud=PORTS_BLOCKED,
+            ),
+        )
+    assert stored.players["a"].code is E1001
+    assert stored.cloud.failing
+    assert changes_by_poll(({"a": DOWN}, PORTS_BLOCKED), start=stored, first=2) == [NOTHING]
+    assert changes_by_poll(({"a": UP}, CLOUD_OK), start=stored, first=2) == [
+        AvailabilityChanges(answering=("a",), cloud_back=True)
+    ]

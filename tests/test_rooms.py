@@ -228,14 +228,16 @@ async def test_a_boost_is_probed_with_what_it_answers_and_never_1001_while_it_do
     model = hass.states.get("sensor.boost_role")
     assert model is not None
     assert model.state == "network_device"
+    assert state(hass, "sensor.boost_wi_fi_band") == "wired"
 
     household.household.set_fault("BOOST", Fault.OFFLINE)
     await poll(hass, setup_entry, 2)
     card = cards(hass)[f"error_1001_{boost.uid}"]
-    # A BOOST hangs on the router's cable: its card is the network device's on a cable.
+    # A BOOST hangs on the router's cable: its card is the network device's on a cable (as
+    # last reported; its band sensor is unavailable while it is silent).
     assert card.translation_key == PlayerCard.NETWORK_DEVICE_WIRED
     assert state(hass, "sensor.boost_error_code") == "1001"
-    assert state(hass, "sensor.boost_wi_fi_band") == "wired"
+    assert state(hass, "sensor.boost_wi_fi_band") == "unavailable"
 
 
 async def test_every_player_down_with_sets_is_still_one_card(

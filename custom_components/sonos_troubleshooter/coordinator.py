@@ -34,7 +34,13 @@ from .const import (
 )
 from .core_rules import CoreLoss, CoreView, EventPath, follow_core
 from .error_catalog import PlayerCard
-from .error_rules import DiagnosisState, PlayerState
+from .error_rules import (
+    AvailabilityChanges,
+    DiagnosisState,
+    ErrorCode,
+    PlayerState,
+    availability_changes,
+)
 from .household import DeviceName, Household, KnownPlayer, by_role_and_room
 from .link_rules import Link, complete_share
 from .player_client import (
@@ -407,7 +413,10 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
                 translation_key="household_unreachable",
                 translation_placeholders={"host": self.config_entry.data[CONF_HOST]},
             )
+        previous = household.diagnosis
         diagnosis = household.observe(now, failures, report.observation)
+        if changes := availability_changes(previous, diagnosis):
+            self._log_availability(changes, failures)
         self._store.async_changed()
         self._readings = {
             uid: read(
@@ -422,6 +431,50 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             self._watcher.follow()
         core = await self._observe_core(now, failures)
         return self._snapshot(now, probes, report, diagnosis, found, core=core)
+
+    def _log_availability(
+        self, changes: AvailabilityChanges, failures: Mapping[str, ProbeFailure | None]
+    ) -> None:
+        """Log once, at info, each player or the cloud that became unavailable or came back.
+
+        `availability_changes` decides when (1001 and 1003 beginning and ending, so nothing
+        repeats poll after poll); this names the player as its device does, with its address.
+        """
+        household = self.household
+        players = (*changes.silenced, *changes.answering, *changes.away)
+        names = self._device_names()[1] if players else {}
+        for uid in changes.silenced:
+            LOGGER.info(
+                "%s (%s) is unavailable: Sonos error %s, it does not answer (%s)",
+                names[uid],
+                household.players[uid].ip,
+                ErrorCode.E1001,
+                failures.get(uid),
+            )
+        for uid in changes.answering:
+            LOGGER.info(
+                "%s (%s) is back: it answers again, Sonos error %s cleared (now %s)",
+                names[uid],
+                household.players[uid].ip,
+                ErrorCode.E1001,
+                household.diagnosis.players[uid].code,
+            )
+        for uid in changes.away:
+            LOGGER.info(
+                "%s (%s) is away on purpose (%s): Sonos error %s cleared",
+                names[uid],
+                household.players[uid].ip,
+                household.diagnosis.players[uid].expected_absence,
+                ErrorCode.E1001,
+            )
+        if changes.cloud_lost is not None:
+            LOGGER.info(
+                "The Sonos cloud is unavailable: Sonos error %s, cause %s",
+                ErrorCode.E1003,
+                changes.cloud_lost,
+            )
+        if changes.cloud_back:
+            LOGGER.info("The Sonos cloud is back: Sonos error %s cleared", ErrorCode.E1003)
 
     async def _observe_core(
         self, now: datetime, failures: Mapping[str, ProbeFailure | None]

@@ -396,3 +396,62 @@ def household_finding(state: DiagnosisState) -> str:
     if state.cloud.failing and state.cloud.cause is not None:
         return str(state.cloud.cause)
     return "ok"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AvailabilityChanges:
+    """What became unavailable or available again from one diagnosis to the next (for the log).
+
+    A player counts as unavailable while in 1001: the silence the diagnosis confirmed, not a
+    single missed check or poll (one lost packet is no outage, and would log twice a minute
+    on a flaky link); it is back when 1001 ends. The cloud, while failing (1003 begins).
+    """
+
+    silenced: tuple[str, ...] = ()
+    """Players whose 1001 began."""
+    answering: tuple[str, ...] = ()
+    """Players whose 1001 ended because they answer again (properly, with 403, or junk)."""
+    away: tuple[str, ...] = ()
+    """Players whose 1001 ended because the household lists them away on purpose."""
+    cloud_lost: CloudCause | None = None
+    """The cause of a 1003 that began."""
+    cloud_back: bool = False
+    """The 1003 ended: the cloud answers again."""
+
+    def __bool__(self) -> bool:
+        """Tell whether anything changed."""
+        return bool(
+            self.silenced
+            or self.answering
+            or self.away
+            or self.cloud_lost is not None
+            or self.cloud_back
+        )
+
+
+def availability_changes(previous: DiagnosisState, current: DiagnosisState) -> AvailabilityChanges:
+    """Return what became unavailable or available again between two diagnoses.
+
+    Only changes count, so nothing repeats while a state lasts; after a restart `previous` is
+    the stored diagnosis, so an outage that lasts across it is not new, while one that began
+    or ended meanwhile is. A player the user deleted is no change.
+    """
+    silenced: list[str] = []
+    answering: list[str] = []
+    away: list[str] = []
+    for uid, state in current.players.items():
+        before = previous.player(uid)
+        was_down = before is not None and before.code is ErrorCode.E1001
+        if state.code is ErrorCode.E1001 and not was_down:
+            silenced.append(uid)
+        elif state.code is not ErrorCode.E1001 and was_down:
+            (away if state.expected_absence is not None else answering).append(uid)
+    return AvailabilityChanges(
+        silenced=tuple(silenced),
+        answering=tuple(answering),
+        away=tuple(away),
+        cloud_lost=current.cloud.cause
+        if current.cloud.failing and not previous.cloud.failing
+        else None,
+        cloud_back=previous.cloud.failing and not current.cloud.failing,
+    )

@@ -49,12 +49,22 @@ def _band(player: PlayerSnapshot) -> str | None:
     return {"2.4": "2_4_ghz", "5": "5_ghz"}.get(band or "")
 
 
+def _answered_properly(player: PlayerSnapshot) -> bool:
+    """Tell whether the player answered the last poll as a player does (see `available_fn`)."""
+    return player.failure is None
+
+
 @dataclass(frozen=True, kw_only=True)
 class PlayerSensorDescription(SensorEntityDescription):
     """A player sensor: how to read its value (and attributes) from the snapshot."""
 
     value_fn: Callable[[PlayerSnapshot], StateType | datetime]
     attributes_fn: Callable[[PlayerSnapshot, HouseholdSnapshot], Mapping[str, Any]] | None = None
+    available_fn: Callable[[PlayerSnapshot], bool] = lambda _: True
+    """Whether the value is current. Most player sensors report the silence itself (error
+    code, last seen, missed checks...) or what the household still says (role, address), so
+    they stay available; a value only the player tells, refreshed only when it answers, is
+    unavailable while it does not answer properly rather than shown stale as if current."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +112,8 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         translation_key="model",
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,  # the device page shows it already
+        # Available while the player is silent: a player's model never changes (its id is
+        # its hardware's), so the last one read is still true.
         value_fn=lambda player: player.info.model_name if player.info else None,
     ),
     PlayerSensorDescription(
@@ -110,6 +122,8 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,  # the device page shows it already
         value_fn=lambda player: player.info.display_version if player.info else None,
+        # Read from the player itself; a silent one may be updating: unknown until it answers.
+        available_fn=_answered_properly,
     ),
     PlayerSensorDescription(
         key="wifi_band",
@@ -118,6 +132,9 @@ PLAYER_SENSORS: tuple[PlayerSensorDescription, ...] = (
         options=WIFI_BANDS,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_band,
+        # How the player last reported its link (in the topology); kept while it is gone,
+        # when it may well have changed (another band, a cable): unknown until it answers.
+        available_fn=_answered_properly,
     ),
     PlayerSensorDescription(
         key="last_seen",
@@ -207,6 +224,12 @@ class PlayerSensor(PlayerEntity, SensorEntity):
     """A sensor of one player."""
 
     entity_description: PlayerSensorDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Stay available while watched, unless the value is only current when it answers."""
+        return super().available and self.entity_description.available_fn(self.player)
 
     @property
     @override
