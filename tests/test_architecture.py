@@ -17,6 +17,7 @@ PURE = (
     "household",
     "identity_rules",
     "reading_rules",
+    "household_map",
     "bounded_http",
     "player_client",
     "cloud_client",
