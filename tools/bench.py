@@ -75,6 +75,8 @@ from custom_components.sonos_troubleshooter import (
 )
 from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
+from custom_components.sonos_troubleshooter.household_map import draw
+from custom_components.sonos_troubleshooter.image import Words, household_map
 from custom_components.sonos_troubleshooter.runtime_data import SonosTroubleshooterConfigEntry
 from sonos_emulator import Fault
 from sonos_emulator.model import make_uid
@@ -459,6 +461,27 @@ async def measure_polls(bench: Bench, report: Report, stalls: LoopMonitor) -> No
         max(with_hung) <= PROBE_TIMEOUT + 1,
     )
     await bench.heal(hung)
+    measure_map(bench, report)
+
+
+def measure_map(bench: Bench, report: Report) -> None:
+    """Draw the household map of the last poll as the image entity does, 100 times."""
+    entity_map = bench.hass.data["image"].get_entity("image.sonos_household_map")
+    assert entity_map is not None
+    texts = entity_map._texts()  # noqa: SLF001 - the words the entity draws with
+    durations = []
+    for _ in range(100):
+        started = time.perf_counter()
+        draw(household_map(bench.coordinator.data, Words(texts)))
+        durations.append(time.perf_counter() - started)
+    players = len(bench.coordinator.data.players)
+    report.add(
+        f"drawing the household map, {players} players",
+        f"median {1000 * statistics.median(durations):.2f} ms,"
+        f" max {1000 * max(durations):.2f} ms (of 100)",
+        "< 5 ms",
+        max(durations) < 0.005,
+    )
 
 
 @dataclass(slots=True)
