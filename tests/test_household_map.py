@@ -161,3 +161,22 @@ def test_names_are_escaped_and_cut_and_32_players_fit() -> None:
     # Four columns of eight rooms: the drawing stays under 1,000 px high.
     height = int(svg.split('height="', 1)[1].split('"', 1)[0])
     assert height < 1000
+
+
+@pytest.mark.usefixtures("cloud_names")
+async def test_the_map_speaks_home_assistants_language(
+    hass: HomeAssistant, home: Emulator, home_entry: MockConfigEntry
+) -> None:
+    """Changed in the settings, the language redraws the map in its words (phrasebooks)."""
+    home_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(home_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "Sonos cloud" in await drawing(hass)
+    drawn = state(hass, MAP)
+
+    await hass.config.async_update(language="de")
+    await hass.async_block_till_done()
+    german = await drawing(hass)
+    for words in ("Sonos-Cloud", "erreichbar", "über Living Room", "Ethernet"):
+        assert words in german
+    assert state(hass, MAP) != drawn

@@ -6,11 +6,11 @@ The drawing is redrawn after each poll and published only when it changed: the e
 state (`image_last_updated`) moves then and only then.
 """
 
-from datetime import datetime
 from typing import override
 
 from homeassistant.components.image import ImageEntity
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import translation
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -51,24 +51,37 @@ class HouseholdMapImage(HouseholdEntity, ImageEntity):
         )
         ImageEntity.__init__(self, coordinator.hass)
         self._drawing = b""
+        self._was_available = True
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Load the words in Home Assistant's language, then draw."""
+        """Load the words in Home Assistant's language, then draw; again if it changes."""
         await super().async_added_to_hass()
+        await self._async_load_words()
+        self._redraw()
+        self.async_on_remove(
+            self.hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._async_config_updated)
+        )
+
+    async def _async_load_words(self) -> None:
         for category in CATEGORIES:
             await translation.async_get_translations(
                 self.hass, self.hass.config.language, category, [DOMAIN]
             )
-        self._redraw()
+
+    async def _async_config_updated(self, _: Event) -> None:
+        """Redraw in the new words when the user changed Home Assistant's language."""
+        await self._async_load_words()
+        if self._redraw():
+            self.async_write_ha_state()
 
     @callback
     @override
     def _handle_coordinator_update(self) -> None:
         """Write the state only when the drawing (or the availability) changed."""
-        was_available = self._attr_available
-        self._attr_available = self.coordinator.last_update_success
-        if self._redraw() or was_available != self._attr_available:
+        available = self.available
+        if self._redraw() or available != self._was_available:
+            self._was_available = available
             self.async_write_ha_state()
 
     def _redraw(self) -> bool:
@@ -92,12 +105,6 @@ class HouseholdMapImage(HouseholdEntity, ImageEntity):
     async def async_image(self) -> bytes | None:
         """Return the last drawing."""
         return self._drawing or None
-
-    @property
-    @override
-    def image_last_updated(self) -> datetime | None:
-        """Return when the drawing last changed."""
-        return self._attr_image_last_updated
 
 
 class Words:
