@@ -94,6 +94,7 @@ SCENARIOS: dict[str, Callable[[Emulator], object]] = {
     "cloud_1003": lambda home: home.cloud.set_cloud_reachable(False),
     "kitchen_1001": lambda home: home.household.set_fault("Kitchen", Fault.OFFLINE),
     "topology_unknown": topology_unknown,
+    "kitchen_upnp_off": lambda home: home.household.set_fault("Kitchen", Fault.HTTP_403),
 }
 
 
