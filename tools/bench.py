@@ -20,7 +20,7 @@ the main household are past that limit too, as real ones would be: their topolog
 events all along. Then, in a Home Assistant of its own with the recorder on, the cost of a steady
 household of 10 and of 32 players at 60 s and 10 s: CPU (loaded minus disabled), state changes,
 recorder rows, `.storage` writes and registry updates per hour (`--only cost`, five windows of
-`--cost-minutes`). Takes about thirty-five minutes.
+`--cost-minutes`). Takes about forty minutes.
 """
 
 import argparse
