@@ -199,3 +199,16 @@ def test_every_text_names_one_place_for_the_upnp_switch(language: str) -> None:
         assert found[key] == list(paths), key
     if language == "en":
         assert paths == {"Account > Privacy & Security > UPnP"}
+
+
+@pytest.mark.parametrize("language", ("en", *LANGUAGES))
+def test_the_1001_causes_name_the_5_ghz_band(language: str) -> None:
+    """The documented cause is a 5 GHz band the speaker does not support, not any band.
+
+    In the causes of every 1001 card and in the unstable-connection card (which quotes the
+    two causes a connection that comes and goes fits).
+    """
+    phrases = build_strings.phrase_book(language)
+    five = re.compile(r"5[\s-]?GHz")
+    assert five.search(phrases["causes_1001"]), language
+    assert five.search(phrases["unstable_connection"]["description"]), language
