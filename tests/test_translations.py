@@ -201,7 +201,7 @@ def test_every_text_names_one_place_for_the_upnp_switch(language: str) -> None:
         assert paths == {"Account > Privacy & Security > UPnP"}
 
 
-@pytest.mark.parametrize("language", ("en", *LANGUAGES))
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
 def test_the_1001_causes_name_the_5_ghz_band(language: str) -> None:
     """The documented cause is a 5 GHz band the speaker does not support, not any band.
 
