@@ -864,27 +864,29 @@ def test_the_topology_card_comes_after_ten_minutes_unreadable() -> None:
     assert topology_card_due(start, start + timedelta(minutes=10))
 
 
+def observed(players: dict[str, str], cloud_seen: CloudObservation, index: int) -> Observation:
+    """Return poll `index` as the diagnosis sees it (tokens as in the scenarios)."""
+    return Observation(
+        at=at(index),
+        players=tuple(
+            PlayerObservation(
+                uid=uid,
+                answered=token in (UP, REFUSED, BAD),
+                vanished_reason=None if token in (UP, DOWN, REFUSED, BAD) else token,
+                upnp_disabled=token == REFUSED,
+                answered_badly=token == BAD,
+            )
+            for uid, token in players.items()
+        ),
+        cloud=cloud_seen,
+    )
+
+
 def finding_after(*polls: dict[str, str], cloud_seen: CloudObservation = CLOUD_OK) -> str:
     """Return the household's finding after these polls (tokens as in the scenarios)."""
     state = DiagnosisState.initial()
     for index, players in enumerate(polls):
-        state = diagnose(
-            state,
-            Observation(
-                at=at(index),
-                players=tuple(
-                    PlayerObservation(
-                        uid=uid,
-                        answered=token in (UP, REFUSED, BAD),
-                        vanished_reason=None if token in (UP, DOWN, REFUSED, BAD) else token,
-                        upnp_disabled=token == REFUSED,
-                        answered_badly=token == BAD,
-                    )
-                    for uid, token in players.items()
-                ),
-                cloud=cloud_seen,
-            ),
-        )
+        state = diagnose(state, observed(players, cloud_seen, index))
     return household_finding(state)
 
 
@@ -938,26 +940,7 @@ def changes_by_poll(
     state = start or DiagnosisState.initial()
     found = []
     for index, (players, cloud_seen) in enumerate(polls):
-        previous, state = (
-            state,
-            diagnose(
-                state,
-                Observation(
-                    at=at(first + index),
-                    players=tuple(
-                        PlayerObservation(
-                            uid=uid,
-                            answered=token in (UP, REFUSED, BAD),
-                            vanished_reason=None if token in (UP, DOWN, REFUSED, BAD) else token,
-                            upnp_disabled=token == REFUSED,
-                            answered_badly=token == BAD,
-                        )
-                        for uid, token in players.items()
-                    ),
-                    cloud=cloud_seen,
-                ),
-            ),
-        )
+        previous, state = state, diagnose(state, observed(players, cloud_seen, first + index))
         found.append(availability_changes(previous, state))
     return found
 
