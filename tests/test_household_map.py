@@ -4,25 +4,16 @@ End to end: real HA draws the emulated household after real polls over HTTP; the
 read as the frontend reads it (the image component's own access path).
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from unittest.mock import patch
 
 from homeassistant.components.image import async_get_image
-from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sonos_troubleshooter import topology_events
-from custom_components.sonos_troubleshooter.const import (
-    CONF_CLOUD_TARGETS,
-    CONF_HOUSEHOLD_ID,
-    CONF_REFERENCE_TARGETS,
-    CONF_SCAN_INTERVAL,
-    CONF_STATUS_URL,
-    DOMAIN,
-)
 from custom_components.sonos_troubleshooter.household_map import MapHousehold, MapPlayer, Mark, draw
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, state
@@ -31,8 +22,12 @@ MAP = "image.sonos_household_map"
 
 
 @pytest.fixture
-def home(emulator: Emulator) -> Emulator:
-    """A home theatre, a stereo pair, a BOOST, a wired Amp and a Roam on 5 GHz."""
+def household(emulator: Emulator) -> Emulator:
+    """A home theatre, a stereo pair, a BOOST, a wired Amp and a Roam on 5 GHz.
+
+    Instead of conftest's household: its `config_entry`, `cloud_dns` and `setup_entry` set
+    this one up.
+    """
     household = emulator.household
     household.add_home_theatre("Living Room")
     household.add_stereo_pair("Office")
@@ -42,32 +37,6 @@ def home(emulator: Emulator) -> Emulator:
         "Roam", model_name="Sonos Roam", model_number="S27", portable=True, channel_freq=5220
     )
     return emulator
-
-
-@pytest.fixture
-def home_entry(home: Emulator) -> MockConfigEntry:
-    first = home.household.players[0]
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Sonos household",
-        unique_id=home.household.household_id,
-        data={CONF_HOST: first.ip, CONF_HOUSEHOLD_ID: home.household.household_id},
-        options={
-            CONF_SCAN_INTERVAL: 10,
-            CONF_CLOUD_TARGETS: home.cloud.cloud_targets,
-            CONF_REFERENCE_TARGETS: home.cloud.reference_targets,
-            CONF_STATUS_URL: home.cloud.status_page.url,
-        },
-    )
-
-
-@pytest.fixture
-def cloud_names(home: Emulator) -> Iterator[None]:
-    with patch(
-        "custom_components.sonos_troubleshooter.cloud_client.resolve_host",
-        home.cloud.resolver.resolve,
-    ):
-        yield
 
 
 async def drawing(hass: HomeAssistant) -> str:
@@ -98,39 +67,31 @@ SCENARIOS: dict[str, Callable[[Emulator], object]] = {
 }
 
 
-@pytest.mark.usefixtures("cloud_names")
 @pytest.mark.parametrize("scenario", SCENARIOS)
 async def test_the_household_as_drawn(
     hass: HomeAssistant,
-    home: Emulator,
-    home_entry: MockConfigEntry,
+    household: Emulator,
+    setup_entry: MockConfigEntry,
     snapshot: SnapshotAssertion,
     scenario: str,
 ) -> None:
-    home_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(home_entry.entry_id)
-    await hass.async_block_till_done()
-    SCENARIOS[scenario](home)
+    SCENARIOS[scenario](household)
     with patch.object(topology_events, "FIRST_EVENT_WAIT", 0.1):
-        await poll(hass, home_entry, 2)
+        await poll(hass, setup_entry, 2)
     assert await drawing(hass) == snapshot
 
 
-@pytest.mark.usefixtures("cloud_names")
 async def test_a_poll_that_changes_nothing_does_not_redraw(
-    hass: HomeAssistant, home: Emulator, home_entry: MockConfigEntry
+    hass: HomeAssistant, household: Emulator, setup_entry: MockConfigEntry
 ) -> None:
-    home_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(home_entry.entry_id)
-    await hass.async_block_till_done()
     drawn = state(hass, MAP)
     before = await drawing(hass)
-    await poll(hass, home_entry, 3)
+    await poll(hass, setup_entry, 3)
     assert state(hass, MAP) == drawn
     assert await drawing(hass) == before
 
-    home.household.set_fault("Kitchen", Fault.OFFLINE)
-    await poll(hass, home_entry, 2)
+    household.household.set_fault("Kitchen", Fault.OFFLINE)
+    await poll(hass, setup_entry, 2)
     assert state(hass, MAP) != drawn
     assert "1001" in await drawing(hass)
 
@@ -164,14 +125,9 @@ def test_names_are_escaped_and_cut_and_32_players_fit() -> None:
     assert height < 1000
 
 
-@pytest.mark.usefixtures("cloud_names")
-async def test_the_map_speaks_home_assistants_language(
-    hass: HomeAssistant, home: Emulator, home_entry: MockConfigEntry
-) -> None:
+@pytest.mark.usefixtures("setup_entry")
+async def test_the_map_speaks_home_assistants_language(hass: HomeAssistant) -> None:
     """Changed in the settings, the language redraws the map in its words (phrasebooks)."""
-    home_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(home_entry.entry_id)
-    await hass.async_block_till_done()
     assert "Sonos cloud" in await drawing(hass)
     drawn = state(hass, MAP)
 
