@@ -48,6 +48,7 @@ class HouseholdStore:
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
         self._document: Callable[[], dict[str, Any]] = dict
         self._written: dict[str, Any] = {}  # the document as last read or written
+        self._written_matters: dict[str, Any] = {}  # its part that matters (`_that_matters`)
         self._last_write: datetime | None = None
         self._pending: bool | None = None  # a write is scheduled: True for a change that matters
 
@@ -69,7 +70,7 @@ class HouseholdStore:
             "polls": [hour_to_dict(item) for item in household.tally],
             "actions": [action_to_dict(record) for record in action_log.records],
         }
-        self._written = self._document()
+        self._remember(self._document())
         return household, action_log
 
     @callback
@@ -78,7 +79,7 @@ class HouseholdStore:
         document = self._document()
         if document == self._written:
             return
-        if _that_matters(document) != _that_matters(self._written):
+        if _that_matters(document) != self._written_matters:
             wait = (
                 0.0
                 if self._last_write is None
@@ -93,10 +94,15 @@ class HouseholdStore:
     @callback
     def _write(self) -> dict[str, Any]:
         """Return the document to write now, and remember it as written."""
-        self._written = self._document()
+        self._remember(self._document())
         self._last_write = dt_util.utcnow()
         self._pending = None
         return self._written
+
+    def _remember(self, document: dict[str, Any]) -> None:
+        """Keep the document as written, and its part that matters, to compare polls with."""
+        self._written = document
+        self._written_matters = _that_matters(document)
 
     async def async_save(self) -> None:
         """Write now what changed (before unload, or a player the user deleted)."""
