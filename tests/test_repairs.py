@@ -63,7 +63,7 @@ async def test_1001_fixed_at_the_second_step(
     assert facts["model"] == "Sonos Amp"
     assert facts["address"] == kitchen.ip
     assert facts["serial"] == kitchen.serial
-    assert facts["band"] == "Ethernet"
+    assert facts["link"] == "Ethernet"
 
     result = await flow.choose("start")
     assert result["step_id"] == KITCHEN_STEPS[0] == "check_link_lights"
@@ -273,7 +273,7 @@ async def test_1001_pages_say_the_band_and_which_players_still_answer(
     household.household.set_fault("Roam", Fault.OFFLINE)  # switched off, not asleep
     await poll(hass, setup_entry, times=2)
     result = await flow.start(f"error_1001_{household.household.player('Roam').uid}")
-    assert result["description_placeholders"]["band"] == "5 GHz"
+    assert result["description_placeholders"]["link"] == "Wi-Fi 5 GHz"
     await flow.choose("start")
     result = await flow.choose("skip")
     assert result["step_id"] == "restart_router"

@@ -93,13 +93,13 @@ def test_cards_on_a_cable_or_a_satellite_say_no_wi_fi_band() -> None:
             continue
         flow = STRINGS["issues"][card]["fix_flow"]
         texts = [STRINGS["issues"][card]["title"], *leaf_texts(flow)]
-        assert not [text for text in texts if "{band}" in text or "2.4 GHz" in text], card
+        assert not [text for text in texts if "{link}" in text or "2.4 GHz" in text], card
         if card.wired:
             assert not [text for text in texts if "Wi-Fi router" in text], card
             assert "on a network cable" in flow["step"]["init"]["description"]
     for key in ("unstable_connection_wired", "unstable_connection_satellite"):
         description = STRINGS["issues"][key]["description"]
-        assert "{band}" not in description
+        assert "{link}" not in description
         assert "2.4 GHz" not in description
         assert "closer to the router" not in description
 

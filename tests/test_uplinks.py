@@ -82,7 +82,7 @@ async def test_a_wired_amp_gets_the_cable_steps_and_no_wi_fi(
     assert issue is not None
     assert issue.translation_key == PlayerCard.PLAYER_WIRED
     assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["band"] == "Ethernet"
+    assert issue.translation_placeholders["link"] == "Ethernet"
 
     texts = await async_get_translations(hass, "en", "issues", [DOMAIN])
     prefix = f"component.{DOMAIN}.issues.{PlayerCard.PLAYER_WIRED}"

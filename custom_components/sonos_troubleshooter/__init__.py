@@ -1,7 +1,7 @@
 """Sonos Troubleshooter: tells which documented Sonos error a household has, why, and the fix."""
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE, Platform
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
@@ -15,6 +15,7 @@ from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterDat
 from .services import async_setup_services
 from .store import HouseholdStore
 from .topology_events import async_register_view
+from .words import async_load_words
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.IMAGE, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -53,6 +54,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: SonosTroubleshooterConfi
 
     entry.async_on_unload(async_at_started(hass, finish_interrupted))
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_follow(hass, coordinator)))
+    # The cards' facts name a band or a link in Home Assistant's language: reword them when
+    # the user changes it.
+
+    async def reword(_: Event) -> None:
+        await async_load_words(hass)
+        async_update_issues(hass, coordinator)
+
+    entry.async_on_unload(hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, reword))
+    await async_load_words(hass)
     async_update_issues(hass, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

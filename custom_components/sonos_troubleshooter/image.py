@@ -11,21 +11,19 @@ from typing import override
 from homeassistant.components.image import ImageEntity
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import translation
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity
 from .error_rules import ErrorCode, expected_absence
 from .household_map import MapHousehold, MapPlayer, Mark, draw
-from .player_client import Role, Uplink, shown_band
+from .player_client import Role
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .words import Words, async_load_words
 
 PARALLEL_UPDATES = 0
-CATEGORIES = ("entity", "selector")
 # Within a room: the main unit first, then its satellites, then a pair's halves.
 ROLE_ORDER = list(Role)
 
@@ -57,21 +55,15 @@ class HouseholdMapImage(HouseholdEntity, ImageEntity):
     async def async_added_to_hass(self) -> None:
         """Load the words in Home Assistant's language, then draw; again if it changes."""
         await super().async_added_to_hass()
-        await self._async_load_words()
+        await async_load_words(self.hass)
         self._redraw()
         self.async_on_remove(
             self.hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._async_config_updated)
         )
 
-    async def _async_load_words(self) -> None:
-        for category in CATEGORIES:
-            await translation.async_get_translations(
-                self.hass, self.hass.config.language, category, [DOMAIN]
-            )
-
     async def _async_config_updated(self, _: Event) -> None:
         """Redraw in the new words when the user changed Home Assistant's language."""
-        await self._async_load_words()
+        await async_load_words(self.hass)
         if self._redraw():
             self.async_write_ha_state()
 
@@ -86,42 +78,17 @@ class HouseholdMapImage(HouseholdEntity, ImageEntity):
 
     def _redraw(self) -> bool:
         """Draw the last poll; tell whether the drawing changed."""
-        drawing = draw(household_map(self.coordinator.data, Words(self._texts()))).encode()
+        drawing = draw(household_map(self.coordinator.data, Words(self.hass))).encode()
         if drawing == self._drawing:
             return False
         self._drawing = drawing
         self._attr_image_last_updated = dt_util.utcnow()
         return True
 
-    def _texts(self) -> dict[str, str]:
-        texts: dict[str, str] = {}
-        for category in CATEGORIES:
-            texts |= translation.async_get_cached_translations(
-                self.hass, self.hass.config.language, category, DOMAIN
-            )
-        return texts
-
     @override
     async def async_image(self) -> bytes | None:
         """Return the last drawing."""
         return self._drawing or None
-
-
-class Words:
-    """The translations the map is worded from, in Home Assistant's language."""
-
-    def __init__(self, texts: dict[str, str]) -> None:
-        """Use the cached translations of the entity and selector categories."""
-        self._texts = texts
-
-    def word(self, key: str, **placeholders: str) -> str:
-        """Return one of the map's own words."""
-        template = self._texts.get(f"component.{DOMAIN}.selector.map_words.options.{key}", key)
-        return template.format(**placeholders)
-
-    def state(self, sensor: str, value: str) -> str:
-        """Return how a sensor's state reads (a role, a band, an error code, a finding)."""
-        return self._texts.get(f"component.{DOMAIN}.entity.sensor.{sensor}.state.{value}", value)
 
 
 def household_map(snapshot: HouseholdSnapshot, words: Words) -> MapHousehold:
@@ -149,20 +116,11 @@ def _player(player: PlayerSnapshot, names: dict[str, str], words: Words) -> MapP
         label = words.word("network_device")
     else:
         label = words.state("role", str(player.role))
-    if player.uplink is Uplink.ETHERNET:
-        link = words.word("ethernet")
-    elif player.uplink is Uplink.MAIN_UNIT:
-        link = words.word("through_main", main=main)
-    elif band := shown_band(player.uplink, player.channel_freq):
-        key = "2_4_ghz" if band == "2.4" else "5_ghz"
-        link = words.word("wifi_band", band=words.state("wifi_band", key))
-    else:
-        link = words.word("wifi")
     status, mark = _status(player, main, words)
     return MapPlayer(
         label=label,
         room=player.room,
-        link=link,
+        link=words.link(player, main),
         status=status,
         mark=mark,
         order=ROLE_ORDER.index(player.role),

@@ -37,6 +37,7 @@ from .repair_facts import (
     when,
 )
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .words import Words
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}
 
@@ -72,8 +73,8 @@ def _owned_issues(hass: HomeAssistant, entry: SonosTroubleshooterConfigEntry) ->
 type WantedIssue = tuple[str, ir.IssueSeverity, dict[str, str], dict[str, str]]
 
 
-def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
-    """Return the issues the snapshot calls for.
+def wanted_issues(snapshot: HouseholdSnapshot, words: Words) -> dict[str, WantedIssue]:
+    """Return the issues the snapshot calls for, with facts worded in `words`.
 
     id -> (translation key, severity, title placeholders, data for the repair flow).
     """
@@ -94,14 +95,14 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
                 issues[f"error_1001_{player.uid}"] = (
                     player.card,
                     SEVERITY[ERROR_1001.severity],
-                    player_facts(player, snapshot),
+                    player_facts(player, snapshot, words),
                     {"kind": IssueKind.PLAYER, "uid": player.uid},
                 )
             elif player.warned:
                 issues[f"unstable_{player.uid}"] = (
                     UNSTABLE_CARDS[player.uplink],
                     ir.IssueSeverity.WARNING,
-                    unstable_facts(player, snapshot),
+                    unstable_facts(player, snapshot, words),
                     {"kind": IssueKind.UNSTABLE, "uid": player.uid},
                 )
     cloud = diagnosis.cloud
@@ -135,7 +136,7 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
                 issues[f"upnp_disabled_{player.uid}"] = (
                     "upnp_disabled",
                     ir.IssueSeverity.ERROR,
-                    player_facts(player, snapshot),
+                    player_facts(player, snapshot, words),
                     {"kind": IssueKind.UPNP_DISABLED, "uid": player.uid},
                 )
     for uid, loss in snapshot.core.lost.items():
@@ -169,7 +170,7 @@ def wanted_issues(snapshot: HouseholdSnapshot) -> dict[str, WantedIssue]:
 @callback
 def async_update_issues(hass: HomeAssistant, coordinator: SonosTroubleshooterCoordinator) -> None:
     """Create the issues the last poll calls for and delete the ones that cleared."""
-    wanted = wanted_issues(coordinator.data)
+    wanted = wanted_issues(coordinator.data, Words(hass))
     entry = coordinator.config_entry
     for issue_id in _owned_issues(hass, entry):
         if issue_id not in wanted:

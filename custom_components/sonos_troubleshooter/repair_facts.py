@@ -13,8 +13,9 @@ from .const import STATUS_PAGE_URL, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, PlayerSnapshot
 from .core_rules import CoreLoss, EventPath
 from .error_rules import ErrorCode
-from .player_client import Uplink, answered, shown_band
+from .player_client import answered
 from .power_rules import ActionRecord
+from .words import Words
 
 # When an error began: a card may stay open for days.
 DATE_AND_TIME = "%Y-%m-%d %H:%M"
@@ -37,22 +38,14 @@ def _serial(player: PlayerSnapshot) -> str:
     return player.info.serial_number if player.info else "-"
 
 
-def _band(player: PlayerSnapshot) -> str:
-    """Return the Wi-Fi band a card names: only a player on Wi-Fi has one (see `shown_band`).
-
-    The cards of a wired player and of a satellite say how they connect in their own words.
-    """
-    band = shown_band(player.uplink, player.channel_freq)
-    if band:
-        return f"{band} GHz"
-    return "Ethernet" if player.uplink is Uplink.ETHERNET else "-"
-
-
-def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[str, str]:
+def player_facts(
+    player: PlayerSnapshot, snapshot: HouseholdSnapshot, words: Words
+) -> dict[str, str]:
     """Return what the cards and the guided fix say about one player in 1001.
 
     With its bonds: the room, the main unit and the rest of its set (a home theatre's card
     names the satellites silent with it; a satellite's, the main unit it plays through).
+    How it connects is worded by the translations (`words`), like the map's.
     """
     fallen = [p for p in snapshot.players.values() if p.main_unit_down and p.main == player.uid]
     main = snapshot.players.get(player.main or "")
@@ -66,14 +59,16 @@ def player_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[st
         "model": _model(player),
         "address": player.ip,
         "serial": _serial(player),
-        "band": _band(player),
+        "link": words.link(player, main.name if main else player.name),
         "since": when(player.state.since),
         "last_seen": when(player.last_seen),
         "support_url": SUPPORT_URL,
     }
 
 
-def unstable_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[str, str]:
+def unstable_facts(
+    player: PlayerSnapshot, snapshot: HouseholdSnapshot, words: Words
+) -> dict[str, str]:
     """Return what the early-warning card says: how often and when the link dropped.
 
     A satellite's card names its room and the main unit it reaches the network through.
@@ -86,7 +81,7 @@ def unstable_facts(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> dict[
         "main": main.name if main else player.name,
         "model": _model(player),
         "address": player.ip,
-        "band": _band(player),
+        "link": words.link(player, main.name if main else player.name),
         "dropouts": str(len(link.recent_dropouts)),
         "last_dropout": when(link.last_dropout),
         "response_time": "-" if player.response_time is None else f"{player.response_time:.0f} ms",

@@ -49,6 +49,7 @@ from .repair_facts import (
     when,
 )
 from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
+from .words import Words
 
 # The documented steps Home Assistant can perform itself, given the entity to do it with.
 STEP_ACTIONS = {"power_cycle_speaker": Action.POWER_CYCLE, "restart_router": Action.ROUTER_RESTART}
@@ -531,7 +532,7 @@ class PlayerFixFlow(GuidedFixFlow):
         if player is None:  # the user deleted the player while the flow was open
             return {"name": self._uid, "address": "-"}
         return {
-            **player_facts(player, snapshot),
+            **player_facts(player, snapshot, Words(self.hass)),
             "answering": answering_players(snapshot, self._uid),
         }
 
