@@ -416,11 +416,11 @@ async def test_upnp_flow_shows_the_app_setting_and_closes_once_it_is_on(
 # The Sonos app's one place for the setting, in each language's words (the phrase books).
 UPNP_PATHS = {
     "en": "Account > Privacy & Security > UPnP",
-    "de": "Konto > Datenschutz & Sicherheit > UPnP",
+    "de": "Konto > Datenschutz und Sicherheit > UPnP",
     "es": "Cuenta > Privacidad y seguridad > UPnP",
     "fr": "Compte > Confidentialité et sécurité > UPnP",
     "it": "Account > Privacy e sicurezza > UPnP",
-    "nl": "Account > Privacy en beveiliging > UPnP",
+    "nl": "Account > Privacy en veiligheid > UPnP",
 }
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import re
 from typing import Any
 
+from homeassistant.components import sonos
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
@@ -147,6 +148,7 @@ async def test_repair_card_in_each_language(
     book = load(PHRASES / f"{language}.json")
     wired = PlayerCard(card).wired
     steps = {**book["steps"]["1001"], **(book["wired_1001"]["steps"] if wired else {})}
+    steps = {step: str(build_strings.with_paths(text, book["paths"])) for step, text in steps.items()}
     documented = steps_for(ErrorCode.E1001, card=PlayerCard(card))
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
@@ -185,20 +187,49 @@ async def test_repair_card_in_each_language(
     assert f"`{player.serial}`" in escalation
 
 
-UPNP_PATH = re.compile(r"\w+ > [^>\n]+? > UPnP")
+# " > " between menu names; not between `yaml:` keys in backticks.
+MENU_STEP = re.compile(r"(?<!`) > (?!`)")
+CORE_SONOS = Path(sonos.__file__).parent / "translations"
 
 
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])
-def test_every_text_names_one_place_for_the_upnp_switch(language: str) -> None:
-    """The setup form once sent users to a path that is not the app's; all now say one."""
-    texts = leaves(load(TRANSLATIONS / f"{language}.json"))
-    found = {key: UPNP_PATH.findall(text) for key, text in texts.items() if "> UPnP" in text}
-    paths = {path for each in found.values() for path in each}
-    assert len(paths) == 1, found
+def test_every_path_is_one_the_phrase_book_lists(language: str) -> None:
+    """Where a setting is (the app's UPnP switch, a factory reset, HA's pages) is written once.
+
+    A wrong path once reached the setup form in every language while the cards had the right
+    one. Texts now name a path by key; one written out by hand cannot come back.
+    """
+    phrases = build_strings.phrase_book(language)
+    paths = phrases.pop("paths")
+    assert paths.keys() == build_strings.phrase_book("en")["paths"].keys()
+    texts = json.dumps(phrases, ensure_ascii=False)
+    assert not MENU_STEP.findall(texts), "a path written out: add it to `paths`"
+    assert set(build_strings.PATH.findall(texts)) == set(paths)  # none unknown, none unused
+    # The plug's place in the options ends with the options menu's own label.
+    menu = phrases["static"]["options"]["step"]["init"]["menu_options"]
+    assert paths["ha_plug_options"].endswith(f" > {menu['power_switches']}")
+
+    shipped = leaves(load(TRANSLATIONS / f"{language}.json"))
+    for key, text in shipped.items():
+        for path in sorted(paths.values(), key=len, reverse=True):
+            text = text.replace(path, "")
+        assert not MENU_STEP.findall(text), key
     for key in ("config.error.upnp_disabled", "config.abort.upnp_disabled"):
-        assert found[key] == list(paths), key
-    if language == "en":
-        assert paths == {"Account > Privacy & Security > UPnP"}
+        assert paths["sonos_upnp"] in shipped[key], key
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_the_upnp_switch_is_where_ha_core_s_sonos_integration_says(language: str) -> None:
+    """The only localized wording of the app's menus we found public is HA core's own card.
+
+    A user with both integrations reads one path. (Sonos' support article in English says
+    Account > Privacy & Security; the localized app's labels are not published where we
+    could check them: see docs.)
+    """
+    path = build_strings.phrase_book(language)["paths"]["sonos_upnp"]
+    core = load(CORE_SONOS / f"{language}.json")["issues"]["upnp_disabled"]["description"]
+    core = core.replace(" → ", " > ")
+    assert (path.replace(" & ", " and ") if language == "en" else path) in core
 
 
 @pytest.mark.parametrize("language", ["en", *LANGUAGES])

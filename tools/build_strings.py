@@ -5,7 +5,9 @@ cause. Home Assistant translations are static text, so each (error, cause) pair 
 card, assembled here from one text per step. Translators therefore work on a phrase book
 (`phrasebooks/<language>.json`: each step, cause and sentence once), not on the 20-odd
 cards built from it. In a phrase, `{name}` is a placeholder Home Assistant fills in and
-`[[steps]]` a slot this script fills in.
+`[[steps]]` a slot this script fills in. `[[path:sonos_upnp]]` is where a setting is, in the
+Sonos app or in Home Assistant: each phrase book lists its paths once (`paths`), so a path is
+worded, and corrected, in one place.
 
 Run `scripts/exec python tools/build_strings.py` after changing a phrase book or the
 catalog; tests/test_translations.py fails until you do.
@@ -32,6 +34,7 @@ INTEGRATION = Path(__file__).resolve().parents[1] / "custom_components" / "sonos
 PHRASES = Path(__file__).resolve().parents[1] / "phrasebooks"
 SOURCE_LANGUAGE = "en"
 SLOT = re.compile(r"\[\[(\w+)\]\]")
+PATH = re.compile(r"\[\[path:(\w+)\]\]")
 
 type Phrases = dict[str, Any]
 
@@ -50,6 +53,15 @@ def phrase_book(language: str) -> Phrases:
 def fill(phrase: str, **slots: str) -> str:
     """Fill the [[slots]] of a phrase (an unknown slot is a phrase book's mistake: KeyError)."""
     return SLOT.sub(lambda match: slots[match.group(1)], phrase)
+
+
+def with_paths(node: object, paths: dict[str, str]) -> object:
+    """Write out every [[path:...]] slot (an unknown path is a phrase book's mistake: KeyError)."""
+    if isinstance(node, str):
+        return PATH.sub(lambda match: paths[match.group(1)], node)
+    if isinstance(node, dict):
+        return {key: with_paths(value, paths) for key, value in node.items()}
+    return node
 
 
 def numbered(steps: tuple[str, ...], texts: dict[str, str]) -> str:
@@ -300,8 +312,14 @@ def core_issues(phrases: Phrases) -> dict[str, dict[str, object]]:
 
 
 def strings(language: str = SOURCE_LANGUAGE) -> dict[str, object]:
-    """Assemble the whole translation file of one language."""
+    """Assemble the whole translation file of one language, its paths written out."""
     phrases = phrase_book(language)
+    assembled = _assembled(phrases)
+    return {key: with_paths(value, phrases["paths"]) for key, value in assembled.items()}
+
+
+def _assembled(phrases: Phrases) -> dict[str, object]:
+    """Assemble the translation file from one phrase book, its [[path:...]] slots still in."""
     static = phrases["static"]
     attributes = phrases["error_attributes"]
     titles = phrases["step_titles"]
