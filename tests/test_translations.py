@@ -148,7 +148,9 @@ async def test_repair_card_in_each_language(
     book = load(PHRASES / f"{language}.json")
     wired = PlayerCard(card).wired
     steps = {**book["steps"]["1001"], **(book["wired_1001"]["steps"] if wired else {})}
-    steps = {step: str(build_strings.with_paths(text, book["paths"])) for step, text in steps.items()}
+    steps = {
+        step: str(build_strings.with_paths(text, book["paths"])) for step, text in steps.items()
+    }
     documented = steps_for(ErrorCode.E1001, card=PlayerCard(card))
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
