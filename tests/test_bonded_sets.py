@@ -375,7 +375,7 @@ def test_two_subs_and_two_rooms_of_one_name_are_numbered_in_joining_order() -> N
 
 def test_names_that_read_alike_are_numbered_whatever_makes_them_alike() -> None:
     """A room called "Living Room Sub" beside the Living Room's Sub reads the same in English."""
-    words = {"player": "", "sub": " Sub", "rear_left": " Rear Left", "rear_right": " Rear Right"}
+    words = {"player": "", "sub": " Sub", "rear_left": " rear left", "rear_right": " rear right"}
 
     def in_english(name: DeviceName) -> str:
         number = f" {name.number}" if name.number > 1 else ""

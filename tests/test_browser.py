@@ -670,7 +670,7 @@ def week_of_statistics(now: datetime) -> list[dict[str, Any]]:
     for hour in hours:
         mean = 100 - (rng.uniform(6, 14) if hour in evening else rng.uniform(0, 0.6))
         share.append({"start": hour.isoformat(), "mean": mean, "min": mean - 5, "max": 100})
-    add("sensor.sonos_household_polls_every_player_answered", "%", None, share)
+    add("sensor.sonos_household_complete_polls", "%", None, share)
     for slug in ("living_room", "kitchen", "bedroom", "office", "roam"):
         kitchen = slug == "kitchen"
         times, dropouts, reboots, count, restarts = [], [], [], 0, 0

@@ -60,10 +60,10 @@ async def test_devices_are_named_by_room_and_role(
     assert {label: names[uid] for label, uid in by_label.items()} == {
         "Living Room": "Living Room",
         "Living Room Sub": "Living Room Sub",
-        "Living Room Rear Left": "Living Room Rear Left",
-        "Living Room Rear Right": "Living Room Rear Right",
-        "Dining Room Left": "Dining Room Left",
-        "Dining Room Right": "Dining Room Right",
+        "Living Room Rear Left": "Living Room rear left",
+        "Living Room Rear Right": "Living Room rear right",
+        "Dining Room Left": "Dining Room left",
+        "Dining Room Right": "Dining Room right",
         "BOOST": "BOOST",
         "Kitchen": "Kitchen",
     }
@@ -79,8 +79,8 @@ async def test_devices_are_named_by_room_and_role(
     assert role.attributes["room"] == "Living Room"
     assert role.attributes["bonded_with"] == [
         "Living Room",
-        "Living Room Rear Left",
-        "Living Room Rear Right",
+        "Living Room rear left",
+        "Living Room rear right",
     ]
     assert state(hass, "sensor.living_room_sub_error_code") == "ok"
 
@@ -166,7 +166,7 @@ async def test_a_fallen_home_theatre_is_one_card_naming_the_main_unit(
     assert card.translation_placeholders is not None
     assert card.translation_placeholders["name"] == "Living Room"
     assert card.translation_placeholders["satellites"] == (
-        "Living Room Rear Left, Living Room Rear Right, Living Room Sub"
+        "Living Room rear left, Living Room rear right, Living Room Sub"
     )
     assert state(hass, "sensor.sonos_household_diagnosis") == "player_unreachable"
 
@@ -210,7 +210,7 @@ async def test_a_pair_partner_card_names_its_partner(
     card = cards(hass)[f"error_1001_{right.uid}"]
     assert card.translation_key == PlayerCard.PAIR
     assert card.translation_placeholders is not None
-    assert card.translation_placeholders["partners"] == "Dining Room Left"
+    assert card.translation_placeholders["partners"] == "Dining Room left"
 
     household.household.heal(right.uid)
     await poll(hass, setup_entry)

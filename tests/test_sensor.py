@@ -74,7 +74,7 @@ async def test_sensors_of_a_household_in_trouble(
         ("sensor.kitchen_missed_checks", SensorStateClass.TOTAL_INCREASING, None),
         ("sensor.kitchen_dropouts", SensorStateClass.TOTAL_INCREASING, None),
         ("sensor.kitchen_reboots", SensorStateClass.TOTAL_INCREASING, None),
-        ("sensor.sonos_household_polls_every_player_answered", SensorStateClass.MEASUREMENT, "%"),
+        ("sensor.sonos_household_complete_polls", SensorStateClass.MEASUREMENT, "%"),
     ],
 )
 async def test_history_sensors_have_state_classes_for_long_term_statistics(
@@ -150,5 +150,5 @@ async def test_reboots_count_from_boot_seq_and_dropouts_from_silences(
     assert state(hass, "sensor.kitchen_dropouts") == "1"
     assert float(state(hass, "sensor.kitchen_response_time")) >= 0  # the clock is frozen here
     # Seven polls (setup's included), Kitchen missed two of them.
-    share = float(state(hass, "sensor.sonos_household_polls_every_player_answered"))
+    share = float(state(hass, "sensor.sonos_household_complete_polls"))
     assert share == round(100 * 5 / 7, 1)  # rounded as shown: see test_reading_rules

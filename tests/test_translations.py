@@ -247,3 +247,35 @@ def test_the_1001_causes_name_the_5_ghz_band(language: str) -> None:
     five = re.compile(r"5[\s-]?GHz")
     assert five.search(phrases["causes_1001"]), language
     assert five.search(phrases["unstable_connection"]["description"]), language
+
+
+# HA core's entity names stay short enough for a tile card and a list row.
+ENTITY_NAME_LIMIT = 40
+# Words English capitalises inside a sentence-case name: names and acronyms.
+PROPER_NOUNS = {"Sonos", "Wi-Fi", "UPnP", "Sub", "HA", "Home", "Assistant", "{room}", "{number}"}
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_entity_names_are_short(language: str) -> None:
+    entities = load(TRANSLATIONS / f"{language}.json")["entity"]
+    names = {
+        f"{platform}.{key}": entity["name"]
+        for platform, described in entities.items()
+        for key, entity in described.items()
+    }
+    assert {key: name for key, name in names.items() if len(name) > ENTITY_NAME_LIMIT} == {}
+
+
+def test_english_names_are_in_sentence_case() -> None:
+    """HA writes "Wi-Fi band", "Living Room rear left": only the first word and names capitalised."""
+    tree = load(TRANSLATIONS / "en.json")
+    names = [
+        entity["name"] for described in tree["entity"].values() for entity in described.values()
+    ]
+    names += [device["name"] for device in tree["device"].values()]
+    title_case = [
+        name
+        for name in names
+        if any(word[0].isupper() and word not in PROPER_NOUNS for word in name.split()[1:])
+    ]
+    assert title_case == []

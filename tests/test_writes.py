@@ -199,7 +199,7 @@ async def test_an_outage_going_on_updates_no_card(
     # What moves is the count of its missed checks and the share of complete polls.
     assert set(writes.states) == {
         "sensor.kitchen_missed_checks",
-        "sensor.sonos_household_polls_every_player_answered",
+        "sensor.sonos_household_complete_polls",
     }
 
 

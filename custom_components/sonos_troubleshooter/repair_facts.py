@@ -38,6 +38,11 @@ def _serial(player: PlayerSnapshot) -> str:
     return player.info.serial_number if player.info else "-"
 
 
+def names(players: Iterable[PlayerSnapshot]) -> str:
+    """List players by name as a reader looks them up: alphabetically, whatever the case."""
+    return ", ".join(sorted((p.name for p in players), key=str.casefold))
+
+
 def player_facts(
     player: PlayerSnapshot, snapshot: HouseholdSnapshot, words: Words
 ) -> dict[str, str]:
@@ -54,7 +59,7 @@ def player_facts(
         "room": player.room,
         "main": main.name if main else player.name,
         "partners": ", ".join(player.bonded_with) or "-",
-        "satellites": ", ".join(sorted(p.name for p in fallen)) or "-",
+        "satellites": names(fallen) or "-",
         "details": player_details([player, *fallen]),
         "model": _model(player),
         "address": player.ip,
@@ -93,7 +98,7 @@ def player_details(players: Iterable[PlayerSnapshot]) -> str:
     """List players with model, address and serial number, which support asks for (markdown)."""
     lines = [
         f"- **{player.name}**: {_model(player)}, {player.ip}, `{_serial(player)}`"
-        for player in sorted(players, key=lambda p: p.name)
+        for player in sorted(players, key=lambda p: p.name.casefold())
     ]
     return "\n".join(lines) or "-"
 
@@ -101,7 +106,7 @@ def player_details(players: Iterable[PlayerSnapshot]) -> str:
 def answering_players(snapshot: HouseholdSnapshot, uid: str) -> str:
     """Name the other players that answer: one silent player among answering ones is its own."""
     others = (p for p in snapshot.players.values() if p.uid != uid and answered(p.failure))
-    return ", ".join(sorted(p.name for p in others)) or "-"
+    return names(others) or "-"
 
 
 def _players_facts(
@@ -110,7 +115,7 @@ def _players_facts(
     """Return what a household card says of the players with `code`: who, how many, since."""
     players = [p for p in snapshot.players.values() if p.state.code is code]
     return {
-        "players": ", ".join(sorted(p.name for p in players)) or "-",
+        "players": names(players) or "-",
         "details": player_details(players),
         "count": str(len(players)),
         "since": when(since),
@@ -137,7 +142,7 @@ def cloud_facts(snapshot: HouseholdSnapshot) -> dict[str, str]:
     refused = [r.target for r in report.cloud if r.resolved and not r.connected]
     reachable = sum(r.connected for r in report.reference)
     return {
-        "players": ", ".join(sorted(p.name for p in affected)) or "-",
+        "players": names(affected) or "-",
         "details": player_details(affected),
         "since": when(cloud.since),
         "failed_targets": ", ".join(refused) or "-",
