@@ -279,3 +279,38 @@ def test_english_names_are_in_sentence_case() -> None:
         if any(word[0].isupper() and word not in PROPER_NOUNS for word in name.split()[1:])
     ]
     assert title_case == []
+
+
+def glossary_breaches(phrases: dict[str, Any]) -> list[str]:
+    """Where a phrase book strays from its glossary: a term it never uses, a word it avoids.
+
+    Words match at their start ("Meldung" is not found in "Anmeldung"), whatever the case.
+    """
+    glossary = phrases["glossary"]
+    text = "\n".join(leaves({k: v for k, v in phrases.items() if k != "glossary"}).values())
+    breaches = []
+    for term, words in glossary.items():
+        if not re.search(rf"(?<!\w){re.escape(words['use'])}", text, re.IGNORECASE):
+            breaches.append(f"{term}: never says {words['use']!r}")
+        for avoided in filter(None, words["avoid"].split("|")):
+            if re.search(rf"(?<!\w){re.escape(avoided)}", text, re.IGNORECASE):
+                breaches.append(f"{term}: says {avoided!r}")
+    return breaches
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_each_phrase_book_keeps_to_its_glossary(language: str) -> None:
+    """One word per thing in each language: the card, the speaker, a power cycle, a dropout..."""
+    phrases = build_strings.phrase_book(language)
+    assert phrases["glossary"].keys() == build_strings.phrase_book("en")["glossary"].keys()
+    assert glossary_breaches(phrases) == []
+
+
+def test_glossary_breaches_finds_a_second_word_and_a_missing_one() -> None:
+    phrases = {
+        "glossary": {"card": {"use": "Karte", "avoid": "Meldung"}},
+        "a": "Diese Meldung ist geschlossen; die Anmeldung bleibt.",
+    }
+    assert glossary_breaches(phrases) == ["card: never says 'Karte'", "card: says 'Meldung'"]
+    phrases["a"] = "Diese Karte ist geschlossen; die Anmeldung bleibt."
+    assert glossary_breaches(phrases) == []
