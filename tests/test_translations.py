@@ -292,9 +292,11 @@ def glossary_breaches(phrases: dict[str, Any]) -> list[str]:
     for term, words in glossary.items():
         if not re.search(rf"(?<!\w){re.escape(words['use'])}", text, re.IGNORECASE):
             breaches.append(f"{term}: never says {words['use']!r}")
-        for avoided in filter(None, words["avoid"].split("|")):
-            if re.search(rf"(?<!\w){re.escape(avoided)}", text, re.IGNORECASE):
-                breaches.append(f"{term}: says {avoided!r}")
+        breaches.extend(
+            f"{term}: says {avoided!r}"
+            for avoided in filter(None, words["avoid"].split("|"))
+            if re.search(rf"(?<!\w){re.escape(avoided)}", text, re.IGNORECASE)
+        )
     return breaches
 
 
