@@ -51,14 +51,14 @@ CHECK_TIMEOUT_MS = 30_000  # a check: up to two polls of one probe timeout each,
 PLAYERS = (  # scripts/develop's household, by the names its devices show
     "Living Room",
     "Living Room Sub",
-    "Living Room Rear Left",
-    "Living Room Rear Right",
+    "Living Room rear left",
+    "Living Room rear right",
     "Kitchen",
     "Bedroom",
     "Office",
     "Roam",
-    "Dining Room Left",
-    "Dining Room Right",
+    "Dining Room left",
+    "Dining Room right",
 )
 CONNECTED = re.compile(r"\bConnected")  # and not "Disconnected"
 
@@ -398,8 +398,8 @@ def test_home_theatre_devices_and_a_sub_that_lost_its_soundbar(
     for device, role in (
         ("Living Room", "Home theatre main unit"),
         ("Living Room Sub", "Sub"),
-        ("Living Room Rear Left", "Rear left"),
-        ("Dining Room Right", "Right of a stereo pair"),
+        ("Living Room rear left", "Rear left"),
+        ("Dining Room right", "Right of a stereo pair"),
     ):
         open_device(page, device)
         row = page.locator("hui-generic-entity-row").filter(has_text="Role")
