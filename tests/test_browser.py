@@ -150,19 +150,21 @@ def simulate(scenario: str, player: str = "") -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(develop: Develop) -> Iterator[Page]:
-    """Chromium for one test, started anew each time.
+def page(develop: Develop, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """Chromium for one test, started anew each time; in English unless the test asks.
 
     Playwright's sync API runs an event loop of its own for as long as it is open; kept open
     across tests, it is still running when the next test's event loop is set up, which fails.
+    A browser's language is the one HA's frontend shows to a user who has not picked one.
     """
+    locale = getattr(request, "param", "en-US")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is missing: run scripts/setup --browser"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
         page.set_default_timeout(UI_TIMEOUT_MS)
         try:
             yield page
@@ -194,6 +196,23 @@ def log_in(page: Page, develop: Develop) -> None:
     expect_overview(page)
     if develop.dashboard_after is None:
         develop.dashboard_after = time.monotonic() - develop.started
+
+
+def log_in_any_language(page: Page) -> None:
+    """Log in as the demo user on a login page in any language (by its fields, not words)."""
+    page.goto(BASE + "/")
+    page.locator("input[autocomplete='username']").fill("demo")
+    password = page.locator("input[type='password']")
+    password.fill("sonos-demo")
+    password.press("Enter")
+    page.wait_for_url(lambda url: "/auth/" not in url and "auth_callback" not in url)
+    page.wait_for_selector("#ha-launch-screen", state="detached")
+
+
+SERVER_LANGUAGE = """async (language) => {
+    const hass = document.querySelector('home-assistant').hass;
+    await hass.callWS({type: 'config/core/update', language});
+}"""
 
 
 def sidebar(page: Page, name: str) -> None:
@@ -731,3 +750,54 @@ def test_health_dashboard_draws_a_week_of_history(page: Page, develop: Develop) 
     expect(page.get_by_text("No statistics found")).to_have_count(0)
     page.wait_for_timeout(2000)  # the charts animate in
     screenshot(page, "dashboard.png", full_page=True)
+
+
+# What a German and a French user read, in their words: the card's title, how the player
+# connects (a word from the translations, with the decimal comma), the app's UPnP menu.
+IN_OTHER_WORDS = {
+    "de-DE": (
+        "Kitchen kann das WLAN nicht erreichen (Sonos-Fehler 1001)",
+        "WLAN 2,4 GHz",
+        "Konto > Datenschutz und Sicherheit > UPnP",
+    ),
+    "fr-FR": (
+        "Kitchen ne peut pas atteindre le réseau Wi-Fi (erreur Sonos 1001)",
+        "Wi-Fi 2,4\xa0GHz",
+        "Compte > Confidentialité et sécurité > UPnP",
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(IN_OTHER_WORDS), indirect=True)
+def test_a_1001_card_and_the_upnp_form_error_in_the_user_s_language(
+    page: Page, develop: Develop
+) -> None:
+    """Home Assistant set to German (or French), a browser in the same language."""
+    locale: str = page.evaluate("navigator.language")
+    title, link, upnp_path = IN_OTHER_WORDS[locale]
+    language = locale[:2]
+    log_in_any_language(page)
+    page.evaluate(SERVER_LANGUAGE, language)
+    try:
+        simulate("off", "Kitchen")
+        goto(page, "/config/repairs")
+        card = page.get_by_text(title)
+        expect(card).to_be_visible(timeout=CARD_TIMEOUT_MS)
+        card.click()
+        expect(page.get_by_text(link, exact=False).first).to_be_visible()
+        screenshot(page, f"repair-card-{language}.png")
+        page.keyboard.press("Escape")
+
+        world = simulate("upnp-off-all")
+        # Kitchen is still off; the Bedroom answers, and refuses.
+        bedroom = next(p["address"] for p in world["players"] if p["name"] == "Bedroom")
+        goto(page, f"/config/integrations/dashboard/add?domain={DOMAIN}")
+        page.get_by_role("button", name="OK", exact=True).click()  # "Set up ...?" confirmed
+        form = page.locator("dialog-data-entry-flow")
+        field = form.locator("input").first
+        field.fill(bedroom)
+        field.press("Enter")
+        expect(form.get_by_text(upnp_path)).to_be_visible(timeout=CHECK_TIMEOUT_MS)
+        screenshot(page, f"upnp-form-error-{language}.png")
+    finally:
+        page.evaluate(SERVER_LANGUAGE, "en")
