@@ -4,8 +4,9 @@ Starts scripts/develop and measures how long until its dashboard shows in the br
 as the demo user, switches a simulated player off, reaches its repair card through Settings,
 walks the guided fix while the player comes back, and sees a card close by itself when its
 player answers again. Then every other scenario of scripts/simulate, checked against what the
-README's table promises the user sees. Screenshots land in test-artifacts/browser/ (the
-README's come from there), with the startup figure in startup.txt. Run with `--browser`.
+table of docs/development/demo.md promises the user sees. Screenshots land in
+test-artifacts/browser/, those the documentation shows also in docs/images/, with the startup
+figure in startup.txt. Run with `--browser`.
 """
 
 from collections.abc import Iterator
@@ -31,6 +32,23 @@ pytestmark = pytest.mark.timeout(300)
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
+DOCS_IMAGES = REPO / "docs" / "images"
+# The pictures the documentation shows: taken afresh at every run, so none shows an older
+# build. tests/test_docs.py checks docs/images holds these and no other, each shown by a page.
+DOCS_PICTURES = frozenset(
+    {
+        "dashboard.png",
+        "device-page.png",
+        "map-1003-light.png",
+        "map-healthy-light.png",
+        "map-home-theatre-down-dark.png",
+        "map-roam-asleep-dark.png",
+        "repair-card.png",
+        "repair-fixed.png",
+        "repair-step.png",
+        "repairs-dashboard.png",
+    }
+)
 PORT, CONTROL_PORT = 18123, 18399
 BASE = f"http://127.0.0.1:{PORT}"
 CHROMIUM_ARGS = [
@@ -278,7 +296,7 @@ POLLED_AT = f"""async () => {{
 def wait_for_polls(page: Page, count: int) -> None:
     """Let the integration poll `count` more times, as the entry's diagnostics tell.
 
-    A steady household changes no state (see the README's "Light on a Raspberry Pi"), so no
+    A steady household changes no state (docs/entities.md, "Light on a Raspberry Pi"), so no
     entity shows that a poll ran; the diagnostics carry the last poll's time. A check that
     nothing went wrong needs the polls to have run.
     """
@@ -317,10 +335,21 @@ def expect_back_to_healthy(page: Page) -> None:
     expect(overview_row(page, "Sonos household", "Diagnosis")).to_contain_text("OK")
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
-    """Save what a user sees at rest: no pointer hovering a row, no dialog half faded in."""
+def screenshot(
+    page: Page, name: str, *, full_page: bool = False, element: Locator | None = None
+) -> None:
+    """Save what a user sees at rest: no pointer hovering a row, no dialog half faded in.
+
+    The page, or only `element` of it; a picture the documentation shows goes to docs/images too.
+    """
     page.mouse.move(1279, 899)  # the bottom right corner: empty background on every page here
-    page.screenshot(path=ARTIFACTS / name, animations="disabled", full_page=full_page)
+    path = ARTIFACTS / name
+    if element is None:
+        page.screenshot(path=path, animations="disabled", full_page=full_page)
+    else:
+        element.screenshot(path=path, animations="disabled")
+    if name in DOCS_PICTURES:
+        shutil.copyfile(path, DOCS_IMAGES / name)
 
 
 def expect_brand_icon(page: Page) -> None:
@@ -449,11 +478,15 @@ def test_player_device_page(page: Page, develop: Develop) -> None:
     open_device(page, "Kitchen")
     expect(page.get_by_text("Error code")).to_be_visible()
     expect(page.get_by_text("Network connectivity")).to_be_visible()
+    # The diagnostic sensors too: the documentation's picture shows the whole device page.
+    for sensor in ("Role", "Wi-Fi band", "Missed checks", "Dropouts", "Reboots"):
+        expect(page.locator("hui-generic-entity-row").filter(has_text=sensor)).to_be_visible()
     screenshot(page, "device-page.png", full_page=True)
 
 
-# The README's `scripts/simulate` table, row by row, as the user sees it: each test ends with
-# `scripts/simulate healthy` and checks the household back to OK with every card closed.
+# The `scripts/simulate` table of docs/development/demo.md, row by row, as the user sees it:
+# each test ends with `scripts/simulate healthy` and checks the household back to OK with every
+# card closed.
 
 
 def test_hung_player_is_1001_while_the_others_keep_answering(page: Page, develop: Develop) -> None:
@@ -641,8 +674,7 @@ def test_household_map_on_the_dashboard(
         page.wait_for_function(
             "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
         )
-        page.mouse.move(1279, 899)
-        card.screenshot(path=ARTIFACTS / f"{name}-{scheme}.png", animations="disabled")
+        screenshot(page, f"{name}-{scheme}.png", element=card)
         if scenario == "healthy":  # the entity's own dialog shows the same picture
             card.click()
             dialog = page.locator("ha-more-info-dialog")

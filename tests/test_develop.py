@@ -262,7 +262,7 @@ def test_a_start_stopped_anywhere_in_setup_finishes_when_started_again(
 
 
 def test_simulate_take_address_and_wake(emulator: Emulator) -> None:
-    """`scripts/simulate take-address` and `wake`, as the README's table describes them."""
+    """`scripts/simulate take-address` and `wake`, as docs/development/demo.md describes them."""
     develop.add_demo_household(emulator)
     household = emulator.household
     kitchen, office = household.player("Kitchen"), household.player("Office")

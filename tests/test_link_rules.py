@@ -414,7 +414,7 @@ def test_silence_confirmed(checks: int, seconds: float, confirmed: bool) -> None
 
 
 def test_constants() -> None:
-    """The documented rule (README, How it decides)."""
+    """The documented rule (docs/how-it-decides.md, How it decides)."""
     assert CONFIRM_CHECKS == 3
     assert timedelta(seconds=4) == CONFIRM_SPAN
     assert timedelta(seconds=2) == DROPOUT_SPAN

@@ -28,7 +28,6 @@ INTEGRATION = ROOT / "custom_components" / DOMAIN
 MANIFEST = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
 STRINGS = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
 RULES = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8"))["rules"]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
 TIERS = {
     "bronze": {
         "action-setup", "appropriate-polling", "brands", "common-modules", "config-flow",
@@ -86,21 +85,21 @@ BEHAVIOUR = {
     ],
     "entity-disabled-by-default": ["test_writes.py::test_a_steady_household_writes_nothing"],
 }
-# Rules about the README: the section that carries each.
+# Rules about the documentation: the page, and the section of it that carries each.
 DOCS = {
-    "docs-actions": "### The `sonos_troubleshooter.power_cycle` action",
-    "docs-configuration-parameters": "## Configuration",
-    "docs-data-update": "## Data updates",
-    "docs-examples": "## Automations",
-    "docs-high-level-description": "## What it measures, and on which speakers",
-    "docs-installation-instructions": "## Installation",
-    "docs-installation-parameters": "## Configuration",
-    "docs-known-limitations": "## Known limitations",
-    "docs-removal-instructions": "## Removal",
-    "docs-supported-devices": "## What it measures, and on which speakers",
-    "docs-supported-functions": "## Entities",
-    "docs-troubleshooting": "## Troubleshooting",
-    "docs-use-cases": "## Automations",
+    "docs-actions": ("docs/automations.md", "## The `sonos_troubleshooter.power_cycle` action"),
+    "docs-configuration-parameters": ("docs/configuration.md", "## Configuration"),
+    "docs-data-update": ("docs/how-it-decides.md", "## Data updates"),
+    "docs-examples": ("docs/automations.md", "## Automations"),
+    "docs-high-level-description": ("README.md", "## What it measures, and on which speakers"),
+    "docs-installation-instructions": ("README.md", "## Installation"),
+    "docs-installation-parameters": ("README.md", "## Configuration"),
+    "docs-known-limitations": ("docs/troubleshooting.md", "## Known limitations"),
+    "docs-removal-instructions": ("README.md", "## Removal"),
+    "docs-supported-devices": ("README.md", "## What it measures, and on which speakers"),
+    "docs-supported-functions": ("README.md", "## Entities"),
+    "docs-troubleshooting": ("docs/troubleshooting.md", "## Troubleshooting"),
+    "docs-use-cases": ("docs/automations.md", "## Automations"),
 }
 
 
@@ -299,7 +298,7 @@ def test_every_rule_is_marked_and_gold_is_met() -> None:
 
 
 def test_every_done_rule_has_its_evidence() -> None:
-    """A rule claimed `done` is checked here: in the code, the README or a behaviour test."""
+    """A rule claimed `done` is checked here: in the code, the docs or a behaviour test."""
     evidenced = set(CODE) | set(BEHAVIOUR) | set(DOCS) | ENTITY_RULES
     evidenced |= {"async-dependency", "inject-websession"}  # test_architecture, test_coordinator
     missing = {rule for rule in RULES if status(rule) == "done"} - evidenced
@@ -320,9 +319,10 @@ def test_rule_has_its_behaviour_test(rule: str) -> None:
 
 
 @pytest.mark.parametrize("rule", sorted(DOCS))
-def test_rule_has_its_readme_section(rule: str) -> None:
-    heading = DOCS[rule]
-    assert re.search(rf"^{re.escape(heading)}", README, re.MULTILINE), heading
+def test_rule_has_its_documentation_section(rule: str) -> None:
+    page, heading = DOCS[rule]
+    text = (ROOT / page).read_text(encoding="utf-8")
+    assert re.search(rf"^{re.escape(heading)}", text, re.MULTILINE), f"{page}: {heading}"
 
 
 def test_exempt_rules_give_their_reason() -> None:

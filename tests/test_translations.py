@@ -23,7 +23,7 @@ from tools import build_strings
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "custom_components" / DOMAIN / "translations"
 PHRASES = ROOT / "phrasebooks"
-LANGUAGES = ("de", "es", "fr", "it", "nl")  # besides English; the README lists them
+LANGUAGES = ("de", "es", "fr", "it", "nl")  # besides English; docs/configuration.md lists them
 PLACEHOLDER = re.compile(r"\{\w+\}|\[\[\w+\]\]")
 HTML_TAG = re.compile(r"<[a-zA-Z/]")  # any tag opening, closed or not
 QUOTED_PLACEHOLDER = re.compile(r"['\"]\{\w+\}['\"]")

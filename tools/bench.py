@@ -1,6 +1,6 @@
 """Measure Sonos Troubleshooter at household scale and print every figure against its target.
 
-Started by `scripts/bench` (see the README). A real Home Assistant (bootstrap, blocking-call
+Started by `scripts/bench` (see docs/development/benchmark.md). A real Home Assistant (bootstrap, blocking-call
 detection on, HA's own event loop and executor) in this process, the integration added through
 its config and options flows, and 32 emulated players on 127.0.6.2-33 (--loopback) port 1400 with the
 simulated cloud on 127.0.7.x: loopback only, nothing reaches the internet or a real speaker.

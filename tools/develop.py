@@ -1,6 +1,6 @@
 """Run a real Home Assistant with Sonos Troubleshooter and a simulated Sonos household.
 
-Started by `scripts/develop` (see the README). Everything stays on loopback:
+Started by `scripts/develop` (see docs/development/demo.md). Everything stays on loopback:
 
 - five emulated players on 127.0.2.2-6 port 1400 (as real players listen); the Sonos cloud
   (api.sonos.com, api.ws.sonos.com) and two neutral internet hosts on 127.0.3.1-4, and the
@@ -131,7 +131,7 @@ zeroconf:
 # --core-sonos: HA core's own Sonos integration beside this one, set up as its documentation
 # says for networks where discovery does not reach the speakers: the players' addresses under
 # `hosts:` (it imports them into its config entry). It needs `ssdp`, which multicasts: run the
-# demo in a private network namespace then (see the README).
+# demo in a private network namespace then (see docs/development/side-by-side.md).
 CORE_SONOS = """\
 ssdp:
 sonos:
@@ -686,7 +686,8 @@ def main() -> int:
         "--core-sonos",
         action="store_true",
         help="also load HA core's Sonos integration with the simulated players (loads ssdp,"
-        " which multicasts: run it in a private network namespace, see the README)",
+        " which multicasts: run it in a private network namespace, see"
+        " docs/development/side-by-side.md)",
     )
     parser.add_argument(
         "--reset",

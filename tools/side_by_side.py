@@ -1,6 +1,6 @@
 """HA core's Sonos integration and Sonos Troubleshooter side by side, against the emulator.
 
-Started by `scripts/side-by-side` (see the README), beside a running `scripts/develop
+Started by `scripts/side-by-side` (see docs/development/side-by-side.md), beside a running `scripts/develop
 --core-sonos`, inside the same private network namespace. It logs in as the demo user, changes
 the simulated world through scripts/simulate's control endpoint and records, from Home
 Assistant's own REST and websocket APIs, what both integrations show at each step: every

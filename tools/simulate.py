@@ -1,4 +1,4 @@
-"""Change the simulated world of a running scripts/develop (see the README for what you see)."""
+"""Change the simulated world of a running scripts/develop (what you see: docs/development/demo.md)."""
 
 import argparse
 import json
