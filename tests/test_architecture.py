@@ -8,20 +8,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
 PACKAGE = "custom_components.sonos_troubleshooter"
-# Decision logic a table of scenarios tests: no Home Assistant import may creep in.
-PURE = (
-    "error_rules",
-    "error_catalog",
-    "link_rules",
-    "power_rules",
-    "household",
-    "identity_rules",
-    "reading_rules",
-    "household_map",
-    "bounded_http",
-    "player_client",
-    "cloud_client",
-)
+# Transport, parsing, model, rules and catalog: no Home Assistant import may creep in.
+HEALTH = INTEGRATION / "sonos_health"
 
 
 def type_only_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
@@ -64,14 +52,18 @@ def imported_modules(path: Path, package: str, *, at_runtime: bool = False) -> s
 
 def integration_graph() -> dict[str, set[str]]:
     """Map each integration module to the integration modules it imports."""
-    modules = {path.stem: path for path in INTEGRATION.glob("*.py")}
+    modules = {
+        ".".join(path.relative_to(INTEGRATION).with_suffix("").parts): path
+        for path in INTEGRATION.rglob("*.py")
+    }
     graph = {}
     for name, path in modules.items():
-        imported = imported_modules(path, PACKAGE, at_runtime=True)
+        package = ".".join((PACKAGE, *path.relative_to(INTEGRATION).parent.parts))
+        imported = imported_modules(path, package, at_runtime=True)
         graph[name] = {
             other
             for other in modules
-            if other != name and f"{PACKAGE}.{other}" in imported and other != "__init__"
+            if other != name and f"{PACKAGE}.{other}" in imported and not other.endswith("__init__")
         }
     return graph
 
@@ -101,8 +93,9 @@ def test_graph_sees_the_imports() -> None:
     """The check above must not pass by seeing nothing."""
     graph = integration_graph()
     assert "coordinator" in graph["runtime_data"]
-    assert "household" in graph["store"]
-    assert "cloud_client" in graph["coordinator"]  # `from . import cloud_client`
+    assert "sonos_health.household" in graph["store"]
+    assert "sonos_health.player_client" in graph["sonos_health.household"]
+    assert "sonos_health.cloud_client" in graph["coordinator"]  # `from .sonos_health import`
     assert "runtime_data" not in graph["coordinator"]  # named for mypy only
 
 
@@ -115,13 +108,13 @@ def test_type_only_imports_name_only_the_typed_entry() -> None:
     import may close it at run time, and nothing else may go up the layers that way.
     """
     found = {
-        path.stem: [
+        path.relative_to(INTEGRATION).with_suffix("").as_posix(): [
             (node.level, node.module, [alias.name for alias in node.names])
             if isinstance(node, ast.ImportFrom)
             else (0, None, [alias.name for alias in node.names])
             for node in type_only_imports(ast.parse(path.read_text(encoding="utf-8")))
         ]
-        for path in INTEGRATION.glob("*.py")
+        for path in INTEGRATION.rglob("*.py")
     }
     allowed = [(1, "runtime_data", ["SonosTroubleshooterConfigEntry"])]
     assert {
@@ -130,15 +123,14 @@ def test_type_only_imports_name_only_the_typed_entry() -> None:
     assert found["coordinator"] == allowed  # the check above must see them
 
 
-@pytest.mark.parametrize("module", PURE)
-def test_pure_modules_import_no_home_assistant(module: str) -> None:
-    imported = imported_modules(INTEGRATION / f"{module}.py", PACKAGE)
+@pytest.mark.parametrize("path", sorted(HEALTH.glob("*.py")), ids=lambda path: path.stem)
+def test_sonos_health_imports_neither_home_assistant_nor_the_glue(path: Path) -> None:
+    imported = imported_modules(path, f"{PACKAGE}.sonos_health")
     assert not {name for name in imported if name.startswith("homeassistant")}
-    pure_or_const = {f"{PACKAGE}.{name}" for name in (*PURE, "const")} | {PACKAGE}
     assert not {
         name
         for name in imported
-        if name.startswith(PACKAGE) and name not in pure_or_const and name.count(".") == 2
+        if name.startswith(PACKAGE) and not name.startswith(f"{PACKAGE}.sonos_health")
     }
 
 

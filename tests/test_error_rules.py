@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     EXPECTED_ABSENCES,
     FAILURES_TO_RAISE,
     MAYBE_AWAY,

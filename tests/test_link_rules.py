@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     CONFIRM_CHECKS,
     CONFIRM_SPAN,
     CloudObservation,
     ErrorCode,
     silence_confirmed,
 )
-from custom_components.sonos_troubleshooter.household import Household, KnownPlayer
-from custom_components.sonos_troubleshooter.link_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.household import Household, KnownPlayer
+from custom_components.sonos_troubleshooter.sonos_health.link_rules import (
     DROPOUT_SPAN,
     QUIET_PERIOD,
     UNSTABLE_DROPOUTS,
@@ -29,7 +29,7 @@ from custom_components.sonos_troubleshooter.link_rules import (
     is_portable,
     tallied,
 )
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     PlayerInfo,
     ProbeFailure,
     Topology,

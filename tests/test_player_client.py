@@ -18,8 +18,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 import pytest
 import soco
 
-from custom_components.sonos_troubleshooter import bounded_http, player_client
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.player_session import async_get_player_session
+from custom_components.sonos_troubleshooter.sonos_health import bounded_http, player_client
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     IN_FLIGHT,
     MASTER_VOLUME,
     MAX_BODY,
@@ -37,7 +38,6 @@ from custom_components.sonos_troubleshooter.player_client import (
     ping,
     wifi_band,
 )
-from custom_components.sonos_troubleshooter.player_session import async_get_player_session
 from sonos_emulator import REASON_SLEEPING, Connections, Emulator, Fault
 
 type Call = Callable[[aiohttp.ClientSession, str, float], Awaitable[object]]

@@ -13,10 +13,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_catalog import PlayerCard, steps_for
-from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
-from custom_components.sonos_troubleshooter.household import Household
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import PlayerCard, steps_for
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
+    CloudObservation,
+    ErrorCode,
+)
+from custom_components.sonos_troubleshooter.sonos_health.household import Household
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     Role,
     Uplink,
     parse_topology,

@@ -16,15 +16,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.const import DOMAIN, STATUS_PAGE_URL
-from custom_components.sonos_troubleshooter.error_catalog import (
+from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
     CABLE_STEPS,
     ERROR_1001,
     ERROR_1003,
     PlayerCard,
     steps_for,
 )
-from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
-from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import CloudCause, ErrorCode
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.helpers import all_off, cloud_card, poll, state, switch_off
 from tests.repair_flow import FIX, Flow

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_catalog import (
+from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
+from custom_components.sonos_troubleshooter.sensor import WIFI_BANDS
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
     CABLE_STEPS,
     ERROR_1001,
     ERROR_1003,
@@ -17,14 +19,12 @@ from custom_components.sonos_troubleshooter.error_catalog import (
     ordered_steps,
     steps_for,
 )
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     HOUSEHOLD_FINDINGS,
     CloudCause,
     ErrorCode,
 )
-from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
-from custom_components.sonos_troubleshooter.player_client import Role
-from custom_components.sonos_troubleshooter.sensor import WIFI_BANDS
+from custom_components.sonos_troubleshooter.sonos_health.player_client import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"

@@ -15,8 +15,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import create_eager_task
 
-from . import cloud_client, core_sonos
-from .cloud_client import CloudReport
+from . import core_sonos
 from .const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
@@ -32,18 +31,21 @@ from .const import (
     LOGGER,
     PROBE_TIMEOUT,
 )
-from .core_rules import CoreLoss, CoreView, EventPath, follow_core
-from .error_catalog import PlayerCard
-from .error_rules import (
+from .player_session import async_get_player_session
+from .sonos_health import cloud_client
+from .sonos_health.cloud_client import CloudReport
+from .sonos_health.core_rules import CoreLoss, CoreView, EventPath, follow_core
+from .sonos_health.error_catalog import PlayerCard
+from .sonos_health.error_rules import (
     AvailabilityChanges,
     DiagnosisState,
     ErrorCode,
     PlayerState,
     availability_changes,
 )
-from .household import DeviceName, Household, KnownPlayer, by_role_and_room
-from .link_rules import Link, complete_share
-from .player_client import (
+from .sonos_health.household import DeviceName, Household, KnownPlayer, by_role_and_room
+from .sonos_health.link_rules import Link, complete_share
+from .sonos_health.player_client import (
     TOPOLOGY_TOO_LARGE,
     PlayerInfo,
     ProbeFailure,
@@ -58,8 +60,7 @@ from .player_client import (
     ping,
     ping_network_device,
 )
-from .player_session import async_get_player_session
-from .reading_rules import Readings, read
+from .sonos_health.reading_rules import Readings, read
 from .store import HouseholdStore
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher

@@ -17,7 +17,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er, 
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC
 
 from .const import SONOS_CORE_DOMAIN
-from .core_rules import CoreView, EventPath, event_path, read_listener
+from .sonos_health.core_rules import CoreView, EventPath, event_path, read_listener
 
 # Core's repair issue when the speakers' events do not reach Home Assistant; it then polls.
 SUBSCRIPTIONS_FAILED = "subscriptions_failed"

@@ -19,10 +19,10 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity
-from .error_rules import ErrorCode, expected_absence
-from .household_map import MapHousehold, MapPlayer, Mark, draw
-from .player_client import Role, Uplink, shown_band
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.error_rules import ErrorCode, expected_absence
+from .sonos_health.household_map import MapHousehold, MapPlayer, Mark, draw
+from .sonos_health.player_client import Role, Uplink, shown_band
 
 PARALLEL_UPDATES = 0
 CATEGORIES = ("entity", "selector")

@@ -23,19 +23,8 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from . import core_sonos
 from .const import DOMAIN, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .error_catalog import PlayerCard, steps_for
-from .error_rules import ErrorCode
 from .issues import IssueKind
 from .power_control import RefusedError, power_switches, router_entity
-from .power_rules import (
-    POWER_OFF_SECONDS,
-    ROUTER_OFF_SECONDS,
-    ROUTER_START_SECONDS,
-    SPEAKER_START_SECONDS,
-    Action,
-    ActionRecord,
-    Outcome,
-)
 from .repair_facts import (
     TIME_OF_DAY,
     action_facts,
@@ -49,6 +38,17 @@ from .repair_facts import (
     when,
 )
 from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
+from .sonos_health.error_catalog import PlayerCard, steps_for
+from .sonos_health.error_rules import ErrorCode
+from .sonos_health.power_rules import (
+    POWER_OFF_SECONDS,
+    ROUTER_OFF_SECONDS,
+    ROUTER_START_SECONDS,
+    SPEAKER_START_SECONDS,
+    Action,
+    ActionRecord,
+    Outcome,
+)
 
 # The documented steps Home Assistant can perform itself, given the entity to do it with.
 STEP_ACTIONS = {"power_cycle_speaker": Action.POWER_CYCLE, "restart_router": Action.ROUTER_RESTART}

@@ -37,7 +37,8 @@ from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
 from .const import DOMAIN, LOGGER, PROBE_TIMEOUT
-from .player_client import (
+from .player_session import async_get_player_session
+from .sonos_health.player_client import (
     MAX_BODY,
     SonosError,
     Topology,
@@ -46,7 +47,6 @@ from .player_client import (
     subscribe_topology,
     unsubscribe,
 )
-from .player_session import async_get_player_session
 
 if TYPE_CHECKING:
     from .runtime_data import SonosTroubleshooterConfigEntry

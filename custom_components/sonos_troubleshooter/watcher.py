@@ -38,11 +38,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER, PROBE_TIMEOUT
-from .error_rules import ErrorCode
-from .household import Household, KnownPlayer
-from .link_rules import confirmation_due
-from .player_client import IN_FLIGHT, PORT, SonosError, answered, fetch_player_info, ping
 from .player_session import async_get_player_session
+from .sonos_health.error_rules import ErrorCode
+from .sonos_health.household import Household, KnownPlayer
+from .sonos_health.link_rules import confirmation_due
+from .sonos_health.player_client import (
+    IN_FLIGHT,
+    PORT,
+    SonosError,
+    answered,
+    fetch_player_info,
+    ping,
+)
 
 if TYPE_CHECKING:
     from .runtime_data import SonosTroubleshooterConfigEntry
