@@ -2,6 +2,8 @@
 
 import ast
 from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
@@ -10,6 +12,9 @@ INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
 PACKAGE = "custom_components.sonos_troubleshooter"
 # Transport, parsing, model, rules and catalog: no Home Assistant import may creep in.
 HEALTH = INTEGRATION / "sonos_health"
+HEALTH_TESTS = ROOT / "tests" / "sonos_health"
+TEST_MODULES = {path.stem for path in (ROOT / "tests").rglob("test_*.py")}
+HOME_ASSISTANT = ("homeassistant", "pytest_homeassistant_custom_component")
 
 
 def type_only_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
@@ -126,7 +131,7 @@ def test_type_only_imports_name_only_the_typed_entry() -> None:
 @pytest.mark.parametrize("path", sorted(HEALTH.glob("*.py")), ids=lambda path: path.stem)
 def test_sonos_health_imports_neither_home_assistant_nor_the_glue(path: Path) -> None:
     imported = imported_modules(path, f"{PACKAGE}.sonos_health")
-    assert not {name for name in imported if name.startswith("homeassistant")}
+    assert not {name for name in imported if name.startswith(HOME_ASSISTANT)}
     assert not {
         name
         for name in imported
@@ -134,15 +139,57 @@ def test_sonos_health_imports_neither_home_assistant_nor_the_glue(path: Path) ->
     }
 
 
+@pytest.mark.parametrize("path", sorted(HEALTH_TESTS.glob("*.py")), ids=lambda path: path.stem)
+def test_sonos_health_tests_import_neither_home_assistant_nor_the_glue(path: Path) -> None:
+    """They test the library alone: its modules, the emulator, and nothing of the other tests."""
+    imported = imported_modules(path, "tests.sonos_health")
+    assert not {name for name in imported if name.startswith(HOME_ASSISTANT)}
+    assert not {
+        name
+        for name in imported
+        if (name.startswith(PACKAGE) and not name.startswith(f"{PACKAGE}.sonos_health"))
+        or (name.startswith("tests") and not name.startswith("tests.sonos_health"))
+    }
+
+
+def home_assistant_loaded_by(modules: list[str]) -> list[str]:
+    """Import the modules in a fresh interpreter; return the Home Assistant modules loaded."""
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(sorted(name for name in sys.modules if name.startswith({HOME_ASSISTANT!r})))\n"
+    )
+    loaded = subprocess.run(  # noqa: S603  (our own interpreter, fixed arguments)
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return ast.literal_eval(loaded.stdout)
+
+
+def test_sonos_health_and_its_tests_load_no_home_assistant() -> None:
+    """What they import, and all it imports in turn, holds no Home Assistant module.
+
+    As the library's tests run alone: tests/sonos_health/conftest.py keeps the integration's
+    `__init__.py`, Home Assistant's entry point, from running.
+    """
+    conftest = "tests.sonos_health.conftest"
+    library = [f"{PACKAGE}.sonos_health.{path.stem}" for path in sorted(HEALTH.glob("*.py"))]
+    tests = [f"tests.sonos_health.{path.stem}" for path in sorted(HEALTH_TESTS.glob("test_*.py"))]
+    assert home_assistant_loaded_by([conftest, *library, *tests]) == []
+    # The check must not pass by seeing nothing: the integration's entry point loads HA.
+    assert "homeassistant" in home_assistant_loaded_by([PACKAGE])
+
+
 def test_no_test_module_imports_another() -> None:
     """Shared helpers live in helper modules and conftest, as in Home Assistant core."""
     offenders = {
-        path.name: sorted(
+        path.relative_to(ROOT).as_posix(): sorted(
             name
-            for name in imported_modules(path, "tests")
-            if name.startswith(("tests.test_", "test_"))
+            for name in imported_modules(path, ".".join(path.relative_to(ROOT).parent.parts))
+            if name.split(".")[0] in ("tests", *TEST_MODULES)
+            and any(part.startswith("test_") for part in name.split("."))
         )
-        for path in (ROOT / "tests").glob("test_*.py")
+        for path in (ROOT / "tests").rglob("test_*.py")
     }
     assert {name: found for name, found in offenders.items() if found} == {}
 

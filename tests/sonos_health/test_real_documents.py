@@ -28,7 +28,7 @@ from custom_components.sonos_troubleshooter.sonos_health.player_client import (
 )
 from sonos_emulator.model import Player, make_uid, zone_group_state
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 AT = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 CLOUD_OK = CloudObservation(
     names_resolved=True, cloud_connected=True, reference_connected=True, status_indicator="none"
