@@ -486,12 +486,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         """
         players = self.household.players.values()
         views = {
-            player.uid: core_sonos.core_view(
-                self.hass,
-                core_sonos.core_device(
-                    self.hass, player.uid, player.info.mac_address if player.info else None
-                ),
-            )
+            player.uid: core_sonos.core_view(self.hass, core_sonos.core_device(self.hass, player))
             for player in players
         }
         answering = {p.uid: p.ip for p in players if p.uid in failures and failures[p.uid] is None}

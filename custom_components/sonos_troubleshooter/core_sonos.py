@@ -8,6 +8,7 @@ its own, found by the speaker's id (core's identifier) or its MAC address (core'
 import asyncio
 from collections.abc import Iterable
 from ipaddress import IPv4Interface
+from typing import Protocol
 from urllib.parse import urlparse
 
 from homeassistant.components import network
@@ -18,6 +19,7 @@ from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC
 
 from .const import SONOS_CORE_DOMAIN
 from .sonos_health.core_rules import CoreView, EventPath, event_path, read_listener
+from .sonos_health.player_client import PlayerInfo
 
 # Core's repair issue when the speakers' events do not reach Home Assistant; it then polls.
 SUBSCRIPTIONS_FAILED = "subscriptions_failed"
@@ -26,15 +28,31 @@ SUBSCRIPTIONS_FAILED = "subscriptions_failed"
 LISTENER_TIMEOUT = 1.0
 
 
+class Speaker(Protocol):
+    """A speaker as the household knows it or a poll saw it: its id and its description."""
+
+    @property
+    def uid(self) -> str: ...  # noqa: D102
+
+    @property
+    def info(self) -> PlayerInfo | None: ...  # noqa: D102
+
+
 @callback
-def core_device(hass: HomeAssistant, uid: str, mac: str | None) -> dr.DeviceEntry | None:
-    """Return the device core Sonos keeps for the speaker, found by its id or MAC address."""
+def core_device(hass: HomeAssistant, speaker: Speaker) -> dr.DeviceEntry | None:
+    """Return the device core Sonos keeps for the speaker, found by its id or MAC address.
+
+    The MAC address comes from the speaker's description; before that is read, the id alone.
+    """
+    mac = speaker.info.mac_address.lower() if speaker.info else None
     registry = dr.async_get(hass)
     for entry in hass.config_entries.async_entries(SONOS_CORE_DOMAIN):
-        device = registry.async_get_device_by_identifier((SONOS_CORE_DOMAIN, uid), entry.entry_id)
+        device = registry.async_get_device_by_identifier(
+            (SONOS_CORE_DOMAIN, speaker.uid), entry.entry_id
+        )
         if device is None and mac:
             device = registry.async_get_device_by_connection(
-                (CONNECTION_NETWORK_MAC, mac.lower()), entry.entry_id
+                (CONNECTION_NETWORK_MAC, mac), entry.entry_id
             )
         if device is not None:
             return device

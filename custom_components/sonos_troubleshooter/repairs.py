@@ -647,8 +647,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         """Return core's device of the speaker this flow is about (None for the events)."""
         if self._uid is None or (player := runtime.coordinator.data.players.get(self._uid)) is None:
             return None
-        info = player.info
-        return core_sonos.core_device(self.hass, self._uid, info.mac_address if info else None)
+        return core_sonos.core_device(self.hass, player)
 
     def _core_recovered(self, device: dr.DeviceEntry | None) -> bool:
         """Tell from core's own state whether it is fine again (before our next poll)."""
