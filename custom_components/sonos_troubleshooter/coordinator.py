@@ -176,7 +176,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             config_entry=entry,
             name=DOMAIN,
             update_interval=self.interval,
-            always_update=False,
         )
         self.household_id: str = entry.data[CONF_HOUSEHOLD_ID]
         self.household = household
