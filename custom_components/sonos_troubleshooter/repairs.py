@@ -18,6 +18,7 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from . import core_sonos
@@ -89,21 +90,18 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         """Return the measured facts the texts fill in."""
 
-    def _runtime(self) -> SonosTroubleshooterData | None:
-        """Return what the household's config entry owns, None when it is not loaded."""
+    @property
+    def _loaded(self) -> SonosTroubleshooterData:
+        """Return what the household's config entry owns; end the flow when it is not loaded.
+
+        The flow manager turns `AbortFlow` into the abort page, whichever step raised it.
+        """
         entry: SonosTroubleshooterConfigEntry | None = self.hass.config_entries.async_get_entry(
             self._entry_id
         )
         if entry is None or entry.state is not ConfigEntryState.LOADED:
-            return None
+            raise AbortFlow("entry_not_loaded")
         return entry.runtime_data
-
-    @property
-    def _loaded(self) -> SonosTroubleshooterData:
-        """Return the runtime data of an entry `_ended()` just found loaded."""
-        runtime = self._runtime()
-        assert runtime is not None
-        return runtime
 
     def _ended(self, action: ActionRecord | None = None) -> RepairsFlowResult | None:
         """Return how the flow ends when there is nothing left to fix, else None.
@@ -111,9 +109,7 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
         The entry may have been unloaded, or the error cleared while the flow was open.
         After an action, the success message names what Home Assistant did.
         """
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         snapshot = runtime.coordinator.data
         if self._is_failing(snapshot):
             return None
@@ -129,9 +125,7 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
 
     async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Poll the household and the cloud now, showing progress while it runs."""
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         if self._check is None:
             self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
         if not self._check.done():
@@ -360,9 +354,7 @@ class GuidedFixFlow(HouseholdRepairFlow):
         """Perform the step on screen, showing progress until it is done and re-checked."""
         if self._action is not None and self._action.done():
             return self.async_show_progress_done(next_step_id="acted")
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         step = self._steps[self._position] if 0 <= self._position < len(self._steps) else ""
         action = STEP_ACTIONS.get(step)
         if self._action is None:
@@ -673,9 +665,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
         """Reload core Sonos (the user chose it), wait for it to recover, then poll."""
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         if self._work is None:
             device = self._core_device(runtime)
             core_entry = core_sonos.core_entry_id(self.hass, device.id if device else None)
@@ -734,9 +724,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         """Close the card if the reload helped; else explain the next documented causes."""
         assert self._work is not None
         self._work = None
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         if not self._is_failing(runtime.coordinator.data):
             return self.async_create_entry(
                 data={},
@@ -783,5 +771,9 @@ async def async_create_fix_flow(
             return CoreFixFlow(entry_id, str(data.get("uid")))
         case IssueKind.CORE_EVENTS:
             return CoreFixFlow(entry_id, None)
-        case _:
+        case IssueKind.CLOUD:
             return CloudFixFlow(entry_id)
+        case kind:
+            # Cards to read (`IssueKind.fixable`) have no flow; anything else is a mistake to
+            # surface, not a card to answer with the cloud's steps.
+            raise ValueError(f"No repair flow for issue {issue_id} of kind {kind!r}")
