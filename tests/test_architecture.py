@@ -12,6 +12,8 @@ INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
 PACKAGE = "custom_components.sonos_troubleshooter"
 # Transport, parsing, model, rules and catalog: no Home Assistant import may creep in.
 HEALTH = INTEGRATION / "sonos_health"
+# The repository's Python packages, checked for circles as one graph.
+PACKAGES = (INTEGRATION, ROOT / "sonos_emulator", ROOT / "tools", ROOT / "tests")
 HEALTH_TESTS = ROOT / "tests" / "sonos_health"
 TEST_MODULES = {path.stem for path in (ROOT / "tests").rglob("test_*.py")}
 HOME_ASSISTANT = ("homeassistant", "pytest_homeassistant_custom_component")
@@ -49,33 +51,57 @@ def imported_modules(path: Path, package: str, *, at_runtime: bool = False) -> s
             if node.level:
                 parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{parent}.{base}" if base else parent
-                # `from . import cloud_client` names a module, not a symbol.
-                names.update(f"{base}.{alias.name}" for alias in node.names)
+            # `from . import cloud_client` names a module, not a symbol.
+            names.update(f"{base}.{alias.name}" for alias in node.names)
             names.add(base)
     return names
 
 
-def integration_graph() -> dict[str, set[str]]:
-    """Map each integration module to the integration modules it imports."""
-    modules = {
-        ".".join(path.relative_to(INTEGRATION).with_suffix("").parts): path
-        for path in INTEGRATION.rglob("*.py")
+def module_name(path: Path) -> str:
+    """Return the dotted name Python imports a repository file by."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def repository_graph() -> dict[str, set[str]]:
+    """Map each module of the repository's packages to the repository modules it imports.
+
+    A package counts as imported when a name is taken from it, not when it only hands out its
+    sub-modules (`from . import core_sonos`). Type-only imports count too, except in the
+    integration, where the one allowed is checked on its own (see below).
+    """
+    paths = {
+        module_name(path): path
+        for root in PACKAGES
+        for path in root.rglob("*.py")
+        if (path.parent / "__init__.py").exists()
     }
     graph = {}
-    for name, path in modules.items():
-        package = ".".join((PACKAGE, *path.relative_to(INTEGRATION).parent.parts))
-        imported = imported_modules(path, package, at_runtime=True)
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        imported = imported_modules(path, package, at_runtime=path.is_relative_to(INTEGRATION))
         graph[name] = {
             other
-            for other in modules
-            if other != name and f"{PACKAGE}.{other}" in imported and not other.endswith("__init__")
+            for other in paths
+            if other != name
+            and other in imported
+            and (
+                paths[other].name != "__init__.py"
+                or any(
+                    found.rpartition(".")[0] == other and found not in paths for found in imported
+                )
+                or not any(found.rpartition(".")[0] == other for found in imported)
+            )
         }
     return graph
 
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
-    """No circle of any length: transport -> model -> rules -> coordinator -> entities."""
-    graph = integration_graph()
+    """No circle of any length, in the integration, the emulator, the programs or the tests.
+
+    In the integration: transport -> model -> rules -> coordinator -> entities.
+    """
+    graph = repository_graph()
     state: dict[str, str] = {}
     circles: list[list[str]] = []
 
@@ -96,12 +122,29 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
 
 def test_graph_sees_the_imports() -> None:
     """The check above must not pass by seeing nothing."""
-    graph = integration_graph()
-    assert "coordinator" in graph["runtime_data"]
-    assert "sonos_health.household" in graph["store"]
-    assert "sonos_health.player_client" in graph["sonos_health.household"]
-    assert "sonos_health.cloud_client" in graph["coordinator"]  # `from .sonos_health import`
-    assert "runtime_data" not in graph["coordinator"]  # named for mypy only
+    graph = repository_graph()
+    integration = {
+        name.removeprefix(f"{PACKAGE}."): {other.removeprefix(f"{PACKAGE}.") for other in found}
+        for name, found in graph.items()
+        if name.startswith(PACKAGE)
+    }
+    assert "coordinator" in integration["runtime_data"]
+    assert "sonos_health.household" in integration["store"]
+    assert "sonos_health.player_client" in integration["sonos_health.household"]
+    assert "sonos_health.cloud_client" in integration["coordinator"]  # `from .sonos_health import`
+    assert "sonos_health" not in integration["coordinator"]  # it only hands out a module
+    assert "runtime_data" not in integration["coordinator"]  # named for mypy only
+    assert "sonos_emulator.server" in graph["sonos_emulator.household"]
+    assert "sonos_emulator" in graph["sonos_emulator.process"]  # `from . import Emulator`
+    assert "sonos_emulator.model" in graph["tests.sonos_health.test_real_documents"]
+    assert "tests.helpers" in graph["tests.test_coordinator"]
+    assert f"{PACKAGE}.sonos_health.household_map" in graph["tools.bench"]
+    assert {name.partition(".")[0] for name in graph} == {
+        "custom_components",
+        "sonos_emulator",
+        "tests",
+        "tools",
+    }
 
 
 def test_type_only_imports_name_only_the_typed_entry() -> None:
