@@ -146,12 +146,6 @@ def test_escalated_cards_say_so() -> None:
         assert "more than 24 hours" in card["fix_flow"]["step"]["init"]["description"]
 
 
-def test_cause_first_and_unknown_first_step() -> None:
-    assert ordered_steps(ERROR_1003, "check_firewall")[0] == "check_firewall"
-    assert ordered_steps(ERROR_1003, "not_a_step") == ERROR_1003.steps
-    assert FIRST_STEP[CloudCause.SONOS_OUTAGE] == ERROR_1003.steps[0]
-
-
 def test_every_state_the_code_can_report_is_translated() -> None:
     sensors = STRINGS["entity"]["sensor"]
     assert set(sensors["error_code"]["state"]) == {str(code) for code in ErrorCode}
