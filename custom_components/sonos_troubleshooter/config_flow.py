@@ -32,7 +32,6 @@ from .const import (
     DEFAULT_STATUS_URL,
     DOMAIN,
     MIN_SCAN_INTERVAL,
-    PROBE_TIMEOUT,
 )
 from .player_session import async_get_player_session
 from .runtime_data import SonosTroubleshooterConfigEntry
@@ -44,6 +43,7 @@ from .sonos_health.player_client import (
     fetch_household_id,
     fetch_player_info,
 )
+from .sonos_health.timing import PROBE_TIMEOUT
 
 # Form errors by failure; soco 0.31 addresses players by IPv4 literal only.
 ERRORS = {

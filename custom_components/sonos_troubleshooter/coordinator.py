@@ -29,7 +29,6 @@ from .const import (
     DOMAIN,
     INFO_REFRESH,
     LOGGER,
-    PROBE_TIMEOUT,
 )
 from .player_session import async_get_player_session
 from .sonos_health import cloud_client
@@ -61,6 +60,7 @@ from .sonos_health.player_client import (
     ping_network_device,
 )
 from .sonos_health.reading_rules import Readings, read
+from .sonos_health.timing import POLL_GAP, PROBE_TIMEOUT
 from .store import HouseholdStore
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
@@ -76,10 +76,6 @@ MIN_POLL_GAP = timedelta(seconds=1)
 # HA starts a timed poll up to this much after its due time (the random spread its event helper
 # gives every refresh cycle); it is taken off so no poll comes later than its interval.
 HA_POLL_SPREAD = timedelta(microseconds=event.RANDOM_MICROSECOND_MAX)
-# A poll starts at least this long after the last one began (seconds): polls the watcher or
-# a guided fix asks for come between timer polls, and two polls a moment apart would count
-# one short dropout as two failed polls, and 1001.
-POLL_GAP = 4.0
 
 type Probe = tuple[ProbeFailure | None, float | None]
 """How a player failed the poll's control call (None: it answered), and how long it took (ms)."""
