@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientSession
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, event, translation
+from homeassistant.helpers import event
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -30,10 +30,11 @@ from .const import (
     INFO_REFRESH,
     LOGGER,
 )
+from .core_sonos import CoreReport
+from .device_names import async_device_names
 from .player_session import async_get_player_session
 from .sonos_health import cloud_client
 from .sonos_health.cloud_client import CloudReport
-from .sonos_health.core_rules import CoreLoss, CoreView, EventPath, follow_core
 from .sonos_health.error_catalog import PlayerCard
 from .sonos_health.error_rules import (
     AvailabilityChanges,
@@ -42,7 +43,7 @@ from .sonos_health.error_rules import (
     PlayerState,
     availability_changes,
 )
-from .sonos_health.household import DeviceName, Household, KnownPlayer, by_role_and_room
+from .sonos_health.household import DeviceName, Household, KnownPlayer
 from .sonos_health.link_rules import Link, complete_share
 from .sonos_health.player_client import (
     TOPOLOGY_TOO_LARGE,
@@ -114,18 +115,6 @@ class PlayerSnapshot:
     state: PlayerState
     link: Link
     warned: bool  # the early warning is shown for it (see `Household.warned`)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CoreReport:
-    """What HA core's Sonos integration showed of the household in the same poll."""
-
-    views: Mapping[str, CoreView | None] = field(default_factory=dict)
-    """Per player: core's view of it (None: core has no device for it, or is not installed)."""
-    lost: Mapping[str, CoreLoss] = field(default_factory=dict)
-    """Players core shows unavailable for a while although they answer us."""
-    events: EventPath | None = None
-    """The event path as measured while core's `subscriptions_failed` issue is raised."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -425,7 +414,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         }
         if not self.config_entry.pref_disable_polling:
             self._watcher.follow()
-        core = await self._observe_core(now, failures)
+        self._core_unavailable_since, core = await core_sonos.async_observe_core(
+            self.hass, household.players.values(), failures, self._core_unavailable_since, now
+        )
         return self._snapshot(now, probes, report, diagnosis, found, core=core)
 
     def _log_availability(
@@ -438,7 +429,11 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         """
         household = self.household
         players = (*changes.silenced, *changes.answering, *changes.away)
-        names = self._device_names()[1] if players else {}
+        names = (
+            async_device_names(self.hass, self.config_entry.entry_id, household)[1]
+            if players
+            else {}
+        )
         for uid in changes.silenced:
             LOGGER.info(
                 "%s (%s) is unavailable: Sonos error %s, it does not answer (%s)",
@@ -472,30 +467,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         if changes.cloud_back:
             LOGGER.info("The Sonos cloud is back: Sonos error %s cleared", ErrorCode.E1003)
 
-    async def _observe_core(
-        self, now: datetime, failures: Mapping[str, ProbeFailure | None]
-    ) -> CoreReport:
-        """Compare what core Sonos shows with what this poll heard (read-only, no requests).
-
-        Only a proper answer counts as answering: a 403 is a player neither can control.
-        """
-        players = self.household.players.values()
-        views = {
-            player.uid: core_sonos.core_view(self.hass, core_sonos.core_device(self.hass, player))
-            for player in players
-        }
-        answering = {p.uid: p.ip for p in players if p.uid in failures and failures[p.uid] is None}
-        self._core_unavailable_since, lost = follow_core(
-            self._core_unavailable_since, views, answering, now
-        )
-        listener = core_sonos.subscriptions_failed(self.hass)
-        events = (
-            None
-            if listener is None
-            else await core_sonos.async_event_path(self.hass, listener, (p.ip for p in players))
-        )
-        return CoreReport(views=views, lost=lost, events=events)
-
     def _snapshot(
         self,
         now: datetime,
@@ -510,7 +481,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         vanished = household.vanished_reasons()
         away_since = household.away_since()
         members = household.member_uids()
-        device_names, names = self._device_names()
+        device_names, names = async_device_names(self.hass, self.config_entry.entry_id, household)
         fallen = household.fallen_with_main()
         return HouseholdSnapshot(
             household_id=self.household_id,
@@ -569,32 +540,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         elif self._topology_unreadable_since is None:
             self._topology_unreadable_since = now
         return self._topology_unreadable_since
-
-    def _device_names(self) -> tuple[dict[str, DeviceName], dict[str, str]]:
-        """Return each player's device name, and the name its device shows.
-
-        Names are compared in the words users read, in Home Assistant's language, as device
-        names are translated (without the texts, by role and room alone); a name the user
-        gave the device wins. The texts are looked up once for all players.
-        """
-        texts = translation.async_get_cached_translations(
-            self.hass, self.hass.config.language, "device", DOMAIN
-        )
-
-        def worded(name: DeviceName) -> str | None:
-            template = texts.get(f"component.{DOMAIN}.device.{name.translation_key}.name")
-            return template.format(**name.placeholders) if template else None
-
-        names = self.household.device_names(lambda name: worded(name) or by_role_and_room(name))
-        registry = dr.async_get(self.hass)
-        shown: dict[str, str] = {}
-        for uid, name in names.items():
-            device = registry.async_get_device_by_identifier(
-                (DOMAIN, uid), self.config_entry.entry_id
-            )
-            own = device.name_by_user if device is not None else None
-            shown[uid] = own or worded(name) or name.room
-        return names, shown
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float
