@@ -13,7 +13,6 @@ from homeassistant.helpers import event
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
-from homeassistant.util.async_ import create_eager_task
 
 from . import core_sonos
 from .const import (
@@ -46,14 +45,12 @@ from .sonos_health.error_rules import (
 from .sonos_health.household import DeviceName, Household, KnownPlayer
 from .sonos_health.link_rules import Link, complete_share
 from .sonos_health.player_client import (
-    TOPOLOGY_TOO_LARGE,
     PlayerInfo,
     ProbeFailure,
     Role,
     SonosError,
     Topology,
     Uplink,
-    UPnPFaultError,
     answered,
     fetch_player_info,
     fetch_topology,
@@ -63,15 +60,13 @@ from .sonos_health.player_client import (
 from .sonos_health.reading_rules import Readings, read
 from .sonos_health.timing import POLL_GAP, PROBE_TIMEOUT
 from .store import HouseholdStore
+from .topology import TOPOLOGY_HEDGE, TopologySearch
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
 
 if TYPE_CHECKING:
     from .runtime_data import SonosTroubleshooterConfigEntry
 
-# The next player is asked for the topology when the last one asked has not answered within
-# this share of the probe timeout (a healthy player answers in a fraction of it).
-TOPOLOGY_HEDGE = 0.25
 # However long a poll took, the next one waits at least this long (see _keep_polls_on_the_beat).
 MIN_POLL_GAP = timedelta(seconds=1)
 # HA starts a timed poll up to this much after its due time (the random spread its event helper
@@ -127,7 +122,7 @@ class HouseholdSnapshot:
     diagnosis: DiagnosisState
     topology_error: str | None
     topology_source: str
-    """How the poll read the topology: `answer`, `events`, or `unknown` (see `_find_topology`)."""
+    """How the poll read the topology: `answer`, `events`, or `unknown` (see topology.py)."""
     topology_events: EventsState
     topology_unreadable_since: datetime | None
     """Since when players answer but cannot tell the topology, nor their events reach us."""
@@ -177,8 +172,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self._last_poll_began = -POLL_GAP  # loop time
         # Where the topology comes from while no player can answer it (large households).
         self.topology_events = TopologyEvents(hass, entry)
-        self._topology_source = "unknown"
-        self._topology_unreadable_since: datetime | None = None
+        self._topology = TopologySearch(hass, entry, self.topology_events)
         # What each player's last-seen and response-time sensors show (see reading_rules).
         self._readings: dict[str, Readings] = {}
 
@@ -236,31 +230,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             LOGGER.debug("Player at %s did not answer properly: %s", ip, error)
             return error.failure, None
         return None, 1000 * (self.hass.loop.time() - started)
-
-    async def _read_topology(self, ip: str, deadline: float) -> Topology | str:
-        """Ask the player at `ip` for the topology; past the size it can answer, read its events.
-
-        Events are read from a player that answered the last poll: a silent one's last
-        event may be stale.
-        """
-        try:
-            topology = await self._exchange(fetch_topology, ip, deadline)
-        except UPnPFaultError as error:
-            if error.code != TOPOLOGY_TOO_LARGE:
-                return str(error)
-            found = await self.topology_events.async_read(ip, self.household.answering(), deadline)
-            if isinstance(found, str):
-                return f"{error}; {found}"
-            self._topology_source = "events"
-            return found
-        except SonosError as error:
-            return str(error)
-        self._topology_source = "answer"
-        if self.topology_events.sid is not None:  # not needed any more
-            self.config_entry.async_create_background_task(
-                self.hass, self.topology_events.async_stop(), f"{DOMAIN} stop topology events"
-            )
-        return topology
 
     async def _read_info(
         self, player: KnownPlayer, now: datetime, deadline: float
@@ -519,27 +488,14 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             cloud=report,
             diagnosis=diagnosis,
             topology_error=found if isinstance(found, str) else None,
-            topology_source=self._topology_source,
+            topology_source=self._topology.source,
             topology_events=self.topology_events.state,
-            topology_unreadable_since=self._unreadable_since(now),
+            topology_unreadable_since=self._topology.unreadable_since(now),
             events_address=self.topology_events.address,
             complete_share=complete_share(self.household.tally, now),
             updated_at=now,
             core=core,
         )
-
-    def _unreadable_since(self, now: datetime) -> datetime | None:
-        """Follow since when the players answer 501 and their events cannot reach us."""
-        unreadable = self._topology_source == "unknown" and self.topology_events.state in (
-            EventsState.BLOCKED,
-            EventsState.NO_CALLBACK,
-            EventsState.REFUSED,
-        )
-        if not unreadable:
-            self._topology_unreadable_since = None
-        elif self._topology_unreadable_since is None:
-            self._topology_unreadable_since = now
-        return self._topology_unreadable_since
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float
@@ -548,8 +504,13 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
         Players that joined or moved are asked right away, at their address in the topology.
         """
-        self._topology_source = "unknown"
-        found = await self._find_topology(sources, deadline)
+        found = await self._topology.async_find(
+            lambda ip: self._exchange(fetch_topology, ip, deadline),
+            sources,
+            self.household.answering,
+            deadline,
+            hedge=PROBE_TIMEOUT * TOPOLOGY_HEDGE,
+        )
         if isinstance(found, str):
             LOGGER.debug("No player could tell the household topology: %s", found)
             self.household.follow(None)
@@ -569,32 +530,3 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         probes: dict[str, Probe] = {uid: (failure, None) for uid, failure in known.items()}
         probes.update(zip((player.uid for player in recheck), results, strict=True))
         return found, probes
-
-    async def _find_topology(self, sources: list[str], deadline: float) -> Topology | str:
-        """Ask one player after another, the next as soon as one fails or is slow to answer.
-
-        Any player can tell; a hung one then costs a share of the timeout, not all of it.
-        Households of about 20+ players answer GetZoneGroupState with UPnP error 501; then
-        the topology comes from their events (`topology_events.py`), and when those cannot
-        reach Home Assistant either, the poll goes on with the players already known.
-        """
-        waiting = list(sources)
-        asking: set[asyncio.Task[Topology | str]] = set()
-        error = ""
-        try:
-            while waiting or asking:
-                if waiting:
-                    asking.add(create_eager_task(self._read_topology(waiting.pop(0), deadline)))
-                done, asking = await asyncio.wait(
-                    asking,
-                    timeout=PROBE_TIMEOUT * TOPOLOGY_HEDGE if waiting else None,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for task in done:
-                    if isinstance(result := task.result(), Topology):
-                        return result
-                    error = result
-        finally:
-            for task in asking:
-                task.cancel()
-        return error
