@@ -11,7 +11,7 @@ import random
 import re
 import socket
 import struct
-from typing import TYPE_CHECKING
+from typing import Protocol
 import weakref
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
@@ -35,9 +35,6 @@ from .model import (
     upnp_fault,
     zone_group_state,
 )
-
-if TYPE_CHECKING:
-    from .household import SonosHousehold
 
 INITIAL_EVENT_AFTER = 0.2  # seconds between granting a subscription and its first event
 LOSSY_SHARE = 0.2  # Fault.LOSSY: the share of answers that come a resend late
@@ -124,10 +121,32 @@ class Subscription:
         return str(seq)
 
 
+class Household(Protocol):
+    """What a player's server asks of the household it belongs to (household.SonosHousehold).
+
+    The household builds the servers; naming it here by what it offers, not by its module,
+    keeps the import one way.
+    """
+
+    closing: bool
+    connections: Connections
+    upnp_enabled: bool
+    events_reach_subscribers: bool
+
+    @property
+    def players(self) -> list[Player]: ...
+
+    def reachable(self, player: Player) -> bool: ...
+
+    def answer(
+        self, player: Player, service: str, action: str, arguments: dict[str, str]
+    ) -> dict[str, str] | int: ...
+
+
 class PlayerServer:
     """Serves one player's UPnP endpoints, applying its current fault to every request."""
 
-    def __init__(self, household: SonosHousehold, player: Player) -> None:
+    def __init__(self, household: Household, player: Player) -> None:
         self._household = household
         self.player = player
         self._runner: web.AppRunner | None = None

@@ -112,7 +112,7 @@ def no_watcher(request: pytest.FixtureRequest) -> Iterator[None]:
 def cloud_dns(emulator: Emulator) -> Iterator[None]:
     """Cloud host names resolve through the emulator's resolver instead of the internet."""
     with patch(
-        "custom_components.sonos_troubleshooter.cloud_client.resolve_host",
+        "custom_components.sonos_troubleshooter.sonos_health.cloud_client.resolve_host",
         emulator.cloud.resolver.resolve,
     ):
         yield

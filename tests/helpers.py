@@ -19,8 +19,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sonos_troubleshooter import coordinator, error_rules, link_rules, watcher
+from custom_components.sonos_troubleshooter import coordinator, watcher
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.sonos_health import error_rules, link_rules
 from sonos_emulator import Emulator, Fault
 
 

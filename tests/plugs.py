@@ -20,7 +20,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sonos_troubleshooter.const import CONF_POWER_SWITCHES, DOMAIN
-from custom_components.sonos_troubleshooter.power_rules import ActionRecord
+from custom_components.sonos_troubleshooter.sonos_health.power_rules import ActionRecord
 from sonos_emulator import Emulator
 from tests.helpers import set_options, state, switch_off, uid
 

@@ -15,7 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.sonos_troubleshooter.coordinator import MIN_POLL_GAP
-from custom_components.sonos_troubleshooter.player_client import IN_FLIGHT
+from custom_components.sonos_troubleshooter.sonos_health.player_client import IN_FLIGHT
 from sonos_emulator import Connections, Emulator, Fault
 from tests.helpers import poll, state
 

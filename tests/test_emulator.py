@@ -19,7 +19,7 @@ import requests
 import soco
 from soco.exceptions import SoCoUPnPException, UnknownSoCoException
 
-from custom_components.sonos_troubleshooter.player_client import Role, parse_topology
+from custom_components.sonos_troubleshooter.sonos_health.player_client import Role, parse_topology
 from sonos_emulator import (
     REASON_POWERED_OFF,
     REASON_SLEEPING,

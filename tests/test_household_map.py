@@ -14,7 +14,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sonos_troubleshooter import topology_events
-from custom_components.sonos_troubleshooter.household_map import MapHousehold, MapPlayer, Mark, draw
+from custom_components.sonos_troubleshooter.sonos_health.household_map import (
+    MapHousehold,
+    MapPlayer,
+    Mark,
+    draw,
+)
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, state
 

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN, INFO_REFRESH
 from custom_components.sonos_troubleshooter.diagnostics import async_get_config_entry_diagnostics
-from custom_components.sonos_troubleshooter.player_client import ProbeFailure
+from custom_components.sonos_troubleshooter.sonos_health.player_client import ProbeFailure
 from sonos_emulator import Emulator, Fault, Player
 from tests.helpers import poll, shown_cards, sped_up_watcher, state, until
 

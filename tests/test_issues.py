@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.error_catalog import UNSTABLE_CARDS
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import UNSTABLE_CARDS
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.helpers import cloud_card, poll, shown_cards, state
 

@@ -23,10 +23,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sonos_troubleshooter import error_rules, topology_events
+from custom_components.sonos_troubleshooter import topology_events
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.household import Household
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health import error_rules
+from custom_components.sonos_troubleshooter.sonos_health.household import Household
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     MAX_BODY,
     Role,
     parse_topology_event,

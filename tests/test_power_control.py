@@ -21,7 +21,7 @@ from custom_components.sonos_troubleshooter.const import (
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
 )
-from custom_components.sonos_troubleshooter.power_rules import Outcome
+from custom_components.sonos_troubleshooter.sonos_health.power_rules import Outcome
 from sonos_emulator import Emulator
 from tests.helpers import all_off, cloud_card, set_options, state, switch_off, uid
 from tests.plugs import (

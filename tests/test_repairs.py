@@ -16,15 +16,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter import repairs
 from custom_components.sonos_troubleshooter.const import DOMAIN, STATUS_PAGE_URL
-from custom_components.sonos_troubleshooter.error_catalog import (
+from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
     CABLE_STEPS,
     ERROR_1001,
     ERROR_1003,
     PlayerCard,
     steps_for,
 )
-from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
-from custom_components.sonos_troubleshooter.repairs import async_create_fix_flow
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import CloudCause, ErrorCode
 from sonos_emulator import CloudSimulation, DnsFailure, Emulator, Fault
 from tests.helpers import all_off, cloud_card, poll, state, switch_off
 from tests.repair_flow import FIX, Flow
@@ -368,7 +368,9 @@ async def test_card_rendered_by_home_assistant_has_every_fact_and_step(
 async def test_flow_kinds_and_step_handlers(
     hass: HomeAssistant, setup_entry: MockConfigEntry
 ) -> None:
-    flow = await async_create_fix_flow(hass, "error_1003_x", None)
+    flow = await async_create_fix_flow(
+        hass, "error_1003_x", {"entry_id": setup_entry.entry_id, "kind": "cloud"}
+    )
     assert type(flow).__name__ == "CloudFixFlow"
     for step in (*ERROR_1001.steps, *CABLE_STEPS, *ERROR_1003.steps):  # every page reloads
         assert hasattr(flow, f"async_step_{step}")
@@ -381,6 +383,15 @@ async def test_flow_kinds_and_step_handlers(
     snapshot = setup_entry.runtime_data.coordinator.data
     assert player_flow._facts(snapshot) == {"name": "gone", "address": "-"}
     assert not player_flow._is_failing(snapshot)
+
+
+@pytest.mark.parametrize("data", [None, {"kind": "unstable"}, {"kind": "topology"}, {"kind": "x"}])
+async def test_an_issue_without_a_guided_fix_gets_no_flow(
+    hass: HomeAssistant, data: dict[str, str] | None
+) -> None:
+    """A card to read, or an unknown kind, is an error: never the cloud's steps."""
+    with pytest.raises(ValueError, match="No repair flow for issue some_issue"):
+        await async_create_fix_flow(hass, "some_issue", data)
 
 
 async def test_upnp_flow_shows_the_app_setting_and_closes_once_it_is_on(

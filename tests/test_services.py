@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import CONF_POWER_SWITCHES, DOMAIN
-from custom_components.sonos_troubleshooter.power_rules import Outcome
+from custom_components.sonos_troubleshooter.sonos_health.power_rules import Outcome
 from sonos_emulator import Emulator, Fault
 from tests.helpers import device_id, set_options, state, uid
 from tests.plugs import PLUG, STRIP, advance, last_action, settle, settle_action, wire

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     CloudCause,
     CloudObservation,
     CloudState,
@@ -18,10 +18,14 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerState,
     diagnose,
 )
-from custom_components.sonos_troubleshooter.household import KnownPlayer
-from custom_components.sonos_troubleshooter.link_rules import HourTally, Link
-from custom_components.sonos_troubleshooter.player_client import Role, Uplink
-from custom_components.sonos_troubleshooter.power_rules import Action, ActionRecord, Outcome
+from custom_components.sonos_troubleshooter.sonos_health.household import KnownPlayer
+from custom_components.sonos_troubleshooter.sonos_health.link_rules import HourTally, Link
+from custom_components.sonos_troubleshooter.sonos_health.player_client import Role, Uplink
+from custom_components.sonos_troubleshooter.sonos_health.power_rules import (
+    Action,
+    ActionRecord,
+    Outcome,
+)
 from custom_components.sonos_troubleshooter.store import (
     action_from_dict,
     action_to_dict,

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_catalog import (
+from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
+from custom_components.sonos_troubleshooter.sensor import WIFI_BANDS
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
     CABLE_STEPS,
     ERROR_1001,
     ERROR_1003,
@@ -17,14 +19,12 @@ from custom_components.sonos_troubleshooter.error_catalog import (
     ordered_steps,
     steps_for,
 )
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     HOUSEHOLD_FINDINGS,
     CloudCause,
     ErrorCode,
 )
-from custom_components.sonos_troubleshooter.event import ERROR_EVENTS
-from custom_components.sonos_troubleshooter.player_client import Role
-from custom_components.sonos_troubleshooter.sensor import WIFI_BANDS
+from custom_components.sonos_troubleshooter.sonos_health.player_client import Role
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "sonos_troubleshooter"
@@ -144,12 +144,6 @@ def test_escalated_cards_say_so() -> None:
         card = STRINGS["issues"][f"error_1003_{cause}_escalated"]
         assert "24 hours" in card["title"]
         assert "more than 24 hours" in card["fix_flow"]["step"]["init"]["description"]
-
-
-def test_cause_first_and_unknown_first_step() -> None:
-    assert ordered_steps(ERROR_1003, "check_firewall")[0] == "check_firewall"
-    assert ordered_steps(ERROR_1003, "not_a_step") == ERROR_1003.steps
-    assert FIRST_STEP[CloudCause.SONOS_OUTAGE] == ERROR_1003.steps[0]
 
 
 def test_every_state_the_code_can_report_is_translated() -> None:

@@ -13,8 +13,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.error_catalog import PlayerCard, steps_for
-from custom_components.sonos_troubleshooter.error_rules import ErrorCode
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import PlayerCard, steps_for
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import ErrorCode
 from sonos_emulator import Emulator
 from tests.helpers import switch_off
 from tests.repair_flow import Flow

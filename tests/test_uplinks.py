@@ -15,8 +15,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import requests
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.error_catalog import CABLE_STEPS, PlayerCard, steps_for
-from custom_components.sonos_troubleshooter.error_rules import ErrorCode
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
+    CABLE_STEPS,
+    PlayerCard,
+    steps_for,
+)
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import ErrorCode
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, state
 from tests.repair_flow import Flow

@@ -19,8 +19,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter import watcher
-from custom_components.sonos_troubleshooter.player_client import PlayerInfo
 from custom_components.sonos_troubleshooter.player_session import async_get_player_session
+from custom_components.sonos_troubleshooter.sonos_health.player_client import PlayerInfo
 from custom_components.sonos_troubleshooter.watcher import accepts_connection
 from sonos_emulator import Connections, Emulator, Fault
 from tests.helpers import WATCHER_CHECK_EVERY, poll, sped_up_watcher, state, uid, until

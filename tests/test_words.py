@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.error_catalog import PlayerCard
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import PlayerCard
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, uid
 

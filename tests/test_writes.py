@@ -18,9 +18,12 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sonos_troubleshooter import reading_rules
 from custom_components.sonos_troubleshooter.const import DOMAIN
-from custom_components.sonos_troubleshooter.reading_rules import LAST_SEEN_STEP, RESPONSE_WINDOW
+from custom_components.sonos_troubleshooter.sonos_health import reading_rules
+from custom_components.sonos_troubleshooter.sonos_health.reading_rules import (
+    LAST_SEEN_STEP,
+    RESPONSE_WINDOW,
+)
 from custom_components.sonos_troubleshooter.store import SAVE_DELAY, SAVE_GAP
 from sonos_emulator import Emulator, Fault
 from tests.helpers import poll, state

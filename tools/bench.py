@@ -68,16 +68,14 @@ from homeassistant.helpers import (
 )
 from homeassistant.util import slugify
 
-from custom_components.sonos_troubleshooter import (
-    cloud_client,
-    coordinator as coordinator_module,
-    watcher,
-)
-from custom_components.sonos_troubleshooter.const import DOMAIN, PROBE_TIMEOUT
+from custom_components.sonos_troubleshooter import coordinator as coordinator_module, watcher
+from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.coordinator import SonosTroubleshooterCoordinator
-from custom_components.sonos_troubleshooter.household_map import draw
 from custom_components.sonos_troubleshooter.image import Words, household_map
 from custom_components.sonos_troubleshooter.runtime_data import SonosTroubleshooterConfigEntry
+from custom_components.sonos_troubleshooter.sonos_health import cloud_client
+from custom_components.sonos_troubleshooter.sonos_health.household_map import draw
+from custom_components.sonos_troubleshooter.sonos_health.timing import PROBE_TIMEOUT
 from sonos_emulator import Fault
 from sonos_emulator.model import make_uid
 from sonos_emulator.process import EmulatorProcess, PlayerAddress

@@ -21,14 +21,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.sonos_troubleshooter.error_catalog import (
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
     UNSTABLE_CARDS,
     UNSTABLE_STEPS,
     PlayerCard,
     steps_for,
 )
-from custom_components.sonos_troubleshooter.error_rules import CloudCause, ErrorCode
-from custom_components.sonos_troubleshooter.power_rules import Action, Refusal
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import CloudCause, ErrorCode
+from custom_components.sonos_troubleshooter.sonos_health.power_rules import Action, Refusal
 
 INTEGRATION = Path(__file__).resolve().parents[1] / "custom_components" / "sonos_troubleshooter"
 PHRASES = Path(__file__).resolve().parents[1] / "phrasebooks"

@@ -38,8 +38,8 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from custom_components.sonos_troubleshooter import cloud_client
 from custom_components.sonos_troubleshooter.const import DOMAIN
+from custom_components.sonos_troubleshooter.sonos_health import cloud_client
 from sonos_emulator import Connections, DnsFailure, Emulator, Fault, Player
 
 LOGGER = logging.getLogger("develop")

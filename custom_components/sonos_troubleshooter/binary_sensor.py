@@ -9,8 +9,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
-from .player_client import answered
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.player_client import answered
 
 PARALLEL_UPDATES = 0
 

@@ -18,7 +18,6 @@ from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 from homeassistant.util.network import is_ipv4_address
 import probatio
 
-from .cloud_client import parse_target
 from .const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
@@ -33,17 +32,18 @@ from .const import (
     DEFAULT_STATUS_URL,
     DOMAIN,
     MIN_SCAN_INTERVAL,
-    PROBE_TIMEOUT,
 )
-from .player_client import (
+from .player_session import async_get_player_session
+from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.cloud_client import parse_target
+from .sonos_health.player_client import (
     PlayerInfo,
     ProbeFailure,
     SonosError,
     fetch_household_id,
     fetch_player_info,
 )
-from .player_session import async_get_player_session
-from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.timing import PROBE_TIMEOUT
 
 # Form errors by failure; soco 0.31 addresses players by IPv4 literal only.
 ERRORS = {

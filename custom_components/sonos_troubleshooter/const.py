@@ -26,9 +26,6 @@ DEFAULT_CLOUD_TARGETS: Final = ("api.sonos.com:443", "api.ws.sonos.com:443", "ap
 DEFAULT_REFERENCE_TARGETS: Final = ("1.1.1.1:443", "8.8.8.8:443")
 DEFAULT_STATUS_URL: Final = "https://status.sonos.com/api/v2/status.json"
 
-# One probe may take this long before the player counts as not answering. A poll cycle
-# probes every player at once, so it ends within about one timeout whatever fails.
-PROBE_TIMEOUT: Final = 3.0
 # Device descriptions (model, software) change rarely; re-read them this often.
 INFO_REFRESH: Final = timedelta(hours=1)
 

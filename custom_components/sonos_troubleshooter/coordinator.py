@@ -9,14 +9,12 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientSession
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, event, translation
+from homeassistant.helpers import event
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
-from homeassistant.util.async_ import create_eager_task
 
-from . import cloud_client, core_sonos
-from .cloud_client import CloudReport
+from . import core_sonos
 from .const import (
     CONF_CLOUD_TARGETS,
     CONF_HOUSEHOLD_ID,
@@ -30,55 +28,50 @@ from .const import (
     DOMAIN,
     INFO_REFRESH,
     LOGGER,
-    PROBE_TIMEOUT,
 )
-from .core_rules import CoreLoss, CoreView, EventPath, follow_core
-from .error_catalog import PlayerCard
-from .error_rules import (
+from .core_sonos import CoreReport
+from .device_names import async_device_names
+from .player_session import async_get_player_session
+from .sonos_health import cloud_client
+from .sonos_health.cloud_client import CloudReport
+from .sonos_health.error_catalog import PlayerCard
+from .sonos_health.error_rules import (
     AvailabilityChanges,
     DiagnosisState,
     ErrorCode,
     PlayerState,
     availability_changes,
 )
-from .household import DeviceName, Household, KnownPlayer, by_role_and_room
-from .link_rules import Link, complete_share
-from .player_client import (
-    TOPOLOGY_TOO_LARGE,
+from .sonos_health.household import DeviceName, Household, KnownPlayer
+from .sonos_health.link_rules import Link, complete_share
+from .sonos_health.player_client import (
     PlayerInfo,
     ProbeFailure,
     Role,
     SonosError,
     Topology,
     Uplink,
-    UPnPFaultError,
     answered,
     fetch_player_info,
     fetch_topology,
     ping,
     ping_network_device,
 )
-from .player_session import async_get_player_session
-from .reading_rules import Readings, read
+from .sonos_health.reading_rules import Readings, read
+from .sonos_health.timing import POLL_GAP, PROBE_TIMEOUT
 from .store import HouseholdStore
+from .topology import TOPOLOGY_HEDGE, TopologySearch
 from .topology_events import EventsState, TopologyEvents
 from .watcher import Watcher
 
 if TYPE_CHECKING:
     from .runtime_data import SonosTroubleshooterConfigEntry
 
-# The next player is asked for the topology when the last one asked has not answered within
-# this share of the probe timeout (a healthy player answers in a fraction of it).
-TOPOLOGY_HEDGE = 0.25
 # However long a poll took, the next one waits at least this long (see _keep_polls_on_the_beat).
 MIN_POLL_GAP = timedelta(seconds=1)
 # HA starts a timed poll up to this much after its due time (the random spread its event helper
 # gives every refresh cycle); it is taken off so no poll comes later than its interval.
 HA_POLL_SPREAD = timedelta(microseconds=event.RANDOM_MICROSECOND_MAX)
-# A poll starts at least this long after the last one began (seconds): polls the watcher or
-# a guided fix asks for come between timer polls, and two polls a moment apart would count
-# one short dropout as two failed polls, and 1001.
-POLL_GAP = 4.0
 
 type Probe = tuple[ProbeFailure | None, float | None]
 """How a player failed the poll's control call (None: it answered), and how long it took (ms)."""
@@ -120,18 +113,6 @@ class PlayerSnapshot:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CoreReport:
-    """What HA core's Sonos integration showed of the household in the same poll."""
-
-    views: Mapping[str, CoreView | None] = field(default_factory=dict)
-    """Per player: core's view of it (None: core has no device for it, or is not installed)."""
-    lost: Mapping[str, CoreLoss] = field(default_factory=dict)
-    """Players core shows unavailable for a while although they answer us."""
-    events: EventPath | None = None
-    """The event path as measured while core's `subscriptions_failed` issue is raised."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class HouseholdSnapshot:
     """The result of one poll: what entities, repairs and diagnostics show."""
 
@@ -141,7 +122,7 @@ class HouseholdSnapshot:
     diagnosis: DiagnosisState
     topology_error: str | None
     topology_source: str
-    """How the poll read the topology: `answer`, `events`, or `unknown` (see `_find_topology`)."""
+    """How the poll read the topology: `answer`, `events`, or `unknown` (see topology.py)."""
     topology_events: EventsState
     topology_unreadable_since: datetime | None
     """Since when players answer but cannot tell the topology, nor their events reach us."""
@@ -175,7 +156,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             config_entry=entry,
             name=DOMAIN,
             update_interval=self.interval,
-            always_update=False,
         )
         self.household_id: str = entry.data[CONF_HOUSEHOLD_ID]
         self.household = household
@@ -192,8 +172,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         self._last_poll_began = -POLL_GAP  # loop time
         # Where the topology comes from while no player can answer it (large households).
         self.topology_events = TopologyEvents(hass, entry)
-        self._topology_source = "unknown"
-        self._topology_unreadable_since: datetime | None = None
+        self._topology = TopologySearch(hass, entry, self.topology_events)
         # What each player's last-seen and response-time sensors show (see reading_rules).
         self._readings: dict[str, Readings] = {}
 
@@ -251,31 +230,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             LOGGER.debug("Player at %s did not answer properly: %s", ip, error)
             return error.failure, None
         return None, 1000 * (self.hass.loop.time() - started)
-
-    async def _read_topology(self, ip: str, deadline: float) -> Topology | str:
-        """Ask the player at `ip` for the topology; past the size it can answer, read its events.
-
-        Events are read from a player that answered the last poll: a silent one's last
-        event may be stale.
-        """
-        try:
-            topology = await self._exchange(fetch_topology, ip, deadline)
-        except UPnPFaultError as error:
-            if error.code != TOPOLOGY_TOO_LARGE:
-                return str(error)
-            found = await self.topology_events.async_read(ip, self.household.answering(), deadline)
-            if isinstance(found, str):
-                return f"{error}; {found}"
-            self._topology_source = "events"
-            return found
-        except SonosError as error:
-            return str(error)
-        self._topology_source = "answer"
-        if self.topology_events.sid is not None:  # not needed any more
-            self.config_entry.async_create_background_task(
-                self.hass, self.topology_events.async_stop(), f"{DOMAIN} stop topology events"
-            )
-        return topology
 
     async def _read_info(
         self, player: KnownPlayer, now: datetime, deadline: float
@@ -429,7 +383,9 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         }
         if not self.config_entry.pref_disable_polling:
             self._watcher.follow()
-        core = await self._observe_core(now, failures)
+        self._core_unavailable_since, core = await core_sonos.async_observe_core(
+            self.hass, household.players.values(), failures, self._core_unavailable_since, now
+        )
         return self._snapshot(now, probes, report, diagnosis, found, core=core)
 
     def _log_availability(
@@ -442,7 +398,11 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         """
         household = self.household
         players = (*changes.silenced, *changes.answering, *changes.away)
-        names = self._device_names()[1] if players else {}
+        names = (
+            async_device_names(self.hass, self.config_entry.entry_id, household)[1]
+            if players
+            else {}
+        )
         for uid in changes.silenced:
             LOGGER.info(
                 "%s (%s) is unavailable: Sonos error %s, it does not answer (%s)",
@@ -476,35 +436,6 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         if changes.cloud_back:
             LOGGER.info("The Sonos cloud is back: Sonos error %s cleared", ErrorCode.E1003)
 
-    async def _observe_core(
-        self, now: datetime, failures: Mapping[str, ProbeFailure | None]
-    ) -> CoreReport:
-        """Compare what core Sonos shows with what this poll heard (read-only, no requests).
-
-        Only a proper answer counts as answering: a 403 is a player neither can control.
-        """
-        players = self.household.players.values()
-        views = {
-            player.uid: core_sonos.core_view(
-                self.hass,
-                core_sonos.core_device(
-                    self.hass, player.uid, player.info.mac_address if player.info else None
-                ),
-            )
-            for player in players
-        }
-        answering = {p.uid: p.ip for p in players if p.uid in failures and failures[p.uid] is None}
-        self._core_unavailable_since, lost = follow_core(
-            self._core_unavailable_since, views, answering, now
-        )
-        listener = core_sonos.subscriptions_failed(self.hass)
-        events = (
-            None
-            if listener is None
-            else await core_sonos.async_event_path(self.hass, listener, (p.ip for p in players))
-        )
-        return CoreReport(views=views, lost=lost, events=events)
-
     def _snapshot(
         self,
         now: datetime,
@@ -519,7 +450,7 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         vanished = household.vanished_reasons()
         away_since = household.away_since()
         members = household.member_uids()
-        device_names, names = self._device_names()
+        device_names, names = async_device_names(self.hass, self.config_entry.entry_id, household)
         fallen = household.fallen_with_main()
         return HouseholdSnapshot(
             household_id=self.household_id,
@@ -557,53 +488,14 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
             cloud=report,
             diagnosis=diagnosis,
             topology_error=found if isinstance(found, str) else None,
-            topology_source=self._topology_source,
+            topology_source=self._topology.source,
             topology_events=self.topology_events.state,
-            topology_unreadable_since=self._unreadable_since(now),
+            topology_unreadable_since=self._topology.unreadable_since(now),
             events_address=self.topology_events.address,
             complete_share=complete_share(self.household.tally, now),
             updated_at=now,
             core=core,
         )
-
-    def _unreadable_since(self, now: datetime) -> datetime | None:
-        """Follow since when the players answer 501 and their events cannot reach us."""
-        unreadable = self._topology_source == "unknown" and self.topology_events.state in (
-            EventsState.BLOCKED,
-            EventsState.NO_CALLBACK,
-            EventsState.REFUSED,
-        )
-        if not unreadable:
-            self._topology_unreadable_since = None
-        elif self._topology_unreadable_since is None:
-            self._topology_unreadable_since = now
-        return self._topology_unreadable_since
-
-    def _device_names(self) -> tuple[dict[str, DeviceName], dict[str, str]]:
-        """Return each player's device name, and the name its device shows.
-
-        Names are compared in the words users read, in Home Assistant's language, as device
-        names are translated (without the texts, by role and room alone); a name the user
-        gave the device wins. The texts are looked up once for all players.
-        """
-        texts = translation.async_get_cached_translations(
-            self.hass, self.hass.config.language, "device", DOMAIN
-        )
-
-        def worded(name: DeviceName) -> str | None:
-            template = texts.get(f"component.{DOMAIN}.device.{name.translation_key}.name")
-            return template.format(**name.placeholders) if template else None
-
-        names = self.household.device_names(lambda name: worded(name) or by_role_and_room(name))
-        registry = dr.async_get(self.hass)
-        shown: dict[str, str] = {}
-        for uid, name in names.items():
-            device = registry.async_get_device_by_identifier(
-                (DOMAIN, uid), self.config_entry.entry_id
-            )
-            own = device.name_by_user if device is not None else None
-            shown[uid] = own or worded(name) or name.room
-        return names, shown
 
     async def _follow_topology(
         self, sources: list[str], now: datetime, deadline: float
@@ -612,8 +504,13 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
 
         Players that joined or moved are asked right away, at their address in the topology.
         """
-        self._topology_source = "unknown"
-        found = await self._find_topology(sources, deadline)
+        found = await self._topology.async_find(
+            lambda ip: self._exchange(fetch_topology, ip, deadline),
+            sources,
+            self.household.answering,
+            deadline,
+            hedge=PROBE_TIMEOUT * TOPOLOGY_HEDGE,
+        )
         if isinstance(found, str):
             LOGGER.debug("No player could tell the household topology: %s", found)
             self.household.follow(None)
@@ -633,32 +530,3 @@ class SonosTroubleshooterCoordinator(DataUpdateCoordinator[HouseholdSnapshot]):
         probes: dict[str, Probe] = {uid: (failure, None) for uid, failure in known.items()}
         probes.update(zip((player.uid for player in recheck), results, strict=True))
         return found, probes
-
-    async def _find_topology(self, sources: list[str], deadline: float) -> Topology | str:
-        """Ask one player after another, the next as soon as one fails or is slow to answer.
-
-        Any player can tell; a hung one then costs a share of the timeout, not all of it.
-        Households of about 20+ players answer GetZoneGroupState with UPnP error 501; then
-        the topology comes from their events (`topology_events.py`), and when those cannot
-        reach Home Assistant either, the poll goes on with the players already known.
-        """
-        waiting = list(sources)
-        asking: set[asyncio.Task[Topology | str]] = set()
-        error = ""
-        try:
-            while waiting or asking:
-                if waiting:
-                    asking.add(create_eager_task(self._read_topology(waiting.pop(0), deadline)))
-                done, asking = await asyncio.wait(
-                    asking,
-                    timeout=PROBE_TIMEOUT * TOPOLOGY_HEDGE if waiting else None,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for task in done:
-                    if isinstance(result := task.result(), Topology):
-                        return result
-                    error = result
-        finally:
-            for task in asking:
-                task.cancel()
-        return error

@@ -6,8 +6,11 @@ its own, found by the speaker's id (core's identifier) or its MAC address (core'
 """
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from ipaddress import IPv4Interface
+from typing import Protocol
 from urllib.parse import urlparse
 
 from homeassistant.components import network
@@ -17,7 +20,16 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er, 
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC
 
 from .const import SONOS_CORE_DOMAIN
-from .core_rules import CoreView, EventPath, event_path, read_listener
+from .sonos_health.core_rules import (
+    CoreLoss,
+    CoreView,
+    EventPath,
+    event_path,
+    follow_core,
+    read_listener,
+)
+from .sonos_health.household import KnownPlayer
+from .sonos_health.player_client import PlayerInfo, ProbeFailure
 
 # Core's repair issue when the speakers' events do not reach Home Assistant; it then polls.
 SUBSCRIPTIONS_FAILED = "subscriptions_failed"
@@ -26,15 +38,31 @@ SUBSCRIPTIONS_FAILED = "subscriptions_failed"
 LISTENER_TIMEOUT = 1.0
 
 
+class Speaker(Protocol):
+    """A speaker as the household knows it or a poll saw it: its id and its description."""
+
+    @property
+    def uid(self) -> str: ...  # noqa: D102
+
+    @property
+    def info(self) -> PlayerInfo | None: ...  # noqa: D102
+
+
 @callback
-def core_device(hass: HomeAssistant, uid: str, mac: str | None) -> dr.DeviceEntry | None:
-    """Return the device core Sonos keeps for the speaker, found by its id or MAC address."""
+def core_device(hass: HomeAssistant, speaker: Speaker) -> dr.DeviceEntry | None:
+    """Return the device core Sonos keeps for the speaker, found by its id or MAC address.
+
+    The MAC address comes from the speaker's description; before that is read, the id alone.
+    """
+    mac = speaker.info.mac_address.lower() if speaker.info else None
     registry = dr.async_get(hass)
     for entry in hass.config_entries.async_entries(SONOS_CORE_DOMAIN):
-        device = registry.async_get_device_by_identifier((SONOS_CORE_DOMAIN, uid), entry.entry_id)
+        device = registry.async_get_device_by_identifier(
+            (SONOS_CORE_DOMAIN, speaker.uid), entry.entry_id
+        )
         if device is None and mac:
             device = registry.async_get_device_by_connection(
-                (CONNECTION_NETWORK_MAC, mac.lower()), entry.entry_id
+                (CONNECTION_NETWORK_MAC, mac), entry.entry_id
             )
         if device is not None:
             return device
@@ -122,3 +150,39 @@ async def _listener_open(listener: str) -> bool | None:
     writer.close()
     await writer.wait_closed()
     return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreReport:
+    """What HA core's Sonos integration showed of the household in the same poll."""
+
+    views: Mapping[str, CoreView | None] = field(default_factory=dict)
+    """Per player: core's view of it (None: core has no device for it, or is not installed)."""
+    lost: Mapping[str, CoreLoss] = field(default_factory=dict)
+    """Players core shows unavailable for a while although they answer us."""
+    events: EventPath | None = None
+    """The event path as measured while core's `subscriptions_failed` issue is raised."""
+
+
+async def async_observe_core(
+    hass: HomeAssistant,
+    players: Collection[KnownPlayer],
+    failures: Mapping[str, ProbeFailure | None],
+    unavailable_since: Mapping[str, datetime],
+    now: datetime,
+) -> tuple[dict[str, datetime], CoreReport]:
+    """Compare what core Sonos shows with what a poll heard (read-only, no requests).
+
+    Only a proper answer counts as answering: a 403 is a player neither can control. Return
+    since when core shows each player unavailable (see core_rules.follow_core), and the report.
+    """
+    views = {player.uid: core_view(hass, core_device(hass, player)) for player in players}
+    answering = {p.uid: p.ip for p in players if p.uid in failures and failures[p.uid] is None}
+    unavailable_since, lost = follow_core(unavailable_since, views, answering, now)
+    listener = subscriptions_failed(hass)
+    events = (
+        None
+        if listener is None
+        else await async_event_path(hass, listener, (p.ip for p in players))
+    )
+    return unavailable_since, CoreReport(views=views, lost=lost, events=events)

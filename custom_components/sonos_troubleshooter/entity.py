@@ -45,7 +45,7 @@ def player_via_device_id(
         (DOMAIN, coordinator.household_id), coordinator.config_entry.entry_id
     )
     assert household is not None
-    core = core_device(hass, player.uid, player.info.mac_address if player.info else None)
+    core = core_device(hass, player)
     return core.id if core else household.id
 
 

@@ -14,10 +14,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SonosTroubleshooterCoordinator
 from .entity import PlayerEntity, add_player_entities
-from .error_catalog import error_summary
-from .error_rules import ErrorCode
-from .player_client import ProbeFailure
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.error_catalog import error_summary
+from .sonos_health.error_rules import ErrorCode
+from .sonos_health.player_client import ProbeFailure
 
 PARALLEL_UPDATES = 0
 

@@ -17,10 +17,10 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity
-from .error_rules import ErrorCode, expected_absence
-from .household_map import MapHousehold, MapPlayer, Mark, draw
-from .player_client import Role
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.error_rules import ErrorCode, expected_absence
+from .sonos_health.household_map import MapHousehold, MapPlayer, Mark, draw
+from .sonos_health.player_client import Role
 from .words import Words, async_load_words
 
 PARALLEL_UPDATES = 0

@@ -24,8 +24,6 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .error_catalog import ERROR_1001, ERROR_1003, UNSTABLE_CARDS, Severity, is_escalated
-from .error_rules import CloudCause, ErrorCode, topology_card_due
 from .repair_facts import (
     all_players_facts,
     cloud_facts,
@@ -37,6 +35,14 @@ from .repair_facts import (
     when,
 )
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.error_catalog import (
+    ERROR_1001,
+    ERROR_1003,
+    UNSTABLE_CARDS,
+    Severity,
+    is_escalated,
+)
+from .sonos_health.error_rules import CloudCause, ErrorCode, topology_card_due
 from .words import Words
 
 SEVERITY = {Severity.MODERATE: ir.IssueSeverity.ERROR, Severity.MINOR: ir.IssueSeverity.WARNING}

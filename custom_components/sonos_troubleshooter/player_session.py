@@ -18,7 +18,7 @@ from homeassistant.helpers.singleton import singleton
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
-from .player_client import new_session
+from .sonos_health.player_client import new_session
 
 DATA_PLAYER_SESSION: HassKey[aiohttp.ClientSession] = HassKey(f"{DOMAIN}_player_session")
 

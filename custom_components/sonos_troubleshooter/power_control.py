@@ -22,8 +22,8 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_POWER_SWITCHES, CONF_ROUTER_ENTITY, DOMAIN, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .player_client import answered
-from .power_rules import (
+from .sonos_health.player_client import answered
+from .sonos_health.power_rules import (
     RECHECK_SECONDS,
     ROUTER_OFF_SECONDS,
     ROUTER_START_SECONDS,

@@ -11,10 +11,10 @@ from homeassistant.util import dt as dt_util
 
 from .const import STATUS_PAGE_URL, SUPPORT_URL
 from .coordinator import HouseholdSnapshot, PlayerSnapshot
-from .core_rules import CoreLoss, EventPath
-from .error_rules import ErrorCode
-from .player_client import answered
-from .power_rules import ActionRecord
+from .sonos_health.core_rules import CoreLoss, EventPath
+from .sonos_health.error_rules import ErrorCode
+from .sonos_health.player_client import answered
+from .sonos_health.power_rules import ActionRecord
 from .words import Words
 
 # When an error began: a card may stay open for days.

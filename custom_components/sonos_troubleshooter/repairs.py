@@ -18,24 +18,14 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from . import core_sonos
 from .const import DOMAIN, LOGGER
 from .coordinator import HouseholdSnapshot, SonosTroubleshooterCoordinator
-from .error_catalog import PlayerCard, steps_for
-from .error_rules import ErrorCode
 from .issues import IssueKind
 from .power_control import RefusedError, power_switches, router_entity
-from .power_rules import (
-    POWER_OFF_SECONDS,
-    ROUTER_OFF_SECONDS,
-    ROUTER_START_SECONDS,
-    SPEAKER_START_SECONDS,
-    Action,
-    ActionRecord,
-    Outcome,
-)
 from .repair_facts import (
     TIME_OF_DAY,
     action_facts,
@@ -49,6 +39,17 @@ from .repair_facts import (
     when,
 )
 from .runtime_data import SonosTroubleshooterConfigEntry, SonosTroubleshooterData
+from .sonos_health.error_catalog import PlayerCard, steps_for
+from .sonos_health.error_rules import ErrorCode
+from .sonos_health.power_rules import (
+    POWER_OFF_SECONDS,
+    ROUTER_OFF_SECONDS,
+    ROUTER_START_SECONDS,
+    SPEAKER_START_SECONDS,
+    Action,
+    ActionRecord,
+    Outcome,
+)
 from .words import Words
 
 # The documented steps Home Assistant can perform itself, given the entity to do it with.
@@ -90,21 +91,18 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
     def _facts(self, snapshot: HouseholdSnapshot) -> dict[str, str]:
         """Return the measured facts the texts fill in."""
 
-    def _runtime(self) -> SonosTroubleshooterData | None:
-        """Return what the household's config entry owns, None when it is not loaded."""
+    @property
+    def _loaded(self) -> SonosTroubleshooterData:
+        """Return what the household's config entry owns; end the flow when it is not loaded.
+
+        The flow manager turns `AbortFlow` into the abort page, whichever step raised it.
+        """
         entry: SonosTroubleshooterConfigEntry | None = self.hass.config_entries.async_get_entry(
             self._entry_id
         )
         if entry is None or entry.state is not ConfigEntryState.LOADED:
-            return None
+            raise AbortFlow("entry_not_loaded")
         return entry.runtime_data
-
-    @property
-    def _loaded(self) -> SonosTroubleshooterData:
-        """Return the runtime data of an entry `_ended()` just found loaded."""
-        runtime = self._runtime()
-        assert runtime is not None
-        return runtime
 
     def _ended(self, action: ActionRecord | None = None) -> RepairsFlowResult | None:
         """Return how the flow ends when there is nothing left to fix, else None.
@@ -112,9 +110,7 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
         The entry may have been unloaded, or the error cleared while the flow was open.
         After an action, the success message names what Home Assistant did.
         """
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         snapshot = runtime.coordinator.data
         if self._is_failing(snapshot):
             return None
@@ -130,9 +126,7 @@ class HouseholdRepairFlow(RepairsFlow, ABC):
 
     async def async_step_check(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Poll the household and the cloud now, showing progress while it runs."""
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         if self._check is None:
             self._check = self.hass.async_create_task(_poll_now(runtime.coordinator))
         if not self._check.done():
@@ -361,9 +355,7 @@ class GuidedFixFlow(HouseholdRepairFlow):
         """Perform the step on screen, showing progress until it is done and re-checked."""
         if self._action is not None and self._action.done():
             return self.async_show_progress_done(next_step_id="acted")
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         step = self._steps[self._position] if 0 <= self._position < len(self._steps) else ""
         action = STEP_ACTIONS.get(step)
         if self._action is None:
@@ -648,8 +640,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         """Return core's device of the speaker this flow is about (None for the events)."""
         if self._uid is None or (player := runtime.coordinator.data.players.get(self._uid)) is None:
             return None
-        info = player.info
-        return core_sonos.core_device(self.hass, self._uid, info.mac_address if info else None)
+        return core_sonos.core_device(self.hass, player)
 
     def _core_recovered(self, device: dr.DeviceEntry | None) -> bool:
         """Tell from core's own state whether it is fine again (before our next poll)."""
@@ -675,9 +666,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
         """Reload core Sonos (the user chose it), wait for it to recover, then poll."""
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         if self._work is None:
             device = self._core_device(runtime)
             core_entry = core_sonos.core_entry_id(self.hass, device.id if device else None)
@@ -736,9 +725,7 @@ class CoreFixFlow(HouseholdRepairFlow):
         """Close the card if the reload helped; else explain the next documented causes."""
         assert self._work is not None
         self._work = None
-        runtime = self._runtime()
-        if runtime is None:
-            return self.async_abort(reason="entry_not_loaded")
+        runtime = self._loaded
         if not self._is_failing(runtime.coordinator.data):
             return self.async_create_entry(
                 data={},
@@ -785,5 +772,9 @@ async def async_create_fix_flow(
             return CoreFixFlow(entry_id, str(data.get("uid")))
         case IssueKind.CORE_EVENTS:
             return CoreFixFlow(entry_id, None)
-        case _:
+        case IssueKind.CLOUD:
             return CloudFixFlow(entry_id)
+        case kind:
+            # Cards to read (`IssueKind.fixable`) have no flow; anything else is a mistake to
+            # surface, not a card to answer with the cloud's steps.
+            raise ValueError(f"No repair flow for issue {issue_id} of kind {kind!r}")

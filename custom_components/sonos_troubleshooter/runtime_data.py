@@ -6,7 +6,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .coordinator import SonosTroubleshooterCoordinator
 from .power_control import PowerControl
-from .power_rules import ActionLog
+from .sonos_health.power_rules import ActionLog
 from .store import HouseholdStore
 
 

@@ -24,10 +24,10 @@ from homeassistant.helpers.typing import StateType
 
 from .coordinator import HouseholdSnapshot, PlayerSnapshot, SonosTroubleshooterCoordinator
 from .entity import HouseholdEntity, PlayerEntity, add_player_entities
-from .error_catalog import PlayerCard, error_summary
-from .error_rules import HOUSEHOLD_FINDINGS, ErrorCode, household_finding
-from .player_client import ProbeFailure, Role, Uplink, shown_band
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.error_catalog import PlayerCard, error_summary
+from .sonos_health.error_rules import HOUSEHOLD_FINDINGS, ErrorCode, household_finding
+from .sonos_health.player_client import ProbeFailure, Role, Uplink, shown_band
 
 # Coordinator-driven: no entity polls on its own.
 PARALLEL_UPDATES = 0

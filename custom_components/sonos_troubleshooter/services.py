@@ -27,8 +27,13 @@ import probatio
 
 from .const import DOMAIN
 from .power_control import RefusedError, power_switches
-from .power_rules import MIN_POWER_OFF_SECONDS, POWER_OFF_SECONDS, ActionRecord, Outcome
 from .runtime_data import SonosTroubleshooterConfigEntry
+from .sonos_health.power_rules import (
+    MIN_POWER_OFF_SECONDS,
+    POWER_OFF_SECONDS,
+    ActionRecord,
+    Outcome,
+)
 from .store import action_to_dict
 
 SERVICE_POWER_CYCLE = "power_cycle"

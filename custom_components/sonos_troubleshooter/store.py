@@ -18,11 +18,11 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .error_rules import CloudCause, CloudState, DiagnosisState, ErrorCode, PlayerState
-from .household import Household, KnownPlayer
-from .link_rules import HourTally, Link
-from .player_client import PlayerInfo, Role, Uplink
-from .power_rules import Action, ActionLog, ActionRecord, Outcome
+from .sonos_health.error_rules import CloudCause, CloudState, DiagnosisState, ErrorCode, PlayerState
+from .sonos_health.household import Household, KnownPlayer
+from .sonos_health.link_rules import HourTally, Link
+from .sonos_health.player_client import PlayerInfo, Role, Uplink
+from .sonos_health.power_rules import Action, ActionLog, ActionRecord, Outcome
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 1.0  # seconds: a poll and an action record a moment apart are written once

@@ -36,8 +36,9 @@ from homeassistant.helpers.http import HomeAssistantView, request_handler_factor
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
-from .const import DOMAIN, LOGGER, PROBE_TIMEOUT
-from .player_client import (
+from .const import DOMAIN, LOGGER
+from .player_session import async_get_player_session
+from .sonos_health.player_client import (
     MAX_BODY,
     SonosError,
     Topology,
@@ -46,7 +47,7 @@ from .player_client import (
     subscribe_topology,
     unsubscribe,
 )
-from .player_session import async_get_player_session
+from .sonos_health.timing import PROBE_TIMEOUT
 
 if TYPE_CHECKING:
     from .runtime_data import SonosTroubleshooterConfigEntry

@@ -37,24 +37,29 @@ from typing import TYPE_CHECKING
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .const import LOGGER, PROBE_TIMEOUT
-from .error_rules import ErrorCode
-from .household import Household, KnownPlayer
-from .link_rules import confirmation_due
-from .player_client import IN_FLIGHT, PORT, SonosError, answered, fetch_player_info, ping
+from .const import LOGGER
 from .player_session import async_get_player_session
+from .sonos_health.error_rules import ErrorCode
+from .sonos_health.household import Household, KnownPlayer
+from .sonos_health.link_rules import confirmation_due
+from .sonos_health.player_client import (
+    IN_FLIGHT,
+    PORT,
+    SonosError,
+    answered,
+    fetch_player_info,
+    ping,
+)
+from .sonos_health.timing import (
+    CHECK_EVERY,
+    CHECK_JITTER,
+    CONNECT_TIMEOUT,
+    PROBE_TIMEOUT,
+    RECHECK_AFTER,
+)
 
 if TYPE_CHECKING:
     from .runtime_data import SonosTroubleshooterConfigEntry
-
-CHECK_EVERY = 5.0
-"""Seconds between checks of a player that answers, on average."""
-CHECK_JITTER = 1.0
-"""Each pause is CHECK_EVERY +- this, so players are not checked in step."""
-RECHECK_AFTER = 2.0
-"""Seconds between checks while a silence is being confirmed."""
-CONNECT_TIMEOUT = 2.0
-"""A connect outlasts one lost SYN (retransmitted after 1 s): a lost packet is not a miss."""
 
 
 async def accepts_connection(ip: str, time_limit: float) -> bool:

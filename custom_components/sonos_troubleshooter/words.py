@@ -12,7 +12,7 @@ from homeassistant.helpers import translation
 
 from .const import DOMAIN
 from .coordinator import PlayerSnapshot
-from .player_client import Uplink, shown_band
+from .sonos_health.player_client import Uplink, shown_band
 
 CATEGORIES = ("entity", "selector")
 BAND_STATES = {"2.4": "2_4_ghz", "5": "5_ghz"}

@@ -10,15 +10,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_catalog import (
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import (
     ERROR_1001,
     PlayerCard,
     error_summary,
     steps_for,
 )
-from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
-from custom_components.sonos_troubleshooter.household import DeviceName, Household, device_names
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
+    CloudObservation,
+    ErrorCode,
+)
+from custom_components.sonos_troubleshooter.sonos_health.household import (
+    DeviceName,
+    Household,
+    device_names,
+)
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     ProbeFailure,
     Role,
     Topology,

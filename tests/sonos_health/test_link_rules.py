@@ -10,26 +10,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     CONFIRM_CHECKS,
     CONFIRM_SPAN,
     CloudObservation,
     ErrorCode,
     silence_confirmed,
 )
-from custom_components.sonos_troubleshooter.household import Household, KnownPlayer
-from custom_components.sonos_troubleshooter.link_rules import (
-    DROPOUT_SPAN,
-    QUIET_PERIOD,
-    UNSTABLE_DROPOUTS,
-    UNSTABLE_WINDOW,
+from custom_components.sonos_troubleshooter.sonos_health.household import Household, KnownPlayer
+from custom_components.sonos_troubleshooter.sonos_health.link_rules import (
     HourTally,
     complete_share,
     confirmation_due,
     is_portable,
     tallied,
 )
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     PlayerInfo,
     ProbeFailure,
     Topology,
@@ -411,15 +407,6 @@ def test_is_portable(model: str, portable: bool) -> None:
 def test_silence_confirmed(checks: int, seconds: float, confirmed: bool) -> None:
     assert silence_confirmed(checks, BASE, BASE + timedelta(seconds=seconds)) is confirmed
     assert silence_confirmed(checks, None, BASE) is False
-
-
-def test_constants() -> None:
-    """The documented rule (docs/how-it-decides.md, How it decides)."""
-    assert CONFIRM_CHECKS == 3
-    assert timedelta(seconds=4) == CONFIRM_SPAN
-    assert timedelta(seconds=2) == DROPOUT_SPAN
-    assert UNSTABLE_DROPOUTS == 3
-    assert timedelta(hours=1) == UNSTABLE_WINDOW == QUIET_PERIOD
 
 
 def test_share_of_complete_polls_over_24_hours() -> None:

@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from custom_components.sonos_troubleshooter.cloud_client import (
+from custom_components.sonos_troubleshooter.sonos_health.cloud_client import (
     check_cloud,
     check_target,
     fetch_status,
@@ -178,7 +178,10 @@ async def test_system_resolver() -> None:
 
 
 def test_no_reference_targets_means_internet_assumed() -> None:
-    from custom_components.sonos_troubleshooter.cloud_client import CloudReport, StatusResult
+    from custom_components.sonos_troubleshooter.sonos_health.cloud_client import (
+        CloudReport,
+        StatusResult,
+    )
 
     report = CloudReport(cloud=(), reference=(), status=StatusResult())
     assert report.observation.reference_connected

@@ -8,8 +8,8 @@ poll into the diagnosis. The store persists it; entities read the coordinator's 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+import logging
 
-from .const import LOGGER
 from .error_catalog import PlayerCard
 from .error_rules import (
     CloudObservation,
@@ -27,6 +27,9 @@ from .player_client import Bond, PlayerInfo, ProbeFailure, Role, Topology, Uplin
 
 # The topology is asked of this many players that answered last time, then the configured one.
 TOPOLOGY_SOURCES = 3
+
+# A library logs under its own name, a child of the integration's logger.
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(slots=True, kw_only=True)

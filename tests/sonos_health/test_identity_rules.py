@@ -9,15 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
-from custom_components.sonos_troubleshooter.household import Household, KnownPlayer
-from custom_components.sonos_troubleshooter.identity_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
+    CloudObservation,
+    ErrorCode,
+)
+from custom_components.sonos_troubleshooter.sonos_health.household import Household, KnownPlayer
+from custom_components.sonos_troubleshooter.sonos_health.identity_rules import (
     follows_to,
     identity_verdict,
     listed_beside,
     newly_beside,
 )
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     PlayerInfo,
     ProbeFailure,
     Topology,

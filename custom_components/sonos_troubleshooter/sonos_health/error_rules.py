@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from .timing import CONFIRM_CHECKS, CONFIRM_SPAN, FAILURES_TO_RAISE
+
 
 class ErrorCode(StrEnum):
     """The documented Sonos error a player shows, if any, or that it cannot be watched."""
@@ -51,18 +53,9 @@ HOUSEHOLD_FINDINGS: tuple[str, ...] = (
 )
 """What the household sensor can say, most important first (see `household_finding`)."""
 
-FAILURES_TO_RAISE = 2
-"""Consecutive failed polls before an error is raised; one failure is often a dropped packet."""
-
 TOPOLOGY_CARD_AFTER = timedelta(minutes=10)
 """How long the topology must stay unreadable (too large, no events) before a card says so:
 the first event may take a poll or two, and a player restarting takes a minute or two."""
-
-CONFIRM_CHECKS = 3
-"""Failed checks in a row (connects and control calls, the poll's own last) that confirm 1001."""
-
-CONFIRM_SPAN = timedelta(seconds=4)
-"""... spread over at least this long: a burst of lost packets is over in far less."""
 
 _STATUS_ALL_CLEAR = "none"
 

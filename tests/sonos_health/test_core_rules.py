@@ -6,7 +6,7 @@ from ipaddress import IPv4Interface
 
 import pytest
 
-from custom_components.sonos_troubleshooter.core_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.core_rules import (
     CORE_LOST_AFTER,
     CoreLoss,
     CoreView,

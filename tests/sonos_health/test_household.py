@@ -6,17 +6,17 @@ Pure, as the module is: topologies are built by hand, no player or Home Assistan
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     MAYBE_AWAY,
     CloudObservation,
     ErrorCode,
 )
-from custom_components.sonos_troubleshooter.household import (
+from custom_components.sonos_troubleshooter.sonos_health.household import (
     TOPOLOGY_SOURCES,
     Household,
     KnownPlayer,
 )
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     PlayerInfo,
     ProbeFailure,
     Topology,

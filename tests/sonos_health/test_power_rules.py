@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from custom_components.sonos_troubleshooter.power_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.power_rules import (
     Refusal,
     players_on_switch,
     power_cycle_refusal,

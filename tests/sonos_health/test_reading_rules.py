@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.reading_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.reading_rules import (
     LAST_SEEN_STEP,
     RESPONSE_WINDOW,
     Readings,

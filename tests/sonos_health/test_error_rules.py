@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_rules import (
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
     EXPECTED_ABSENCES,
-    FAILURES_TO_RAISE,
     MAYBE_AWAY,
     AvailabilityChanges,
     CloudCause,
@@ -20,6 +19,7 @@ from custom_components.sonos_troubleshooter.error_rules import (
     PlayerState,
     availability_changes,
     diagnose,
+    expected_absence,
     household_finding,
     topology_card_due,
 )
@@ -735,21 +735,23 @@ def test_scenario(polls: list[Poll]) -> None:
         ), where
 
 
-def test_constants() -> None:
-    assert FAILURES_TO_RAISE == 2
-    assert sorted(EXPECTED_ABSENCES) == [
-        "powered off",
-        "sleeping",
-        "switch to bluetooth",
-        "upgrade",
-    ]
-    assert [code.value for code in ErrorCode] == ["ok", "1001", "1003", "upnp_disabled"]
-    assert [cause.value for cause in CloudCause] == [
-        "sonos_outage",
-        "internet_down",
-        "dns_failure",
-        "ports_blocked",
-    ]
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        # The reasons Sonos players give in VanishedDevices for leaving on purpose.
+        ("powered off", "powered off"),
+        ("Sleeping", "sleeping"),  # firmware varies in case
+        (" switch to bluetooth ", "switch to bluetooth"),
+        ("upgrade", "upgrade"),
+        ("network", None),  # any other reason is an outage, not an absence
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_documented_reasons_are_expected_absences(
+    reason: str | None, expected: str | None
+) -> None:
+    assert expected_absence(reason) == expected
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ the topology said so, since counting waits for a poll or for the silence to end.
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .error_rules import CONFIRM_CHECKS, CONFIRM_SPAN
+from .timing import CONFIRM_CHECKS, CONFIRM_SPAN
 
 SWITCHED_OFF: frozenset[str] = frozenset({"sleeping", "powered off"})
 """VanishedDevices reasons (normalized) after which a `BootSeq` rise is the player switched on."""

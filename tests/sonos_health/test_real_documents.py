@@ -13,10 +13,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from custom_components.sonos_troubleshooter.error_catalog import PlayerCard, steps_for
-from custom_components.sonos_troubleshooter.error_rules import CloudObservation, ErrorCode
-from custom_components.sonos_troubleshooter.household import Household
-from custom_components.sonos_troubleshooter.player_client import (
+from custom_components.sonos_troubleshooter.sonos_health.error_catalog import PlayerCard, steps_for
+from custom_components.sonos_troubleshooter.sonos_health.error_rules import (
+    CloudObservation,
+    ErrorCode,
+)
+from custom_components.sonos_troubleshooter.sonos_health.household import Household
+from custom_components.sonos_troubleshooter.sonos_health.player_client import (
     Role,
     Uplink,
     parse_topology,
@@ -25,7 +28,7 @@ from custom_components.sonos_troubleshooter.player_client import (
 )
 from sonos_emulator.model import Player, make_uid, zone_group_state
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 AT = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 CLOUD_OK = CloudObservation(
     names_resolved=True, cloud_connected=True, reference_connected=True, status_indicator="none"

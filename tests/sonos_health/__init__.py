@@ -1,0 +1,1 @@
+"""Tests of the sonos_health library, without Home Assistant (see conftest.py)."""
