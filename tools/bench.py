@@ -49,7 +49,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import tracemalloc
 from typing import Any
 from unittest.mock import patch
@@ -1105,6 +1104,9 @@ async def start_home_assistant(
     write_http_settings(config_dir, port)
     runtime = runner.RuntimeConfig(config_dir=str(config_dir), skip_pip=True)
     hass = await bootstrap.async_setup_hass(runtime)
+    # HA's bootstrap sends uncaught exceptions to its logger, which the benchmark silences: a
+    # broken phase would end with exit status 1 and no word. Python's own hooks print them.
+    sys.excepthook, threading.excepthook = sys.__excepthook__, threading.__excepthook__
     assert hass is not None, "Home Assistant did not start"
     await hass.async_start()
     await hass.async_block_till_done()
@@ -1535,17 +1537,11 @@ def main() -> int:
     loop = runner.create_event_loop()
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory(prefix="sonos-bench-") as config_dir:
-        try:
-            if args.only == "cost":
-                report = Report()
-                loop.run_until_complete(measure_cost(args, Path(config_dir), report))
-            else:
-                report = loop.run_until_complete(run(args, Path(config_dir)))
-        except Exception:
-            # Home Assistant's bootstrap sends uncaught exceptions to its logger, which the
-            # benchmark silences: a broken phase would end with exit status 1 and no word.
-            traceback.print_exc()
-            return 1
+        if args.only == "cost":
+            report = Report()
+            loop.run_until_complete(measure_cost(args, Path(config_dir), report))
+        else:
+            report = loop.run_until_complete(run(args, Path(config_dir)))
     loop.close()
     print(f"\n{report.table()}")
     print(f"\nthreads alive at the end: {threading.active_count()}")
