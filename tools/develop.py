@@ -21,6 +21,7 @@ configuration lives in .develop/lan, apart from the simulated demo's .develop/co
 import argparse
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,9 +29,11 @@ import json
 import logging
 from pathlib import Path
 import shutil
+import signal
 import sys
 import threading
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 import aiohttp
@@ -41,6 +44,9 @@ sys.path.insert(0, str(REPO))
 from custom_components.sonos_troubleshooter.const import DOMAIN
 from custom_components.sonos_troubleshooter.sonos_health import cloud_client
 from sonos_emulator import Connections, DnsFailure, Emulator, Fault, Player
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
 
 LOGGER = logging.getLogger("develop")
 DEMO_NAME, DEMO_USER, DEMO_PASSWORD = "Demo", "demo", "sonos-demo"
@@ -401,10 +407,17 @@ def serve_control(emulator: Emulator, port: int) -> ThreadingHTTPServer:
 class Demo:
     """Onboards the demo user and adds the integration through the UI's own APIs."""
 
-    def __init__(self, base: str, emulator: Emulator | None, scan_interval: int) -> None:
+    def __init__(
+        self,
+        base: str,
+        emulator: Emulator | None,
+        scan_interval: int,
+        home_assistant: Future[HomeAssistant],
+    ) -> None:
         self.base = base
         self.emulator = emulator
         self.scan_interval = scan_interval
+        self.home_assistant = home_assistant
         self.token = ""
 
     async def _json(
@@ -427,35 +440,53 @@ class Demo:
             await asyncio.sleep(0.2)
         raise RuntimeError("Home Assistant did not start its HTTP server within 2 minutes")
 
+    async def _log_in_with_password(self, session: aiohttp.ClientSession) -> str | None:
+        """Log in with the printed credentials as the login page does: the code, None if refused."""
+        client = {"client_id": self.base + "/"}
+        flow = await self._json(
+            session,
+            "POST",
+            "/auth/login_flow",
+            json={**client, "handler": ["homeassistant", None], "redirect_uri": self.base + "/"},
+        )
+        done = await self._json(
+            session,
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            json={**client, "username": DEMO_USER, "password": DEMO_PASSWORD},
+        )
+        return str(done["result"]) if done["type"] == "create_entry" else None
+
     async def _log_in(self, session: aiohttp.ClientSession) -> None:
+        """Onboard the demo user if not done, then log in with exactly what is printed.
+
+        Logging in with the password, not with the code onboarding hands out, proves the
+        printed credentials before they are printed; refused, the login is set anew.
+        """
         client = {"client_id": self.base + "/"}
         async with session.get(self.base + "/api/onboarding") as reply:
             # Once onboarding is complete Home Assistant no longer serves it at all.
             steps = await reply.json() if reply.status == HTTPStatus.OK else []
         if any(step["step"] == "user" and not step["done"] for step in steps):
             user = {"name": DEMO_NAME, "username": DEMO_USER, "password": DEMO_PASSWORD}
-            created = await self._json(
+            await self._json(
                 session, "POST", "/api/onboarding/users", json={**client, **user, "language": "en"}
             )
-            code = created["auth_code"]
-        else:
-            flow = await self._json(
-                session,
-                "POST",
-                "/auth/login_flow",
-                json={
-                    **client,
-                    "handler": ["homeassistant", None],
-                    "redirect_uri": self.base + "/",
-                },
+        code = await self._log_in_with_password(session)
+        if code is None:
+            LOGGER.warning(
+                "The demo user's login was refused (changed, or not saved by a start stopped"
+                " before): setting %s / %s anew",
+                DEMO_USER,
+                DEMO_PASSWORD,
             )
-            done = await self._json(
-                session,
-                "POST",
-                f"/auth/login_flow/{flow['flow_id']}",
-                json={**client, "username": DEMO_USER, "password": DEMO_PASSWORD},
+            hass = await asyncio.wrap_future(self.home_assistant)
+            await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(reset_demo_login(hass), hass.loop)
             )
-            code = done["result"]
+            code = await self._log_in_with_password(session)
+        if code is None:
+            raise RuntimeError("the demo user's login is refused even after setting it anew")
         tokens = await self._json(
             session,
             "POST",
@@ -645,6 +676,66 @@ def recover_interrupted_user_step(config: Path) -> bool:
     return True
 
 
+async def reset_demo_login(hass: HomeAssistant) -> None:
+    """Give the demo user its printed password, and the login a user, as onboarding would.
+
+    The safety net behind `recover_interrupted_user_step`: whatever a stopped start (or a
+    password changed in the UI) left, the credentials printed next are the ones that work.
+    """
+    from homeassistant.auth.const import GROUP_ID_ADMIN  # noqa: PLC0415
+    from homeassistant.auth.providers.homeassistant import async_get_provider  # noqa: PLC0415
+    from homeassistant.components import persistent_notification  # noqa: PLC0415
+    from homeassistant.components.http.ban import NOTIFICATION_ID_LOGIN  # noqa: PLC0415
+
+    provider = async_get_provider(hass)
+    await provider.async_initialize()
+    assert provider.data is not None
+    if any(login["username"] == DEMO_USER for login in provider.data.users):
+        await provider.async_change_password(DEMO_USER, DEMO_PASSWORD)
+    else:
+        await provider.async_add_auth(DEMO_USER, DEMO_PASSWORD)
+    credentials = await provider.async_get_or_create_credentials({"username": DEMO_USER})
+    user = (
+        None if credentials.is_new else await hass.auth.async_get_user_by_credentials(credentials)
+    )
+    if user is None:
+        user = await hass.auth.async_create_user(DEMO_NAME, group_ids=[GROUP_ID_ADMIN])
+        await hass.auth.async_link_user(user, credentials)
+    if not user.is_active:
+        await hass.auth.async_activate_user(user)
+    # The refused login raised "Login attempt failed" in the UI: it was this check.
+    persistent_notification.async_dismiss(hass, NOTIFICATION_ID_LOGIN)
+
+
+def stop_gracefully(_signum: int, _frame: FrameType | None) -> None:
+    """Stop on SIGTERM and SIGHUP (a closed terminal) as on Ctrl+C, from the very start.
+
+    Home Assistant handles these signals only once it has started, and serves onboarding
+    before that: a signal then killed it outright (Ctrl+C interrupted it), losing what it had
+    not saved yet, such as the user onboarding had just created (HA saves users a second
+    later). Here it stops as its own handling does, once started, and so saves everything.
+    A second Ctrl+C or SIGTERM stops it at once.
+    """
+    from homeassistant.core import async_get_hass_or_none  # noqa: PLC0415
+
+    hass = async_get_hass_or_none()  # the main thread's, where signals are handled
+    if hass is None or hass.loop.is_closed():  # nothing running that has anything to save
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    hass.loop.call_soon_threadsafe(stop_once_started, hass)
+
+
+def stop_once_started(hass: HomeAssistant) -> None:
+    """Stop Home Assistant at once if it has started, else as soon as it has."""
+    from homeassistant.helpers.start import async_at_started  # noqa: PLC0415
+
+    async def stop(hass: HomeAssistant) -> None:
+        await hass.async_stop()
+
+    async_at_started(hass, stop)
+
+
 class NoMdnsResolver(aiohttp.ThreadedResolver):
     """Home Assistant's HTTP client resolver without its mDNS half.
 
@@ -740,9 +831,11 @@ def main() -> int:
         add_demo_household(emulator)
         serve_control(emulator, args.control_port)
 
+    home_assistant: Future[HomeAssistant] = Future()
+
     def ready() -> None:
         try:
-            asyncio.run(Demo(base, emulator, args.scan_interval).run())
+            asyncio.run(Demo(base, emulator, args.scan_interval, home_assistant).run())
         except aiohttp.ClientConnectionError:  # Ctrl+C (or a crash) while setting it up
             LOGGER.warning(
                 "Home Assistant stopped before the demo was set up: start it again to finish"
@@ -771,19 +864,31 @@ def main() -> int:
 
     threading.Thread(target=ready, name="demo-setup", daemon=True).start()
 
-    from homeassistant import runner  # noqa: PLC0415  (after the resolver is in place)
+    from homeassistant import bootstrap, runner  # noqa: PLC0415  (after the resolver is in place)
     from homeassistant.helpers import aiohttp_client  # noqa: PLC0415
 
+    set_up = bootstrap.async_setup_hass
+
+    async def set_up_and_hand_over(runtime: runner.RuntimeConfig) -> HomeAssistant | None:
+        """Hand Home Assistant to the demo's thread, to set the demo's login anew if need be."""
+        hass = await set_up(runtime)
+        if hass is not None:
+            home_assistant.set_result(hass)
+        return hass
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop_gracefully)
     runtime = runner.RuntimeConfig(config_dir=str(config), skip_pip=True, log_no_color=True)
     try:
-        if emulator is None:
-            return runner.run(runtime)
-        # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
-        with (
-            patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve),
-            patch.object(aiohttp_client, "_async_make_resolver", no_mdns_resolver),
-        ):
-            return runner.run(runtime)
+        with patch.object(bootstrap, "async_setup_hass", set_up_and_hand_over):
+            if emulator is None:
+                return runner.run(runtime)
+            # DNS is the internet: the Sonos cloud names resolve in the simulation instead.
+            with (
+                patch.object(cloud_client, "resolve_host", emulator.cloud.resolver.resolve),
+                patch.object(aiohttp_client, "_async_make_resolver", no_mdns_resolver),
+            ):
+                return runner.run(runtime)
     finally:
         if emulator is not None:
             emulator.close()
