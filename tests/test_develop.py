@@ -46,15 +46,23 @@ from homeassistant.components.onboarding import views
 from tools import develop
 
 async def stop_here() -> None:
-    os.kill(os.getpid(), signum)
-    await asyncio.Event().wait()  # never goes on: the process stops meanwhile
+    os.kill(os.getpid(), signum)  # SIGKILL never returns; the others stop it meanwhile
 
 mark_user_step_done = views.UserOnboardingView._async_mark_done
 if where == "in the user step":
     # The login is saved, the step not yet marked done.
     async def mark_done(self, hass):
         await stop_here()
+        await asyncio.Event().wait()  # never goes on: the step is never marked done
     views.UserOnboardingView._async_mark_done = mark_done
+elif where == "while starting":
+    # Home Assistant is setting its integrations up (onboarding among them), not started yet.
+    from homeassistant.components import onboarding
+    set_up_onboarding = onboarding.async_setup
+    async def set_up(hass, config):
+        await stop_here()
+        return await set_up_onboarding(hass, config)
+    onboarding.async_setup = set_up
 elif where == "after the user step":
     # The step is marked done; Home Assistant saves its users a second later, a window made
     # a minute long here so that the crash lands in it however busy the machine is.
@@ -69,6 +77,7 @@ else:
     # Onboarded and logged in, the integration not added yet.
     async def add_integration(self, session):
         await stop_here()
+        await asyncio.Event().wait()  # the demo goes no further
     develop.Demo._add_integration = add_integration
 sys.exit(develop.main())
 """
@@ -259,6 +268,90 @@ def test_a_start_stopped_anywhere_in_setup_finishes_when_started_again(
     assert_demo_works()
     (again,) = request(f"/api/config/config_entries/entry?domain={DOMAIN}", log_in_as_demo())
     assert again["entry_id"] != entry["entry_id"]  # a new household entry: started over
+
+
+# Home Assistant's own exit code for SIGHUP once it has started (its "restart"); before, the demo
+# stops on it with 0 as on SIGTERM and Ctrl+C.
+STOPPED_BY_ITSELF = (0, 100)
+
+
+def assert_stopped(run: Run, signum: signal.Signals) -> None:
+    """SIGKILL kills; every other signal stops it gracefully: it exits by itself."""
+    run.process.wait(START_TIMEOUT)
+    if signum is signal.SIGKILL:
+        assert run.process.returncode == -signal.SIGKILL
+    else:
+        assert run.process.returncode in STOPPED_BY_ITSELF, run.output[-4000:]
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGHUP, signal.SIGTERM, signal.SIGKILL, signal.SIGINT], ids=lambda s: s.name
+)
+def test_the_next_start_prints_credentials_that_log_in_whatever_stopped_the_last(
+    config: Path, runs: list[Run], signum: signal.Signals
+) -> None:
+    """A closed terminal (SIGHUP), SIGTERM, a crash (SIGKILL) or Ctrl+C at three moments.
+
+    The moments, in one chain of starts: right after onboarding's user step, the worst one
+    (the user exists only in memory, its save stretched to a minute here; it lasts a second in
+    reality); while Home Assistant sets its integrations up; and once the credentials are
+    printed. After them, the next start's printed credentials log in through the login page's
+    flow. Stopped gracefully, the user step's user is saved (flushed at the stop).
+    """
+    harness = [sys.executable, "-c", INTERRUPTED_START.format(repo=str(REPO))]
+    run = start([*harness, "after the user step", str(signum)], config)
+    runs.append(run)
+    assert_stopped(run, signum)
+    if signum is not signal.SIGKILL:
+        (user,) = [user for user in storage(config, "auth")["users"] if user["name"] == "Demo"]
+        assert user["is_owner"]
+    run = start([*harness, "while starting", str(signum)], config)
+    runs.append(run)
+    assert_stopped(run, signum)
+
+    printed = start(DEVELOP, config)
+    runs.append(printed)
+    assert_ready_and_clean(printed)
+    log_in_as_demo()
+    printed.process.send_signal(signum)
+    assert_stopped(printed, signum)
+
+    again = start(DEVELOP, config)
+    runs.append(again)
+    assert_ready_and_clean(again)
+    assert_demo_works()
+
+
+def test_a_refused_login_is_set_anew_before_the_credentials_are_printed(
+    config: Path, runs: list[Run]
+) -> None:
+    """The demo user's password changed (here with HA's own auth script, Home Assistant stopped).
+
+    Whatever a stop or a user left, the start logs in with what it prints before printing it,
+    and sets the demo user's login anew when refused.
+    """
+    first = start(DEVELOP, config)
+    runs.append(first)
+    assert_ready_and_clean(first)
+    first.process.send_signal(signal.SIGINT)
+    assert_stopped(first, signal.SIGINT)
+    changed = subprocess.run(  # noqa: S603  (Home Assistant's own script, fixed arguments)
+        [
+            *(sys.executable, "-m", "homeassistant", "--script", "auth", "-c", str(config)),
+            *("change_password", "demo", "not-the-printed-one"),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+    )
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+
+    again = start(DEVELOP, config)
+    runs.append(again)
+    assert_ready_and_clean(again)
+    assert "The demo user's login was refused" in again.output
+    assert_demo_works()
 
 
 def test_simulate_take_address_and_wake(emulator: Emulator) -> None:
