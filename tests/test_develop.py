@@ -190,8 +190,14 @@ def assert_ready_and_clean(run: Run) -> None:
 
 
 def assert_demo_works() -> None:
+    """The demo logs in and its entry loads (it may still be reloading on the options set)."""
     token = log_in_as_demo()
-    (entry,) = request(f"/api/config/config_entries/entry?domain={DOMAIN}", token)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        (entry,) = request(f"/api/config/config_entries/entry?domain={DOMAIN}", token)
+        if entry["state"] != "setup_in_progress" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert entry["state"] == "loaded", entry
 
 
@@ -277,13 +283,17 @@ STOPPED_BY_ITSELF = (0, 100)
 
 def assert_stopped(run: Run, signum: signal.Signals) -> None:
     """SIGKILL kills; every other signal stops it gracefully: it exits by itself."""
-    run.process.wait(START_TIMEOUT)
+    try:
+        run.process.wait(START_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running {START_TIMEOUT} s after {signum.name}:\n{run.output[-4000:]}")
     if signum is signal.SIGKILL:
         assert run.process.returncode == -signal.SIGKILL
     else:
         assert run.process.returncode in STOPPED_BY_ITSELF, run.output[-4000:]
 
 
+@pytest.mark.timeout(4 * START_TIMEOUT)
 @pytest.mark.parametrize(
     "signum", [signal.SIGHUP, signal.SIGTERM, signal.SIGKILL, signal.SIGINT], ids=lambda s: s.name
 )

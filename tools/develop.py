@@ -726,14 +726,28 @@ def stop_gracefully(_signum: int, _frame: FrameType | None) -> None:
     hass.loop.call_soon_threadsafe(stop_once_started, hass)
 
 
+# Seconds between Home Assistant having started and the stop a signal asked for: stopped at that
+# very moment, the recorder (its thread still starting) held the stop for the whole final-write
+# timeout (a minute); a second later it stops within seconds.
+STOP_AFTER_STARTED = 1
+
+
 def stop_once_started(hass: HomeAssistant) -> None:
-    """Stop Home Assistant at once if it has started, else as soon as it has."""
+    """Stop Home Assistant as its own signal handling does, once it has started."""
+    from homeassistant.core import callback  # noqa: PLC0415
+    from homeassistant.helpers.signal import KEY_HA_STOP  # noqa: PLC0415
     from homeassistant.helpers.start import async_at_started  # noqa: PLC0415
 
-    async def stop(hass: HomeAssistant) -> None:
-        await hass.async_stop()
+    def stop() -> None:
+        # A task of its own, as Home Assistant's signal handling makes: the stop waits for
+        # the tasks Home Assistant tracks, and would wait for itself in one of them.
+        hass.data[KEY_HA_STOP] = asyncio.create_task(hass.async_stop())
 
-    async_at_started(hass, stop)
+    @callback
+    def started(hass: HomeAssistant) -> None:
+        hass.loop.call_later(STOP_AFTER_STARTED, stop)
+
+    async_at_started(hass, started)
 
 
 class NoMdnsResolver(aiohttp.ThreadedResolver):
