@@ -411,3 +411,18 @@ def test_simulate_sets_how_every_player_treats_connections(emulator: Emulator) -
     finally:
         control.shutdown()
         control.server_close()
+
+
+def test_the_demo_starts_in_another_language(config: Path, runs: list[Run]) -> None:
+    """`scripts/develop --language de`: Home Assistant in German, the devices named in German."""
+    run = start(DEVELOP, config, "--language=de")
+    runs.append(run)
+    assert_ready_and_clean(run)
+    assert_demo_works()
+    token = log_in_as_demo()
+    assert request("/api/config", token)["language"] == "de"
+    names = {
+        state["attributes"].get("friendly_name", "") for state in request("/api/states", token)
+    }
+    for device in ("Living Room hinten links", "Dining Room rechts"):
+        assert any(name.startswith(f"{device} ") for name in names), device

@@ -99,6 +99,7 @@ homeassistant:
   country: US
   time_zone: UTC
   unit_system: metric
+  language: {language}
 frontend:
 config:
 api:
@@ -205,6 +206,10 @@ def demo_plugs(control_port: int) -> str:
         powers="".join(DEMO_POWER.format(key=key, name=name) for name, key in keys),
         switches="".join(DEMO_SWITCH.format(key=key, name=name) for name, key in keys),
     )
+
+
+# The languages the integration ships (one phrase book each).
+LANGUAGES = sorted(path.stem for path in (REPO / "phrasebooks").glob("*.json"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,11 +418,13 @@ class Demo:
         emulator: Emulator | None,
         scan_interval: int,
         home_assistant: Future[HomeAssistant],
+        language: str = "en",
     ) -> None:
         self.base = base
         self.emulator = emulator
         self.scan_interval = scan_interval
         self.home_assistant = home_assistant
+        self.language = language
         self.token = ""
 
     async def _json(
@@ -470,7 +477,10 @@ class Demo:
         if any(step["step"] == "user" and not step["done"] for step in steps):
             user = {"name": DEMO_NAME, "username": DEMO_USER, "password": DEMO_PASSWORD}
             await self._json(
-                session, "POST", "/api/onboarding/users", json={**client, **user, "language": "en"}
+                session,
+                "POST",
+                "/api/onboarding/users",
+                json={**client, **user, "language": self.language},
             )
         code = await self._log_in_with_password(session)
         if code is None:
@@ -795,6 +805,13 @@ def main() -> int:
         " docs/development/side-by-side.md)",
     )
     parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="en",
+        help="Home Assistant's language, which the device names, the map and the cards' facts"
+        " are worded in (the frontend follows each user's profile or browser)",
+    )
+    parser.add_argument(
         "--reset",
         action="store_true",
         help="delete the configuration folder first: onboard and add the integration anew",
@@ -814,6 +831,7 @@ def main() -> int:
     (config / "blueprints" / "automation").mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(
         CONFIGURATION.format(
+            language=args.language,
             ffmpeg=ffmpeg_configuration(),
             dashboard=REPO / "docs" / "sonos-health-dashboard.yaml",
             lan=LAN_DISCOVERY if args.lan else "",
@@ -849,7 +867,9 @@ def main() -> int:
 
     def ready() -> None:
         try:
-            asyncio.run(Demo(base, emulator, args.scan_interval, home_assistant).run())
+            asyncio.run(
+                Demo(base, emulator, args.scan_interval, home_assistant, args.language).run()
+            )
         except aiohttp.ClientConnectionError:  # Ctrl+C (or a crash) while setting it up
             LOGGER.warning(
                 "Home Assistant stopped before the demo was set up: start it again to finish"
