@@ -275,3 +275,17 @@ def test_manifest_documentation_is_the_repository_whose_readme_github_shows() ->
     page = documentation.removeprefix(repository).removeprefix("/blob/main/")
     assert documentation.startswith(repository)
     assert (ROOT / page / "README.md" if not page else ROOT / page).is_file()
+
+
+def test_the_release_is_one_version_everywhere() -> None:
+    """The manifest (what HACS installs), the changelog's newest release and the README agree."""
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    release = re.compile(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", re.MULTILINE)
+    released = release.findall(changelog())
+    assert released, "no release in CHANGELOG.md"
+    assert manifest["version"] == released[0]
+    assert f"> Status: {released[0]}." in README.read_text(encoding="utf-8")
+
+
+def changelog() -> str:
+    return (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
