@@ -441,7 +441,8 @@ async def test_the_answer_again_once_the_household_shrinks_and_events_are_cancel
         household.remove_player(household.players[-1].uid)
 
     await poll(hass, large_entry)
-    await hass.async_block_till_done()
+    # The subscription is cancelled in a background task, which the poll does not wait for.
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     coordinator = large_entry.runtime_data.coordinator
     assert coordinator.data.topology_source == "answer"
