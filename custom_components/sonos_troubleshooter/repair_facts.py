@@ -43,6 +43,12 @@ def names(players: Iterable[PlayerSnapshot]) -> str:
     return ", ".join(sorted((p.name for p in players), key=str.casefold))
 
 
+def _main_name(player: PlayerSnapshot, snapshot: HouseholdSnapshot) -> str:
+    """Name the main unit a satellite plays through; a player that is its own names itself."""
+    main = snapshot.players.get(player.main or "")
+    return main.name if main else player.name
+
+
 def player_facts(
     player: PlayerSnapshot, snapshot: HouseholdSnapshot, words: Words
 ) -> dict[str, str]:
@@ -53,18 +59,18 @@ def player_facts(
     How it connects is worded by the translations (`words`), like the map's.
     """
     fallen = [p for p in snapshot.players.values() if p.main_unit_down and p.main == player.uid]
-    main = snapshot.players.get(player.main or "")
+    main = _main_name(player, snapshot)
     return {
         "name": player.name,
         "room": player.room,
-        "main": main.name if main else player.name,
+        "main": main,
         "partners": ", ".join(player.bonded_with) or "-",
         "satellites": names(fallen) or "-",
         "details": player_details([player, *fallen]),
         "model": _model(player),
         "address": player.ip,
         "serial": _serial(player),
-        "link": words.link(player, main.name if main else player.name),
+        "link": words.link(player, main),
         "since": when(player.state.since),
         "last_seen": when(player.last_seen),
         "support_url": SUPPORT_URL,
@@ -79,14 +85,14 @@ def unstable_facts(
     A satellite's card names its room and the main unit it reaches the network through.
     """
     link = player.link
-    main = snapshot.players.get(player.main or "")
+    main = _main_name(player, snapshot)
     return {
         "name": player.name,
         "room": player.room,
-        "main": main.name if main else player.name,
+        "main": main,
         "model": _model(player),
         "address": player.ip,
-        "link": words.link(player, main.name if main else player.name),
+        "link": words.link(player, main),
         "dropouts": str(len(link.recent_dropouts)),
         "last_dropout": when(link.last_dropout),
         "response_time": "-" if player.response_time is None else f"{player.response_time:.0f} ms",
